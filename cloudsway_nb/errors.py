@@ -1,0 +1,214 @@
+"""The one exception tree of cloudsway_nb.
+
+    CloudswayError
+     ├── UsageError               bad input caught before anything is sent (fix it and retry)
+     │    ├── ConfigError          missing key, unknown endpoint alias, bad config file
+     │    └── UnsupportedError     a protocol cannot do what was asked (names what can)
+     └── APIError                 the call reached for the gateway and failed
+          ├── APIConnectionError   could not connect / connection dropped
+          │    └── APITimeoutError
+          ├── MalformedReplyError  the reply was not what the protocol promises
+          ├── StreamError          the server reported an error in mid-stream
+          └── APIStatusError       an HTTP error status
+               ├── BadRequestError          400, 413, 422
+               ├── AuthenticationError      401
+               ├── PermissionDeniedError    403
+               ├── NotFoundError            404
+               ├── ConflictError            409
+               ├── RateLimitError           429
+               └── ServerError              >= 500
+                    └── OverloadedError     529
+
+Every APIError carries `status` (or None), the server's own `message`, the `request_id`, and
+`partial`: the Reply assembled from what had arrived before the failure (for streams). `str(e)`
+is one line. Messages are scrubbed of the API key before they are stored.
+
+Example:
+    >>> e = RateLimitError("slow down", status=429, request_id="req_1")
+    >>> str(e)
+    'RateLimitError: 429 slow down (request id req_1)'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .types import Reply
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CloudswayError",
+    "ConfigError",
+    "ConflictError",
+    "MalformedReplyError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "StreamError",
+    "UnsupportedError",
+    "UsageError",
+    "error_for_status",
+    "redact",
+]
+
+
+def redact(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
+    """`text` with every secret (and any long prefix of one) replaced by `***`.
+
+    Example:
+        >>> redact("bad key sk-canary-123456", ["sk-canary-123456"])
+        'bad key ***'
+    """
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+            # servers sometimes echo a truncated key ("sk-abc...xyz"); hide long prefixes too
+            if len(secret) >= 12:
+                text = text.replace(secret[: len(secret) * 2 // 3], "***")
+    return text
+
+
+class CloudswayError(Exception):
+    """Base of every error this package raises."""
+
+
+class UsageError(CloudswayError, ValueError):
+    """Bad input, found before anything was sent. The message names the problem and the fix."""
+
+
+class ConfigError(UsageError):
+    """Missing API key, unknown endpoint alias, unreadable configuration."""
+
+
+class UnsupportedError(UsageError):
+    """The endpoint's protocol cannot do what was asked (the message names what can)."""
+
+
+class APIError(CloudswayError):
+    """A call to the gateway failed. See the module docstring for the attributes."""
+
+    status: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        code: str | None = None,
+        body: Any = None,
+        partial: Reply | None = None,
+    ) -> None:
+        self.message = " ".join(str(message).split()) or "(no message)"
+        if status is not None:
+            self.status = status
+        self.request_id = request_id
+        self.code = code
+        self.body = body
+        self.partial = partial
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        head = f"{self.status} " if self.status is not None else ""
+        tail = f" (request id {self.request_id})" if self.request_id else ""
+        partial = ""
+        if self.partial is not None and self.partial.text:
+            partial = f" [{len(self.partial.text)} characters had arrived]"
+        return f"{type(self).__name__}: {head}{self.message}{tail}{partial}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status!r}, request_id={self.request_id!r})"
+
+    def __reduce__(self):  # keep pickling (multiprocessing, nbclient) working with keyword args
+        return (_rebuild, (type(self), self.message, self.status, self.request_id, self.code))
+
+
+def _rebuild(cls: type[APIError], message: str, status: int | None, request_id: str | None, code: str | None):
+    return cls(message, status=status, request_id=request_id, code=code)
+
+
+class APIConnectionError(APIError):
+    """Could not reach the gateway, or the connection dropped."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request (or a background poll) took longer than its timeout."""
+
+
+class MalformedReplyError(APIError):
+    """The gateway answered with something the protocol does not allow (not JSON, wrong shape)."""
+
+
+class StreamError(APIError):
+    """The server reported an error in the middle of a stream; `partial` keeps what had arrived."""
+
+
+class APIStatusError(APIError):
+    """The gateway answered with an HTTP error status."""
+
+
+class BadRequestError(APIStatusError):
+    status = 400
+
+
+class AuthenticationError(APIStatusError):
+    status = 401
+
+
+class PermissionDeniedError(APIStatusError):
+    status = 403
+
+
+class NotFoundError(APIStatusError):
+    status = 404
+
+
+class ConflictError(APIStatusError):
+    status = 409
+
+
+class RateLimitError(APIStatusError):
+    status = 429
+
+
+class ServerError(APIStatusError):
+    status = 500
+
+
+class OverloadedError(ServerError):
+    status = 529
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitError,
+    529: OverloadedError,
+}
+
+
+def error_for_status(status: int) -> type[APIStatusError]:
+    """The exception class for an HTTP status.
+
+    Example:
+        >>> error_for_status(503).__name__
+        'ServerError'
+    """
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return ServerError
+    return APIStatusError

@@ -1,0 +1,189 @@
+"""What every protocol adapter provides, and the I/O-free values passed to and from it.
+
+An adapter is pure: `build_request` turns a protocol-neutral `CallSpec` into an `HttpRequest`
+(method, path, query, JSON body); `parse_reply` turns the server's JSON into a `Reply`;
+`stream_parser()` returns a fresh `StreamParser` that is fed decoded server-sent events one by
+one and returns the typed events each produced, and whose `finish()` assembles the final Reply.
+
+Example:
+    >>> from cloudsway_nb.protocols import get_adapter
+    >>> get_adapter("chat").name
+    'chat'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import UnsupportedError
+from ..types import Attachment, Event, Message, Reply, Tool
+
+__all__ = [
+    "COMMON_PARAMS",
+    "EFFORTS",
+    "Adapter",
+    "CallSpec",
+    "HttpRequest",
+    "ServerSentEvent",
+    "StreamParser",
+    "reasoning_budget",
+    "split_params",
+    "split_system",
+]
+
+COMMON_PARAMS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "reasoning",
+    "n",
+    "logprobs",
+    "top_logprobs",
+    "json",
+    "schema",
+    "tool_choice",
+)
+"""Parameters each adapter maps to its protocol's own names; any other passes through verbatim."""
+
+EFFORTS = ("low", "medium", "high", "max")
+
+# Token budgets for the effort names, for protocols that take a budget (Anthropic, Gemini).
+_EFFORT_BUDGET = {"low": 1024, "medium": 4096, "high": 16384, "max": 32768}
+
+
+def reasoning_budget(reasoning: str | int) -> int:
+    """A thinking-token budget for an effort name or a budget given as a number.
+
+    Example:
+        >>> reasoning_budget("medium"), reasoning_budget(2000)
+        (4096, 2000)
+    """
+    if isinstance(reasoning, bool):
+        raise UnsupportedError("reasoning must be low|medium|high|max or a token budget, not a bool")
+    if isinstance(reasoning, int):
+        return reasoning
+    try:
+        return _EFFORT_BUDGET[str(reasoning).lower()]
+    except KeyError:
+        if str(reasoning).isdigit():
+            return int(reasoning)
+        raise UnsupportedError(
+            f"reasoning={reasoning!r} is not known; use low, medium, high, max or a token budget"
+        ) from None
+
+
+@dataclass(slots=True)
+class ServerSentEvent:
+    """One decoded SSE event: its `event:` name (or None) and its joined `data:` text."""
+
+    data: str
+    event: str | None = None
+    id: str | None = None
+    retry: int | None = None
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    """What to send: everything but the base URL and auth, which the client adds."""
+
+    method: str
+    path: str  # starts with "/", relative to the base URL
+    json: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    stream: bool = False
+
+
+@dataclass(slots=True)
+class CallSpec:
+    """A protocol-neutral request: what `Client.chat` was asked for, before any wire shape.
+
+    `params` holds the endpoint's defaults merged with the call's keyword arguments; the common
+    ones (COMMON_PARAMS) are mapped by the adapter, the rest pass through verbatim.
+    """
+
+    messages: list[Message]
+    endpoint_path: str
+    model: str | None = None
+    system: str | None = None
+    tools: list[Tool | dict[str, Any]] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    stream: bool = False
+
+
+class StreamParser:
+    """Turns one reply's server-sent events into typed events and, at the end, a Reply.
+
+    Subclasses implement `feed` (may raise a `StreamError` built by `self.error(...)` when the
+    server reports an error mid-stream) and `finish`.
+    """
+
+    #: True once the protocol's own end marker has been seen ([DONE], message_stop, ...).
+    done: bool = False
+
+    def feed(self, sse: ServerSentEvent) -> list[Event]:
+        raise NotImplementedError
+
+    def finish(self) -> Reply:
+        """The reply assembled from what has arrived; `incomplete` unless the stream ended properly."""
+        raise NotImplementedError
+
+
+class Adapter:
+    """Base of the protocol adapters. Subclasses set `name` and implement the three methods."""
+
+    name: str = ""
+    #: attachment kinds this protocol can carry inline
+    media_kinds: tuple[str, ...] = ()
+
+    def build_request(self, call: CallSpec) -> HttpRequest:
+        raise NotImplementedError
+
+    def parse_reply(self, data: Any) -> Reply:
+        raise NotImplementedError
+
+    def stream_parser(self) -> StreamParser:
+        raise NotImplementedError
+
+    def check_attachment(self, attachment: Attachment) -> None:
+        """Raise UnsupportedError, naming the protocols that can, if this one cannot carry it."""
+        if attachment.kind not in self.media_kinds:
+            from . import protocols_carrying
+
+            able = ", ".join(protocols_carrying(attachment.kind)) or "none"
+            raise UnsupportedError(
+                f"the {self.name} protocol cannot carry {attachment.kind} "
+                f"({attachment.mime_type}); protocols that can: {able}"
+            )
+
+
+def split_system(call: CallSpec) -> tuple[str | None, list[Message]]:
+    """The system text (from `call.system` and any system / developer messages) and the other turns.
+
+    For protocols with a separate system field (messages, gemini, responses' `instructions`).
+
+    Example:
+        >>> spec = CallSpec(messages=[Message.system("be brief"), Message.user("hi")], endpoint_path="x")
+        >>> split_system(spec)[0]
+        'be brief'
+    """
+    texts = [call.system] if call.system else []
+    rest: list[Message] = []
+    for message in call.messages:
+        if message.role in ("system", "developer"):
+            texts.append(message.text())
+        else:
+            rest.append(message)
+    return ("\n\n".join(texts) if texts else None), rest
+
+
+def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(common, passthrough): the COMMON_PARAMS an adapter maps, and the rest, sent verbatim.
+
+    `None` values are dropped from both, so a default can be switched off per call.
+    """
+    common = {k: v for k, v in params.items() if k in COMMON_PARAMS and v is not None}
+    rest = {k: v for k, v in params.items() if k not in COMMON_PARAMS and v is not None}
+    return common, rest

@@ -1,0 +1,182 @@
+"""The only module that touches httpx: building requests, sending them with retries, and turning
+HTTP failures into the package's exceptions.
+
+`send` and `asend` are the sync and async twins of one loop; the decisions (retry or not, how
+long to wait, which exception) are made by pure functions shared by both.
+
+Example:
+    >>> import httpx
+    >>> r = httpx.Response(429, json={"error": {"message": "slow down"}}, headers={"x-request-id": "r1"})
+    >>> str(error_from_response(r, secrets=()))
+    'RateLimitError: 429 slow down (request id r1)'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import httpx
+
+from . import __version__
+from .errors import APIConnectionError, APIError, APIStatusError, APITimeoutError, error_for_status, redact
+from .protocols.base import HttpRequest
+from .retry import RetryPolicy
+
+__all__ = [
+    "USER_AGENT",
+    "asend",
+    "build_request",
+    "error_from_exception",
+    "error_from_response",
+    "request_id_of",
+    "send",
+]
+
+USER_AGENT = f"cloudsway-nb/{__version__}"
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "apim-request-id", "x-ms-request-id", "x-goog-request-id")
+
+
+def request_id_of(headers: httpx.Headers | dict[str, str]) -> str | None:
+    """The server's request id, from whichever header this server uses."""
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def build_request(
+    http: httpx.Client | httpx.AsyncClient,
+    base_url: str,
+    request: HttpRequest,
+    headers: dict[str, str],
+    timeout: httpx.Timeout | None = None,
+) -> httpx.Request:
+    """An httpx.Request for an adapter's HttpRequest (body serialized once, compactly)."""
+    all_headers = {**headers, **request.headers}
+    content = None
+    if request.json is not None:
+        content = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        all_headers["content-type"] = "application/json"
+    if request.stream:
+        all_headers.setdefault("accept", "text/event-stream")
+    extensions = {"timeout": timeout.as_dict()} if timeout is not None else None
+    return http.build_request(
+        request.method,
+        base_url + request.path,
+        params=request.params or None,
+        headers=all_headers,
+        content=content,
+        extensions=extensions,
+    )
+
+
+def error_from_response(response: httpx.Response, *, secrets: Sequence[str]) -> APIStatusError:
+    """The exception for an HTTP error reply, with the server's message (key scrubbed) and request id.
+
+    Understands the error bodies of every protocol: OpenAI `{"error": {"message", "type", "code"}}`,
+    Anthropic `{"type": "error", "error": {"type", "message"}}`, Gemini `{"error": {"code",
+    "message", "status"}}`, and plain text.
+    """
+    text = redact(response.text if response.content else "", list(secrets))
+    message: str | None = None
+    code: str | None = None
+    body: Any = text
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        pass
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            message = err.get("message")
+            raw_code = err.get("code") or err.get("type") or err.get("status")
+            code = str(raw_code) if raw_code is not None else None
+        elif isinstance(err, str):
+            message = err
+        message = message or body.get("message") or body.get("detail")
+    if not message:
+        message = text.strip()[:300] if isinstance(body, str) and body.strip() else response.reason_phrase
+    cls = error_for_status(response.status_code)
+    return cls(
+        str(message),
+        status=response.status_code,
+        request_id=request_id_of(response.headers),
+        code=code,
+        body=body,
+    )
+
+
+def error_from_exception(exc: httpx.HTTPError, *, secrets: Sequence[str]) -> APIError:
+    """The exception for an httpx transport failure (timeouts become APITimeoutError)."""
+    detail = redact(str(exc) or type(exc).__name__, list(secrets))
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"request timed out ({type(exc).__name__}: {detail})")
+    return APIConnectionError(f"connection failed ({type(exc).__name__}: {detail})")
+
+
+def send(
+    http: httpx.Client,
+    request: httpx.Request,
+    *,
+    policy: RetryPolicy,
+    stream: bool,
+    secrets: Sequence[str],
+    sleep: Callable[[float], None],
+) -> httpx.Response:
+    """Send with retries; return a successful response (open, for a stream) or raise.
+
+    Only the sending is retried: once a stream's response is returned, nothing is retried.
+    """
+    attempt = 0
+    while True:
+        headers: httpx.Headers | dict[str, str] = {}
+        try:
+            response = http.send(request, stream=stream)
+        except httpx.HTTPError as exc:
+            error: APIError = error_from_exception(exc, secrets=secrets)
+            status = None
+        else:
+            if response.status_code < 400:
+                return response
+            response.read()
+            response.close()
+            error = error_from_response(response, secrets=secrets)
+            status, headers = response.status_code, response.headers
+        if attempt >= policy.max_retries or not policy.should_retry(status, headers):
+            raise error
+        sleep(policy.delay(attempt, headers))
+        attempt += 1
+
+
+async def asend(
+    http: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    policy: RetryPolicy,
+    stream: bool,
+    secrets: Sequence[str],
+    sleep: Callable[[float], Awaitable[None]],
+) -> httpx.Response:
+    """The async twin of `send`."""
+    attempt = 0
+    while True:
+        headers: httpx.Headers | dict[str, str] = {}
+        try:
+            response = await http.send(request, stream=stream)
+        except httpx.HTTPError as exc:
+            error: APIError = error_from_exception(exc, secrets=secrets)
+            status = None
+        else:
+            if response.status_code < 400:
+                return response
+            await response.aread()
+            await response.aclose()
+            error = error_from_response(response, secrets=secrets)
+            status, headers = response.status_code, response.headers
+        if attempt >= policy.max_retries or not policy.should_retry(status, headers):
+            raise error
+        await sleep(policy.delay(attempt, headers))
+        attempt += 1

@@ -1,0 +1,580 @@
+"""Pure value types shared by every layer: messages, attachments, tools, replies, stream events.
+
+Nothing here does I/O. Protocol adapters turn these into wire JSON and back; the client, the
+session, the magic and the widget only ever see these shapes.
+
+Example:
+    >>> from cloudsway_nb.types import Message, Usage
+    >>> Message.user("hi").role
+    'user'
+    >>> Usage(input=3, output=5).total
+    8
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union, get_type_hints
+
+__all__ = [
+    "FINISH_REASONS",
+    "PROTOCOLS",
+    "Attachment",
+    "Choice",
+    "Done",
+    "Event",
+    "Message",
+    "Part",
+    "ReasoningDelta",
+    "Reply",
+    "TextDelta",
+    "TokenLogprob",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
+    "TopLogprob",
+    "Usage",
+    "UsageEvent",
+    "parse_tool_arguments",
+    "summarize_data_url",
+]
+
+PROTOCOLS: tuple[str, ...] = ("chat", "responses", "messages", "gemini", "embeddings")
+"""The wire protocols the gateway speaks, by the names this package uses for them."""
+
+FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter", "error", "cancelled", "other")
+"""Normalized finish reasons; each Choice also keeps the protocol's native value."""
+
+ProtocolName = Literal["chat", "responses", "messages", "gemini", "embeddings"]
+
+
+# ---------------------------------------------------------------------------------------------
+# usage
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token usage normalized across protocols (convention: PROTOCOLS.md, "Normalized usage").
+
+    `input` counts every prompt token (cached included); `cached` is the part of `input` read from
+    a cache; `output` counts every generated token (reasoning included); `reasoning` is the part of
+    `output` spent thinking. `None` means the server did not say. `raw` keeps the server's own dict.
+
+    Example:
+        >>> u = Usage(input=10, output=4, reasoning=2) + Usage(input=1, output=1)
+        >>> (u.input, u.output, u.reasoning, u.total)
+        (11, 5, 2, 16)
+    """
+
+    input: int | None = None
+    output: int | None = None
+    reasoning: int | None = None
+    cached: int | None = None
+    total: int | None = None
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.total is None and self.input is not None and self.output is not None:
+            object.__setattr__(self, "total", self.input + self.output)
+
+    def __add__(self, other: Usage) -> Usage:
+        def add(a: int | None, b: int | None) -> int | None:
+            if a is None and b is None:
+                return None
+            return (a or 0) + (b or 0)
+
+        return Usage(
+            input=add(self.input, other.input),
+            output=add(self.output, other.output),
+            reasoning=add(self.reasoning, other.reasoning),
+            cached=add(self.cached, other.cached),
+            total=add(self.total, other.total),
+        )
+
+    def to_dict(self) -> dict[str, int | None]:
+        """The five normalized counts as a plain dict (raw left out)."""
+        return {
+            "input": self.input,
+            "output": self.output,
+            "reasoning": self.reasoning,
+            "cached": self.cached,
+            "total": self.total,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# attachments (media) and tools
+# ---------------------------------------------------------------------------------------------
+
+
+def summarize_data_url(mime_type: str, size: int) -> str:
+    """How a base64 payload shows in reprs, logs and errors: never the payload itself.
+
+    Example:
+        >>> summarize_data_url("image/png", 126_000)
+        'data:image/png;base64,… (123 KB)'
+    """
+    if size >= 1024 * 1024:
+        amount = f"{size / (1024 * 1024):.1f} MB"
+    elif size >= 1024:
+        amount = f"{size // 1024} KB"
+    else:
+        amount = f"{size} B"
+    return f"data:{mime_type};base64,… ({amount})"
+
+
+AttachmentKind = Literal["image", "audio", "video", "document", "text"]
+
+
+@dataclass(frozen=True, eq=False)
+class Attachment:
+    """A piece of media for a prompt: bytes with a MIME type, or a URL.
+
+    The protocol adapter, not the attachment, decides the wire shape. `base64()` is computed
+    once and cached. Its repr never shows the payload.
+
+    Example:
+        >>> a = Attachment(kind="image", mime_type="image/png", data=b"\\x89PNG...")
+        >>> a.data_url().startswith("data:image/png;base64,")
+        True
+        >>> a
+        Attachment(image, data:image/png;base64,… (7 B))
+    """
+
+    kind: AttachmentKind
+    mime_type: str
+    data: bytes | None = None
+    url: str | None = None
+    filename: str | None = None
+    detail: str | None = None  # OpenAI's image detail: low | high | auto
+
+    def __post_init__(self) -> None:
+        if (self.data is None) == (self.url is None):
+            raise ValueError("an Attachment needs exactly one of data= or url=")
+
+    def base64(self) -> str:
+        """The payload as base64 text (computed once)."""
+        cached = self.__dict__.get("_b64")
+        if cached is None:
+            if self.data is None:
+                raise ValueError(f"{self.url} is a URL attachment; it has no inline data")
+            cached = base64.b64encode(self.data).decode("ascii")
+            object.__setattr__(self, "_b64", cached)
+        return cached
+
+    def data_url(self) -> str:
+        """`data:MIME;base64,...` for inline data, or the URL itself."""
+        if self.url is not None:
+            return self.url
+        return f"data:{self.mime_type};base64,{self.base64()}"
+
+    @property
+    def size(self) -> int | None:
+        return None if self.data is None else len(self.data)
+
+    @property
+    def format(self) -> str:
+        """The short format name (`png`, `mp3`, `wav`, `pdf`...) taken from the MIME type."""
+        sub = self.mime_type.split("/", 1)[-1].lower()
+        return {"mpeg": "mp3", "x-wav": "wav", "wave": "wav", "x-m4a": "m4a", "mp4a-latm": "aac"}.get(sub, sub)
+
+    def __repr__(self) -> str:
+        where = self.url if self.url is not None else summarize_data_url(self.mime_type, self.size or 0)
+        return f"Attachment({self.kind}, {where})"
+
+
+JSONSchema = dict[str, Any]
+
+_PY_TO_JSON_TYPE: dict[Any, str] = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    dict: "object",
+}
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the model may call: a name, a description and a JSON schema for its arguments.
+
+    `Tool.from_any` accepts a Tool, a Python function (schema from its signature and docstring),
+    or a dict in any protocol's shape (OpenAI chat, Responses, Anthropic, Gemini).
+
+    Example:
+        >>> def get_weather(city: str, unit: str = "celsius") -> str:
+        ...     '''Current weather in a city.'''
+        ...     return "sunny"
+        >>> t = Tool.from_any(get_weather)
+        >>> (t.name, t.parameters["required"])
+        ('get_weather', ['city'])
+    """
+
+    name: str
+    description: str = ""
+    parameters: JSONSchema = field(default_factory=lambda: {"type": "object", "properties": {}})
+    strict: bool | None = None
+    function: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_any(cls, spec: Tool | Callable[..., Any] | dict[str, Any]) -> Tool:
+        if isinstance(spec, Tool):
+            return spec
+        if isinstance(spec, dict):
+            return cls._from_dict(spec)
+        if callable(spec):
+            return cls._from_function(spec)
+        raise TypeError(f"a tool must be a Tool, a function or a dict, not {type(spec).__name__}")
+
+    @classmethod
+    def _from_dict(cls, spec: dict[str, Any]) -> Tool:
+        body = spec.get("function") if isinstance(spec.get("function"), dict) else spec
+        if "name" not in body:
+            raise ValueError(f"tool spec has no 'name': {json.dumps(spec)[:200]}")
+        params = body.get("parameters") or body.get("input_schema") or body.get("parametersJsonSchema")
+        return cls(
+            name=body["name"],
+            description=body.get("description", ""),
+            parameters=params or {"type": "object", "properties": {}},
+            strict=body.get("strict"),
+        )
+
+    @classmethod
+    def _from_function(cls, fn: Callable[..., Any]) -> Tool:
+        try:
+            hints = get_type_hints(fn)
+        except Exception:
+            hints = {}
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for name, param in inspect.signature(fn).parameters.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            hint = hints.get(name, param.annotation)
+            origin = getattr(hint, "__origin__", hint)
+            properties[name] = {"type": _PY_TO_JSON_TYPE.get(origin, "string")}
+            if param.default is param.empty:
+                required.append(name)
+        doc = inspect.getdoc(fn) or ""
+        return cls(
+            name=fn.__name__,
+            description=doc.strip().split("\n\n")[0],
+            parameters={"type": "object", "properties": properties, "required": required},
+            function=fn,
+        )
+
+
+def parse_tool_arguments(raw: str | dict[str, Any] | None) -> Any:
+    """Tool-call arguments as Python data: parsed JSON, `{}` when empty, the raw text if not JSON.
+
+    Example:
+        >>> parse_tool_arguments('{"city": "Oslo"}')
+        {'city': 'Oslo'}
+        >>> parse_tool_arguments("")
+        {}
+    """
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One call of a tool by the model: `id` (the protocol's call id), `name`, parsed `arguments`.
+
+    Example:
+        >>> ToolCall(id="call_1", name="f", arguments={"x": 1}).arguments_json
+        '{"x": 1}'
+    """
+
+    id: str
+    name: str
+    arguments: Any = field(default_factory=dict)
+    raw_arguments: str | None = None
+
+    @property
+    def arguments_json(self) -> str:
+        """The arguments as the JSON text to send back on the wire."""
+        if self.raw_arguments is not None:
+            return self.raw_arguments
+        return json.dumps(self.arguments, ensure_ascii=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+
+
+# ---------------------------------------------------------------------------------------------
+# messages
+# ---------------------------------------------------------------------------------------------
+
+Part = Union[str, Attachment, dict[str, Any]]
+"""A content part: text, an Attachment, or a dict in the target protocol's own wire shape."""
+
+
+@dataclass(slots=True)
+class Message:
+    """One turn of a conversation, protocol-neutral.
+
+    `content` is a string or a list of parts. Assistant turns may carry `tool_calls` and
+    `reasoning`; a tool result is `role="tool"` with `tool_call_id` and `name`. `native` holds the
+    protocol's own items for this turn (Anthropic thinking blocks with signatures, Responses
+    reasoning items, Gemini parts with thought signatures) so that sending the turn back to the
+    same protocol loses nothing; `native_protocol` says which protocol they belong to.
+
+    Example:
+        >>> Message.tool_result(ToolCall(id="c1", name="f"), {"ok": True}).content
+        '{"ok": true}'
+    """
+
+    role: str
+    content: str | list[Part] = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+    reasoning: str | None = None
+    native: Any = field(default=None, repr=False)
+    native_protocol: str | None = None
+
+    @classmethod
+    def user(cls, content: str | list[Part]) -> Message:
+        return cls("user", content)
+
+    @classmethod
+    def system(cls, content: str) -> Message:
+        return cls("system", content)
+
+    @classmethod
+    def assistant(cls, content: str = "", tool_calls: Iterable[ToolCall] = ()) -> Message:
+        return cls("assistant", content, list(tool_calls))
+
+    @classmethod
+    def tool_result(cls, call: ToolCall | str, output: Any, name: str | None = None) -> Message:
+        """The result of a tool call, to send back on the next turn."""
+        call_id = call.id if isinstance(call, ToolCall) else call
+        tool_name = name or (call.name if isinstance(call, ToolCall) else None)
+        text = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False, default=str)
+        return cls("tool", text, tool_call_id=call_id, name=tool_name)
+
+    @classmethod
+    def coerce(cls, value: Message | dict[str, Any] | str) -> Message:
+        """A Message from a Message, an OpenAI-style dict, or a plain string (a user turn)."""
+        if isinstance(value, Message):
+            return value
+        if isinstance(value, str):
+            return cls.user(value)
+        if isinstance(value, dict):
+            role = value.get("role")
+            if not role:
+                raise ValueError(f"a message dict needs a 'role': {json.dumps(value, default=str)[:200]}")
+            calls = [
+                c
+                if isinstance(c, ToolCall)
+                else ToolCall(
+                    id=c.get("id", ""),
+                    name=(c.get("function") or c).get("name", ""),
+                    arguments=parse_tool_arguments((c.get("function") or c).get("arguments")),
+                )
+                for c in value.get("tool_calls") or []
+            ]
+            content = value.get("content")
+            return cls(
+                role=role,
+                content="" if content is None else content,
+                tool_calls=calls,
+                tool_call_id=value.get("tool_call_id"),
+                name=value.get("name"),
+                reasoning=value.get("reasoning_content") or value.get("reasoning"),
+            )
+        raise TypeError(f"cannot make a message from {type(value).__name__}")
+
+    def text(self) -> str:
+        """The text parts of the content, joined."""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(p for p in self.content if isinstance(p, str))
+
+
+# ---------------------------------------------------------------------------------------------
+# replies
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TopLogprob:
+    token: str
+    logprob: float
+
+
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """One generated token with its log probability and the most likely alternatives."""
+
+    token: str
+    logprob: float
+    top: tuple[TopLogprob, ...] = ()
+
+
+@dataclass(slots=True)
+class Choice:
+    """One candidate answer. Most replies have one; `n > 1` gives several."""
+
+    index: int = 0
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    native_finish_reason: str | None = None
+    logprobs: list[TokenLogprob] | None = None
+    native: Any = field(default=None, repr=False)
+
+
+@dataclass(slots=True)
+class Reply:
+    """What every call returns, whatever the protocol.
+
+    The first choice's fields are available directly (`text`, `reasoning`, `tool_calls`,
+    `finish_reason`, `logprobs`); `choices` holds all of them. `raw` is the server's JSON (for a
+    stream, the list of decoded events). `latency` is seconds from sending to the complete reply;
+    `ttft` is seconds to the first streamed token. `incomplete` is true when a stream ended early
+    (error, interrupt) and the reply holds only what had arrived.
+
+    Example:
+        >>> r = Reply(choices=[Choice(text="hi")], protocol="chat")
+        >>> (r.text, str(r))
+        ('hi', 'hi')
+    """
+
+    choices: list[Choice] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    protocol: str = ""
+    model: str | None = None
+    id: str | None = None
+    status: str | None = None
+    endpoint: str | None = None
+    latency: float | None = None
+    ttft: float | None = None
+    incomplete: bool = False
+    raw: Any = field(default=None, repr=False)
+
+    def _first(self) -> Choice:
+        return self.choices[0] if self.choices else Choice()
+
+    @property
+    def text(self) -> str:
+        return self._first().text
+
+    @property
+    def reasoning(self) -> str:
+        return self._first().reasoning
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return self._first().tool_calls
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self._first().finish_reason
+
+    @property
+    def native_finish_reason(self) -> str | None:
+        return self._first().native_finish_reason
+
+    @property
+    def logprobs(self) -> list[TokenLogprob] | None:
+        return self._first().logprobs
+
+    def to_message(self, choice: int = 0) -> Message:
+        """The assistant turn to append to a conversation to continue it."""
+        c = self.choices[choice] if self.choices else Choice()
+        return Message(
+            role="assistant",
+            content=c.text,
+            tool_calls=list(c.tool_calls),
+            reasoning=c.reasoning or None,
+            native=c.native,
+            native_protocol=self.protocol,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (no raw payload)."""
+        return {
+            "id": self.id,
+            "model": self.model,
+            "protocol": self.protocol,
+            "endpoint": self.endpoint,
+            "status": self.status,
+            "text": self.text,
+            "reasoning": self.reasoning,
+            "tool_calls": [t.to_dict() for t in self.tool_calls],
+            "finish_reason": self.finish_reason,
+            "native_finish_reason": self.native_finish_reason,
+            "usage": self.usage.to_dict(),
+            "latency": self.latency,
+            "ttft": self.ttft,
+            "incomplete": self.incomplete,
+            "choices": len(self.choices),
+        }
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# ---------------------------------------------------------------------------------------------
+# stream events (plain slotted classes: a long stream makes one per chunk)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TextDelta:
+    """A piece of answer text for choice `index`."""
+
+    text: str
+    index: int = 0
+
+
+@dataclass(slots=True)
+class ReasoningDelta:
+    """A piece of reasoning / thinking text for choice `index`."""
+
+    text: str
+    index: int = 0
+
+
+@dataclass(slots=True)
+class ToolCallDelta:
+    """A fragment of a tool call: the first of a call carries `id` and `name`; later ones
+    carry pieces of the JSON `arguments` text to concatenate."""
+
+    call_index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    index: int = 0
+
+
+@dataclass(slots=True)
+class UsageEvent:
+    """Token usage as known so far (some protocols send it more than once, cumulatively)."""
+
+    usage: Usage
+
+
+@dataclass(slots=True)
+class Done:
+    """The stream is over; `reply` is the assembled Reply."""
+
+    reply: Reply
+
+
+Event = Union[TextDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Done]

@@ -1,0 +1,79 @@
+"""The SSE decoder on the framings real servers send, fed in every possible chunking."""
+
+from __future__ import annotations
+
+import pytest
+
+from cloudsway_nb.protocols.base import ServerSentEvent
+from cloudsway_nb.sse import SSEDecoder, iter_sse
+
+
+def decode_in_pieces(payload: bytes, size: int) -> list[ServerSentEvent]:
+    decoder = SSEDecoder()
+    events: list[ServerSentEvent] = []
+    for start in range(0, len(payload), size):
+        events += decoder.feed(payload[start : start + size])
+    return events + decoder.flush()
+
+
+STREAM = (
+    "data: {\"a\": 1}\n\n"
+    ": keep-alive comment\n\n"
+    "event: content_block_delta\ndata: {\"t\": \"h\u00e9llo \u2603 \U0001f600\"}\n\n"
+    "data: line one\ndata: line two\n\n"
+    "id: 7\nretry: 1500\ndata: x\n\n"
+    "data: [DONE]\n\n"
+)
+EXPECTED = [
+    ServerSentEvent('{"a": 1}'),
+    ServerSentEvent('{"t": "h\u00e9llo \u2603 \U0001f600"}', event="content_block_delta"),
+    ServerSentEvent("line one\nline two"),
+    ServerSentEvent("x", id="7", retry=1500),
+    ServerSentEvent("[DONE]", id="7", retry=1500),
+]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 64, 10_000])
+def test_every_line_ending_and_chunking_gives_the_same_events(newline: str, size: int) -> None:
+    payload = STREAM.replace("\n", newline).encode("utf-8")
+    assert decode_in_pieces(payload, size) == EXPECTED
+
+
+def test_utf8_character_split_between_chunks() -> None:
+    payload = "data: \U0001f600\u00e9\n\n".encode()
+    decoder = SSEDecoder()
+    events = []
+    for byte in payload:
+        events += decoder.feed(bytes([byte]))
+    assert events == [ServerSentEvent("\U0001f600\u00e9")]
+
+
+def test_crlf_split_exactly_between_cr_and_lf_is_one_line_end() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"\n\r") == []
+    assert decoder.feed(b"\ndata: b\r\n\r\n") == [ServerSentEvent("a"), ServerSentEvent("b")]
+
+
+def test_event_name_resets_after_dispatch_and_empty_events_are_dropped() -> None:
+    events = decode_in_pieces(b"event: ping\n\nevent: a\ndata: 1\n\ndata: 2\n\n", 4)
+    assert events == [ServerSentEvent("1", event="a"), ServerSentEvent("2")]
+
+
+def test_field_without_space_and_unknown_fields() -> None:
+    events = decode_in_pieces(b"data:tight\nfoo: bar\nevent:e\n\n", 3)
+    assert events == [ServerSentEvent("tight", event="e")]
+
+
+def test_flush_dispatches_an_event_missing_its_blank_line() -> None:
+    assert list(iter_sse([b"data: {\"x\":1}\n", b"data: more"])) == [ServerSentEvent('{"x":1}\nmore')]
+
+
+def test_empty_data_line_counts_as_data() -> None:
+    assert decode_in_pieces(b"data:\n\n", 1) == [ServerSentEvent("")]
+
+
+def test_gemini_style_crlf_framing() -> None:
+    body = b'data: {"candidates": []}\r\n\r\ndata: {"candidates": [1]}\r\n\r\n'
+    assert [e.data for e in decode_in_pieces(body, 9)] == ['{"candidates": []}', '{"candidates": [1]}']
