@@ -31,7 +31,7 @@ import httpx
 
 from . import transport
 from .config import Endpoint, config_path, load_endpoints, resolve_api_key, resolve_base_url, save_endpoints
-from .errors import APIError, APITimeoutError, ConfigError, MalformedReplyError, UsageError
+from .errors import APIError, APITimeoutError, ConfigError, MalformedReplyError, UsageError, redact
 from .protocols import get_adapter
 from .protocols.base import Adapter, CallSpec, HttpRequest, StreamParser
 from .retry import RetryPolicy
@@ -260,12 +260,13 @@ class _ClientCore:
                 request_id=transport.request_id_of(response.headers),
             ) from None
 
-    @staticmethod
-    def _parse(prep: _Prepared, response: httpx.Response, data: Any, started: float) -> Reply:
+    def _parse(self, prep: _Prepared, response: httpx.Response, data: Any, started: float) -> Reply:
+        prep_secrets = self._secrets
         try:
             reply = prep.adapter.parse_reply(data)
         except APIError as exc:
             exc.request_id = exc.request_id or transport.request_id_of(response.headers)
+            exc.message = redact(exc.message, prep_secrets)
             raise
         reply.endpoint = prep.alias
         reply.latency = time.perf_counter() - started
@@ -287,7 +288,7 @@ class _ClientCore:
 class _StreamState:
     """The I/O-free part of a stream: SSE decoding, parsing, timing. Shared by both stream classes."""
 
-    __slots__ = ("alias", "decoder", "first_token", "parser", "raw_started", "started")
+    __slots__ = ("alias", "decoder", "finished", "first_token", "parser", "started")
 
     def __init__(self, prep: _Prepared, started: float) -> None:
         self.alias = prep.alias
@@ -295,6 +296,7 @@ class _StreamState:
         self.decoder = SSEDecoder()
         self.started = started
         self.first_token: float | None = None
+        self.finished = False  # the body was read to its end
 
     def events(self, chunk: bytes) -> list[Event]:
         out: list[Event] = []
@@ -309,6 +311,7 @@ class _StreamState:
         out: list[Event] = []
         for sse in self.decoder.flush():
             out += self.parser.feed(sse)
+        self.finished = True
         return out
 
     def reply(self) -> Reply:
@@ -331,6 +334,7 @@ class _StreamState:
             raise exc
         if response is not None and not error.request_id:
             error.request_id = transport.request_id_of(response.headers)
+        error.message = redact(error.message, secrets)
         partial = self.reply()
         partial.incomplete = True
         error.partial = partial
@@ -383,9 +387,9 @@ class ReplyStream:
             raise state.fail(exc, response, client._secrets) from None
         finally:
             response.close()
-            if self.reply is None:
-                self.reply = state.reply()
-        self.reply = state.reply()
+            self.reply = state.reply()
+            if not state.finished:  # the caller stopped early (break, interrupt) or it failed
+                self.reply.incomplete = True
         yield Done(self.reply)
 
     def until_done(self) -> Reply:
@@ -445,9 +449,9 @@ class AsyncReplyStream:
             raise state.fail(exc, response, client._secrets) from None
         finally:
             await response.aclose()
-            if self.reply is None:
-                self.reply = state.reply()
-        self.reply = state.reply()
+            self.reply = state.reply()
+            if not state.finished:
+                self.reply.incomplete = True
         yield Done(self.reply)
 
     async def until_done(self) -> Reply:

@@ -1,0 +1,86 @@
+"""Error replies of every protocol become the right exception, on one line, without the key."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from cloudsway_nb import errors
+from cloudsway_nb.transport import error_from_exception, error_from_response
+
+CANARY = "sk-canary-DO-NOT-LEAK-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls", "message", "code"),
+    [
+        (400, {"error": {"message": "bad temp", "type": "invalid_request_error", "param": "t", "code": None}},
+         errors.BadRequestError, "bad temp", "invalid_request_error"),
+        (401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}},
+         errors.AuthenticationError, "invalid x-api-key", "authentication_error"),
+        (403, {"error": {"code": 403, "message": "denied", "status": "PERMISSION_DENIED"}},
+         errors.PermissionDeniedError, "denied", "403"),
+        (404, {"detail": "Not Found"}, errors.NotFoundError, "Not Found", None),
+        (409, {"error": "conflict!"}, errors.ConflictError, "conflict!", None),
+        (413, {"error": {"message": "too big"}}, errors.BadRequestError, "too big", None),
+        (429, {"error": {"message": "Rate limit", "code": "rate_limit_exceeded"}},
+         errors.RateLimitError, "Rate limit", "rate_limit_exceeded"),
+        (500, {"error": {"message": "boom"}}, errors.ServerError, "boom", None),
+        (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+         errors.OverloadedError, "Overloaded", "overloaded_error"),
+    ],
+)
+def test_protocol_error_bodies(status, body, cls, message, code) -> None:
+    response = httpx.Response(status, json=body, headers={"x-request-id": "req_42"})
+    error = error_from_response(response, secrets=[CANARY])
+    assert type(error) is cls
+    assert (error.status, error.message, error.request_id, error.code) == (status, message, "req_42", code)
+    assert str(error) == f"{cls.__name__}: {status} {message} (request id req_42)"
+
+
+def test_plain_text_and_empty_bodies() -> None:
+    assert error_from_response(httpx.Response(502, text="<html>Bad gateway</html>"), secrets=()).message == (
+        "<html>Bad gateway</html>"
+    )
+    assert error_from_response(httpx.Response(503), secrets=()).message == "Service Unavailable"
+
+
+def test_anthropic_request_id_header() -> None:
+    error = error_from_response(httpx.Response(500, headers={"request-id": "req_ant"}), secrets=())
+    assert error.request_id == "req_ant"
+
+
+def test_a_server_echoing_the_key_is_scrubbed() -> None:
+    body = {"error": {"message": f"Incorrect API key provided: {CANARY}. Or {CANARY[:22]}..."}}
+    error = error_from_response(httpx.Response(401, json=body), secrets=[CANARY])
+    for text in (str(error), repr(error), error.message, str(error.body)):
+        assert CANARY not in text and CANARY[:22] not in text
+
+
+def test_multi_line_messages_become_one_line() -> None:
+    error = error_from_response(httpx.Response(400, json={"error": {"message": "a\n  b\n"}}), secrets=())
+    assert str(error) == "BadRequestError: 400 a b"
+
+
+def test_transport_exceptions() -> None:
+    timeout = error_from_exception(httpx.ReadTimeout("read timed out"), secrets=())
+    assert isinstance(timeout, errors.APITimeoutError) and "timed out" in str(timeout)
+    refused = error_from_exception(httpx.ConnectError("refused"), secrets=())
+    assert type(refused) is errors.APIConnectionError
+
+
+def test_error_tree() -> None:
+    assert issubclass(errors.APITimeoutError, errors.APIConnectionError)
+    assert issubclass(errors.OverloadedError, errors.ServerError)
+    assert issubclass(errors.ConfigError, errors.UsageError)
+    assert issubclass(errors.UsageError, ValueError)
+    for cls in (errors.StreamError, errors.MalformedReplyError, errors.APIStatusError):
+        assert issubclass(cls, errors.APIError)
+
+
+def test_errors_pickle() -> None:
+    import pickle
+
+    error = errors.RateLimitError("slow", status=429, request_id="r")
+    again = pickle.loads(pickle.dumps(error))
+    assert (type(again), again.status, again.request_id, again.message) == (errors.RateLimitError, 429, "r", "slow")
