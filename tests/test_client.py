@@ -22,7 +22,6 @@ from cloudsway_nb import (
     Done,
     Endpoint,
     MalformedReplyError,
-    RateLimitError,
     ReasoningDelta,
     ServerError,
     StreamError,

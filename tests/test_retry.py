@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 
 import pytest
 
@@ -39,7 +39,7 @@ def test_retry_after_ms_is_preferred() -> None:
 def test_retry_after_seconds_and_http_date() -> None:
     assert POLICY.delay(3, {"retry-after": "2.5"}) == 2.5
     now = 1_700_000_000.0
-    date = format_datetime(datetime.fromtimestamp(now + 7, tz=timezone.utc), usegmt=True)
+    date = format_datetime(datetime.fromtimestamp(now + 7, tz=UTC), usegmt=True)
     assert POLICY.delay(0, {"retry-after": date}, now=lambda: now) == pytest.approx(7.0)
 
 
