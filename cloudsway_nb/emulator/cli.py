@@ -1,0 +1,153 @@
+"""Command line: ``cloudsway-nb emulator`` / ``python -m cloudsway_nb.emulator``.
+
+Prints the base URL on stdout (one line, nothing else) as soon as the server accepts requests,
+then a hint on stderr, and serves until Ctrl+C or SIGTERM.
+
+On the command line streaming is paced like a real model by default (``--chunk-delay 0.01``,
+``--first-token-delay 0.2``); :func:`~.app.create_app` and the test helpers default to no delay.
+
+Example:
+    >>> build_parser().parse_args(["--port", "0", "--fault", "429"]).fault
+    '429'
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .faults import FAULT_KINDS, FaultPlanner
+from .options import DEFAULT_MAX_BODY, EmulatorOptions
+
+__all__ = ["DEFAULT_PORT", "build_parser", "main", "options_from_args"]
+
+#: The port used when ``--port`` is not given.
+DEFAULT_PORT = 8765
+
+
+def build_parser(prog: str = "cloudsway-nb emulator") -> argparse.ArgumentParser:
+    """The argument parser of the emulator command.
+
+    Example:
+        >>> build_parser().parse_args([]).host
+        '127.0.0.1'
+    """
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run a local emulator of the Cloudsway gateway (OpenAI chat/responses/embeddings, "
+        "Anthropic messages, Gemini generateContent). Prints its base URL.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = a free port)"
+    )
+    parser.add_argument("--api-key", default=None, help="accept only this key (default: any non-empty key)")
+    parser.add_argument(
+        "--fault",
+        default=None,
+        help=f"fault(s) to inject, comma-separated KIND[:ARG]; kinds: {', '.join(FAULT_KINDS)}",
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=None,
+        help="probability of a fault per request (default 1 with --fault, else 0)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault RNG (reproducible chaos runs)")
+    parser.add_argument(
+        "--chunk-delay", type=float, default=0.01, help="seconds between streamed tokens (0.01)"
+    )
+    parser.add_argument(
+        "--first-token-delay", type=float, default=0.2, help="seconds before the first token (0.2)"
+    )
+    parser.add_argument(
+        "--keepalive-interval",
+        type=float,
+        default=5.0,
+        help="seconds between keep-alive comments/pings while waiting (5)",
+    )
+    parser.add_argument(
+        "--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body in bytes (64 MiB)"
+    )
+    parser.add_argument(
+        "--background-queued",
+        type=float,
+        default=0.5,
+        help="seconds a background response stays queued (0.5)",
+    )
+    parser.add_argument(
+        "--background-running",
+        type=float,
+        default=1.0,
+        help="seconds a background response then stays in_progress (1.0)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn log level; info also logs each request (default warning)",
+    )
+    return parser
+
+
+def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
+    """Turn parsed arguments into options (validating fault settings).
+
+    Example:
+        >>> options_from_args(build_parser().parse_args(["--seed", "3"])).seed
+        3
+    """
+    options = EmulatorOptions(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        fault=args.fault,
+        fault_rate=args.fault_rate,
+        seed=args.seed,
+        chunk_delay=args.chunk_delay,
+        first_token_delay=args.first_token_delay,
+        keepalive_interval=args.keepalive_interval,
+        max_body=args.max_body,
+        background_queued=args.background_queued,
+        background_running=args.background_running,
+    )
+    FaultPlanner(options.fault, options.fault_rate, options.seed)  # raises ValueError when invalid
+    return options
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "cloudsway-nb emulator") -> int:
+    """Run the emulator in the foreground; returns the exit status.
+
+    Example:
+        >>> main(["--fault", "bogus"])  # doctest: +SKIP
+        2
+    """
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    try:
+        options = options_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+    def ready(url: str) -> None:
+        print(url, flush=True)
+        print(
+            f"Cloudsway emulator ready. OpenAI SDK: base_url={url}/v1/ai/<endpointPath>; "
+            f"Anthropic SDK: base_url={url}/<endpointPath>; "
+            f"Gemini: {url}/v1/ai/<endpointPath>/generateContent. "
+            "Press Ctrl+C to stop.",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    from .server import serve
+
+    try:
+        serve(options, on_ready=ready, log_level=args.log_level)
+    except OSError as exc:
+        print(f"cannot start the emulator on {options.host}:{options.port}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # pragma: no cover - uvicorn normally handles SIGINT itself
+        pass
+    return 0

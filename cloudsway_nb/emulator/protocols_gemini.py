@@ -1,0 +1,337 @@
+"""Gemini ``generateContent`` / ``streamGenerateContent`` / ``countTokens`` (native).
+
+Request (camelCase on the wire, snake_case accepted too): ``contents`` (parts ``text``,
+``inlineData``, ``fileData``, ``functionCall``, ``functionResponse``), ``systemInstruction``,
+``generationConfig`` (``maxOutputTokens``, ``candidateCount``, ``stopSequences``,
+``responseMimeType``, ``responseSchema`` / ``responseJsonSchema``, ``thinkingConfig``),
+``tools[].functionDeclarations``, ``toolConfig.functionCallingConfig``.
+
+Streaming with ``?alt=sse`` sends ``data: {chunk}`` events framed with CRLF, no ``[DONE]``,
+with cumulative ``usageMetadata``; without ``alt=sse`` the chunks come as one JSON array.
+
+Example:
+    >>> prompt, extra = parse({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}, "ep")
+    >>> prompt.last_user_text(), extra["include_thoughts"]
+    ('Hi', False)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
+from .errors import EmulatorError, error_body
+from .generate import Plan, plan_replies, reasoning_signature
+from .media import MediaInfo, describe_base64, describe_url
+from .replies import Frame, JSONReply, StreamReply, sse_data
+from .tokenizer import count_tokens
+
+if TYPE_CHECKING:
+    from .app import EmulatorApp
+    from .request import Request
+
+__all__ = ["handle", "parse", "render", "render_chunks"]
+
+_FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "tool_calls": "STOP", "stop_sequence": "STOP"}
+_MODALITY = {"image": "IMAGE", "audio": "AUDIO", "video": "VIDEO", "document": "DOCUMENT", "file": "DOCUMENT"}
+
+
+def _bad(message: str) -> EmulatorError:
+    return EmulatorError(400, message)
+
+
+def _get(obj: Any, camel: str, default: Any = None) -> Any:
+    """``obj[camel]`` or its snake_case twin."""
+    if not isinstance(obj, dict):
+        return default
+    if camel in obj:
+        return obj[camel]
+    snake = "".join("_" + c.lower() if c.isupper() else c for c in camel)
+    return obj.get(snake, default)
+
+
+def _result_text(response: Any) -> str:
+    if isinstance(response, dict) and len(response) == 1:
+        ((key, value),) = response.items()
+        if key in ("result", "output", "content", "value"):
+            response = value
+    return response if isinstance(response, str) else json.dumps(response, ensure_ascii=False)
+
+
+def _content(content: Any, where: str, call_names: dict[str, str]) -> list[Turn]:
+    if not isinstance(content, dict):
+        raise _bad(f"Invalid value at '{where}': expected a Content object.")
+    role = content.get("role") or "user"
+    if role not in ("user", "model", "function", "tool", "system"):
+        raise _bad(f"Please use a valid role: user, model. (got '{role}' at '{where}.role')")
+    parts = content.get("parts")
+    if not isinstance(parts, list):
+        raise _bad(f"Invalid value at '{where}.parts': expected a list of parts.")
+    texts: list[str] = []
+    media: list[MediaInfo] = []
+    calls: list[ToolCall] = []
+    results: list[ToolResult] = []
+    for j, part in enumerate(parts):
+        here = f"{where}.parts[{j}]"
+        if not isinstance(part, dict):
+            raise _bad(f"Invalid value at '{here}': expected a Part object.")
+        inline = _get(part, "inlineData")
+        file_data = _get(part, "fileData")
+        call = _get(part, "functionCall")
+        response = _get(part, "functionResponse")
+        if _get(part, "thought") and "text" in part:
+            continue  # earlier thoughts sent back do not shape the reply
+        if "text" in part:
+            texts.append(str(part["text"]))
+        elif isinstance(inline, dict):
+            data = inline.get("data")
+            if not isinstance(data, str):
+                raise _bad(f"Invalid value at '{here}.inline_data.data': expected base64 bytes.")
+            media.append(describe_base64(data, _get(inline, "mimeType"), None))
+        elif isinstance(file_data, dict):
+            mime = _get(file_data, "mimeType") or ""
+            kind = mime.split("/")[0] if mime.split("/")[0] in ("image", "audio", "video") else "document"
+            media.append(describe_url(str(_get(file_data, "fileUri", "")), kind))
+        elif isinstance(call, dict):
+            calls.append(ToolCall(str(call.get("name", "")), call.get("args") or {}, str(call.get("id", ""))))
+            call_names[str(call.get("id", ""))] = str(call.get("name", ""))
+        elif isinstance(response, dict):
+            name = response.get("name") or call_names.get(str(response.get("id", "")))
+            results.append(
+                ToolResult(name, _result_text(response.get("response")), str(response.get("id", "")))
+            )
+    turns: list[Turn] = []
+    if results:
+        turns.append(Turn("tool", tool_results=results))
+    text = "\n".join(t for t in texts if t)
+    if text or media or calls or not results:
+        turns.append(Turn("assistant" if role == "model" else "user", text, media, tool_calls=calls))
+    return turns
+
+
+def _normalise_schema(schema: Any) -> Any:
+    """Gemini's OpenAPI-style Schema (upper-case types, ``nullable``) as plain JSON schema."""
+    if isinstance(schema, list):
+        return [_normalise_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "type" and isinstance(value, str):
+            out[key] = value.lower()
+        elif key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+            out[key] = {k: _normalise_schema(v) for k, v in value.items()}
+        elif key in ("items", "anyOf", "oneOf", "allOf", "prefixItems", "additionalProperties"):
+            out[key] = _normalise_schema(value)
+        elif (
+            key in ("minItems", "maxItems", "minLength", "maxLength")
+            and isinstance(value, str)
+            and value.isdigit()
+        ):
+            out[key] = int(value)
+        elif key == "nullable":
+            continue
+        else:
+            out[key] = value
+    if schema.get("nullable") and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
+    """The neutral prompt and rendering options (candidate count, include_thoughts, model)."""
+    contents = body.get("contents")
+    if contents is None:
+        raise _bad("* GenerateContentRequest.contents: contents is not specified")
+    if isinstance(contents, dict):
+        contents = [contents]
+    if not isinstance(contents, list) or not contents:
+        raise _bad("* GenerateContentRequest.contents: contents is not specified")
+    turns: list[Turn] = []
+    system = _get(body, "systemInstruction")
+    if isinstance(system, str):
+        turns.append(Turn("system", system))
+    elif isinstance(system, dict):
+        text = "\n".join(str(p.get("text", "")) for p in system.get("parts") or [] if isinstance(p, dict))
+        turns.append(Turn("system", text))
+    call_names: dict[str, str] = {}
+    for i, content in enumerate(contents):
+        turns.extend(_content(content, f"contents[{i}]", call_names))
+    prompt = Prompt(turns=turns, model=str(body.get("_model") or endpoint))
+    config = _get(body, "generationConfig") or {}
+    limit = _get(config, "maxOutputTokens")
+    if limit is not None:
+        if not isinstance(limit, int) or limit < 1:
+            raise _bad("* GenerateContentRequest.generation_config.max_output_tokens: must be positive")
+        prompt.max_tokens = limit
+    count = _get(config, "candidateCount") or 1
+    if not isinstance(count, int) or not 1 <= count <= 8:
+        raise _bad("* GenerateContentRequest.generation_config.candidate_count: must be between 1 and 8")
+    prompt.n = count
+    prompt.stop = [s for s in _get(config, "stopSequences") or [] if isinstance(s, str)]
+    schema = _get(config, "responseJsonSchema", _get(config, "_responseJsonSchema"))
+    if schema is None and _get(config, "responseSchema") is not None:
+        schema = _normalise_schema(_get(config, "responseSchema"))
+    if schema is not None:
+        prompt.json_mode, prompt.json_schema = "schema", schema
+    elif _get(config, "responseMimeType") == "application/json":
+        prompt.json_mode = "object"
+    thinking = _get(config, "thinkingConfig")
+    include_thoughts = False
+    if isinstance(thinking, dict):
+        budget = _get(thinking, "thinkingBudget")
+        include_thoughts = bool(_get(thinking, "includeThoughts"))
+        level = _get(thinking, "thinkingLevel")
+        if budget != 0 or include_thoughts or level:
+            prompt.reasoning = True
+            prompt.effort = str(level).lower() if level else None
+            if isinstance(budget, int) and budget > 0:
+                prompt.reasoning_budget = budget
+    _tools(body, prompt)
+    return prompt, {"include_thoughts": include_thoughts and prompt.reasoning, "model": prompt.model}
+
+
+def _tools(body: dict[str, Any], prompt: Prompt) -> None:
+    for entry in body.get("tools") or []:
+        for decl in _get(entry, "functionDeclarations") or []:
+            if not isinstance(decl, dict) or not decl.get("name"):
+                raise _bad(
+                    "* GenerateContentRequest.tools[0].function_declarations[0].name: Name cannot be empty."
+                )
+            schema = _get(decl, "parametersJsonSchema")
+            if schema is None:
+                schema = _normalise_schema(decl.get("parameters") or {})
+            prompt.tools.append(Tool(str(decl["name"]), str(decl.get("description") or ""), schema))
+    calling = _get(_get(body, "toolConfig") or {}, "functionCallingConfig") or {}
+    mode = str(calling.get("mode") or "AUTO").upper()
+    allowed = _get(calling, "allowedFunctionNames") or []
+    if allowed:
+        prompt.tools = [t for t in prompt.tools if t.name in allowed] or prompt.tools
+    prompt.tool_choice = {"ANY": "required", "NONE": "none"}.get(mode, "auto")
+
+
+def _usage(prompt: Prompt, plans: list[Plan], done: list[int] | None = None) -> dict[str, Any]:
+    """Usage metadata; ``done`` gives (per plan) how many output tokens were generated so far."""
+    prompt_tokens = prompt.input_tokens()
+    candidates = sum(p.text_tokens + p.tool_tokens for p in plans) if done is None else sum(done)
+    thoughts = sum(p.reasoning_tokens for p in plans)
+    usage: dict[str, Any] = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": candidates}
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    cached = prompt.cached_tokens()
+    if cached:
+        usage["cachedContentTokenCount"] = cached
+    usage["totalTokenCount"] = prompt_tokens + candidates + thoughts
+    media_tokens: dict[str, int] = {}
+    for info in prompt.media():
+        modality = _MODALITY.get(info.kind, "DOCUMENT")
+        media_tokens[modality] = media_tokens.get(modality, 0) + info.tokens
+    details = [{"modality": "TEXT", "tokenCount": prompt_tokens - sum(media_tokens.values())}]
+    details += [{"modality": k, "tokenCount": v} for k, v in media_tokens.items()]
+    usage["promptTokensDetails"] = details
+    return usage
+
+
+def _parts(plan: Plan, include_thoughts: bool) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    if include_thoughts and plan.reasoning is not None:
+        parts.append({"text": plan.reasoning, "thought": True})
+    if plan.tool_call is not None:
+        parts.append({"functionCall": {"name": plan.tool_call.name, "args": plan.tool_call.arguments}})
+    elif plan.text is not None:
+        parts.append({"text": plan.text})
+    if plan.reasoning is not None and parts and not parts[-1].get("thought"):
+        parts[-1]["thoughtSignature"] = reasoning_signature(plan.reasoning)
+    return parts
+
+
+def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[str, Any]:
+    """The ``GenerateContentResponse`` object."""
+    plans = plan_replies(prompt)
+    return {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": _parts(p, extra["include_thoughts"])},
+                "finishReason": _FINISH[p.finish],
+                "index": p.index,
+            }
+            for p in plans
+        ],
+        "usageMetadata": _usage(prompt, plans),
+        "modelVersion": extra["model"],
+        "responseId": request_digest[:22],
+    }
+
+
+def render_chunks(
+    prompt: Prompt, extra: dict[str, Any], request_digest: str
+) -> list[tuple[dict[str, Any], bool]]:
+    """The stream's chunks as (chunk, is_token), with cumulative usage."""
+    plans = plan_replies(prompt)
+    done = [0] * len(plans)
+    lanes: list[list[tuple[int, dict[str, Any], int]]] = []  # (plan index, part, tokens)
+    for plan in plans:
+        lane: list[tuple[int, dict[str, Any], int]] = []
+        if extra["include_thoughts"]:
+            lane += [(plan.index, {"text": p, "thought": True}, 0) for p in plan.reasoning_pieces]
+        if plan.tool_call is not None:
+            lane.append(
+                (
+                    plan.index,
+                    {"functionCall": {"name": plan.tool_call.name, "args": plan.tool_call.arguments}},
+                    plan.tool_tokens,
+                )
+            )
+        else:
+            lane += [(plan.index, {"text": p}, count_tokens(p)) for p in plan.text_pieces]
+        if not lane:
+            lane.append((plan.index, {"text": ""}, 0))
+        if plan.reasoning is not None:
+            last = next((x for x in reversed(lane) if not x[1].get("thought")), None)
+            if last is not None:
+                last[1]["thoughtSignature"] = reasoning_signature(plan.reasoning)
+        lanes.append(lane)
+    chunks: list[tuple[dict[str, Any], bool]] = []
+    longest = max(len(lane) for lane in lanes)
+    for step in range(longest):
+        for lane in lanes:
+            if step >= len(lane):
+                continue
+            index, part, tokens = lane[step]
+            done[index] += tokens
+            candidate: dict[str, Any] = {"content": {"role": "model", "parts": [part]}, "index": index}
+            if step == len(lane) - 1:
+                candidate["finishReason"] = _FINISH[plans[index].finish]
+            chunk = {
+                "candidates": [candidate],
+                "usageMetadata": _usage(prompt, plans, list(done)),
+                "modelVersion": extra["model"],
+                "responseId": request_digest[:22],
+            }
+            chunks.append((chunk, True))
+    return chunks
+
+
+def _error_frame(error: EmulatorError, _position: int) -> bytes:
+    return sse_data(error_body("gemini", error), crlf=True)
+
+
+def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
+    """POST ``.../generateContent``, ``.../streamGenerateContent`` (``?alt=sse``) and ``.../countTokens``."""
+    body = request.json_object()
+    verb = request.params.get("verb", "generateContent")
+    endpoint = request.params.get("model") or request.params.get("ep", "")
+    if verb == "countTokens":
+        inner = body.get("generateContentRequest") or _get(body, "generateContentRequest") or body
+        prompt, _ = parse(inner, endpoint)
+        return JSONReply({"totalTokens": prompt.input_tokens()})
+    prompt, extra = parse(body, endpoint)
+    request_digest = digest("gemini", body)
+    if verb == "generateContent":
+        return JSONReply(render(prompt, extra, request_digest))
+    chunks = render_chunks(prompt, extra, request_digest)
+    if request.query.get("alt", "").lower() != "sse":
+        return JSONReply([chunk for chunk, _ in chunks])
+    frames = [Frame(sse_data(chunk, crlf=True), token=token) for chunk, token in chunks]
+    return StreamReply(frames, _error_frame, None)

@@ -1,0 +1,598 @@
+"""OpenAI Responses API: create (sync, stream, background), retrieve, resume a stream, cancel, delete.
+
+Request: ``input`` (string or items: messages with ``input_text`` / ``input_image`` /
+``input_file`` parts, ``function_call``, ``function_call_output``, ``reasoning``),
+``instructions``, ``previous_response_id``, ``tools`` (flat function tools), ``tool_choice``
+(including ``allowed_tools``), ``text.format``, ``reasoning.{effort, summary}``,
+``max_output_tokens``, ``background``, ``store``, ``stream``.
+
+Streams are ``event: TYPE`` + ``data: {..., "sequence_number": N}`` in the documented order:
+created, (queued,) in_progress, then per output item added / deltas / done, then completed.
+Every response is stored (unless ``store: false``) with its full event list, so
+``GET .../responses/{id}?stream=true&starting_after=N`` replays the events after ``N``.
+
+Example:
+    >>> from cloudsway_nb.emulator.store import ResponseStore
+    >>> prompt, settings = parse({"input": "Hi", "reasoning": {"effort": "low"}}, "ep", ResponseStore())
+    >>> prompt.reasoning, settings["stream"]
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
+from .errors import EmulatorError, error_event_body
+from .generate import Plan, plan_reply
+from .media import MediaInfo, describe_base64, describe_reference, describe_url
+from .replies import Frame, JSONReply, StreamReply, sse_event
+from .store import ResponseStore, StoredResponse
+from .tokenizer import pieces
+
+if TYPE_CHECKING:
+    from .app import EmulatorApp
+    from .request import Request
+
+__all__ = ["build", "cancel", "create", "delete", "parse", "retrieve"]
+
+KEEPALIVE = b": keep-alive\n\n"
+_TOKEN_EVENTS = (
+    "response.output_text.delta",
+    "response.reasoning_summary_text.delta",
+    "response.function_call_arguments.delta",
+)
+
+
+def _bad(message: str, param: str | None = None, code: str | None = "invalid_value") -> EmulatorError:
+    return EmulatorError(400, message, param=param, code=code)
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "\n".join(_text_of(v.get("text", "") if isinstance(v, dict) else v) for v in value)
+    return json.dumps(value, ensure_ascii=False) if value is not None else ""
+
+
+def _parts(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
+    if isinstance(content, str):
+        return content, []
+    if not isinstance(content, list):
+        raise _bad(f"Invalid type for '{where}': expected a string or an array.", where, "invalid_type")
+    texts: list[str] = []
+    media: list[MediaInfo] = []
+    for j, part in enumerate(content):
+        here = f"{where}[{j}]"
+        if not isinstance(part, dict):
+            raise _bad(f"Invalid type for '{here}': expected an object.", here, "invalid_type")
+        kind = part.get("type")
+        if kind in ("input_text", "output_text", "text", "summary_text", "reasoning_text"):
+            texts.append(str(part.get("text", "")))
+        elif kind == "refusal":
+            texts.append(str(part.get("refusal", "")))
+        elif kind == "input_image":
+            url = part.get("image_url")
+            if isinstance(url, dict):
+                url = url.get("url")
+            if isinstance(url, str) and url:
+                media.append(describe_url(url, "image"))
+            elif part.get("file_id"):
+                media.append(describe_reference(str(part["file_id"]), "image"))
+            else:
+                raise _bad(
+                    f"Missing required parameter: '{here}.image_url'.",
+                    f"{here}.image_url",
+                    "missing_required_parameter",
+                )
+        elif kind == "input_file":
+            data, name = part.get("file_data"), part.get("filename")
+            if isinstance(data, str) and data:
+                media.append(
+                    describe_url(data, "document")
+                    if data.startswith("data:")
+                    else describe_base64(data, None, "document", name)
+                )
+            elif part.get("file_url"):
+                media.append(describe_url(str(part["file_url"]), "document"))
+            elif part.get("file_id"):
+                media.append(describe_reference(str(part["file_id"]), "document"))
+            else:
+                raise _bad(
+                    f"Missing required parameter: '{here}.file_data'.",
+                    f"{here}.file_data",
+                    "missing_required_parameter",
+                )
+        elif kind == "input_audio":
+            audio = part.get("input_audio") or part
+            fmt = str(audio.get("format") or "")
+            media.append(
+                describe_base64(str(audio.get("data", "")), f"audio/{fmt}" if fmt else None, "audio")
+            )
+        else:
+            raise _bad(
+                f"Invalid value: '{kind}'. Supported values are: 'input_text', 'input_image', 'input_file', "
+                "'output_text' and 'refusal'.",
+                f"{here}.type",
+            )
+    return "\n".join(t for t in texts if t), media
+
+
+def _input_turns(value: Any, call_names: dict[str, str]) -> list[Turn]:
+    if isinstance(value, str):
+        return [Turn("user", value)]
+    if not isinstance(value, list):
+        raise _bad(
+            "Invalid type for 'input': expected a string or an array of input items.", "input", "invalid_type"
+        )
+    turns: list[Turn] = []
+    for i, item in enumerate(value):
+        where = f"input[{i}]"
+        if not isinstance(item, dict):
+            raise _bad(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
+        kind = item.get("type", "message" if "role" in item else None)
+        if kind == "message":
+            role = item.get("role")
+            if role not in ("user", "assistant", "system", "developer"):
+                raise _bad(
+                    f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', 'developer', "
+                    "and 'user'.",
+                    f"{where}.role",
+                )
+            text, media = _parts(item.get("content", ""), f"{where}.content")
+            turns.append(Turn(role, text, media))
+        elif kind == "function_call":
+            args = item.get("arguments")
+            try:
+                parsed = json.loads(args) if isinstance(args, str) else args
+            except json.JSONDecodeError:
+                parsed = args
+            call_id = str(item.get("call_id", ""))
+            call_names[call_id] = str(item.get("name", ""))
+            turns.append(Turn("assistant", tool_calls=[ToolCall(str(item.get("name", "")), parsed, call_id)]))
+        elif kind == "function_call_output":
+            call_id = str(item.get("call_id", ""))
+            if not call_id:
+                raise _bad(
+                    f"Missing required parameter: '{where}.call_id'.",
+                    f"{where}.call_id",
+                    "missing_required_parameter",
+                )
+            result = ToolResult(call_names.get(call_id), _text_of(item.get("output", "")), call_id)
+            turns.append(Turn("tool", tool_results=[result]))
+        elif kind in ("reasoning", "item_reference", "web_search_call", "file_search_call"):
+            continue
+        else:
+            raise _bad(f"Invalid value: '{kind}' is not a supported input item type.", f"{where}.type")
+    return turns
+
+
+def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Prompt, dict[str, Any]]:
+    """The neutral prompt and the settings echoed into the response object."""
+    if body.get("input") is None:
+        raise _bad("Missing required parameter: 'input'.", "input", "missing_required_parameter")
+    call_names: dict[str, str] = {}
+    turns: list[Turn] = []
+    previous_id = body.get("previous_response_id")
+    if previous_id is not None:
+        previous = store.get(str(previous_id))
+        if previous is None:
+            raise EmulatorError(
+                404,
+                f"Previous response with id '{previous_id}' not found.",
+                param="previous_response_id",
+                code="previous_response_not_found",
+            )
+        turns.extend(copy.deepcopy(previous.turns))
+        for turn in turns:
+            for call in turn.tool_calls:
+                call_names[call.call_id] = call.name
+    instructions = body.get("instructions")
+    system = [Turn("system", _text_of(instructions))] if instructions else []
+    turns = system + turns + _input_turns(body["input"], call_names)
+    prompt = Prompt(turns=turns, model=str(body.get("model") or endpoint))
+    prompt.continuing_from = str(previous_id) if previous_id else None
+    _tools(body, prompt)
+    fmt = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
+    if isinstance(fmt, dict):
+        if fmt.get("type") == "json_object":
+            prompt.json_mode = "object"
+        elif fmt.get("type") == "json_schema":
+            if not isinstance(fmt.get("schema"), dict):
+                raise _bad(
+                    "Missing required parameter: 'text.format.schema'.",
+                    "text.format.schema",
+                    "missing_required_parameter",
+                )
+            prompt.json_mode, prompt.json_schema = "schema", fmt["schema"]
+    reasoning = body.get("reasoning")
+    if isinstance(reasoning, dict) and reasoning.get("effort", "medium") != "none":
+        prompt.reasoning = True
+        prompt.effort = reasoning.get("effort") or "medium"
+    limit = body.get("max_output_tokens")
+    if limit is not None:
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 16:
+            raise _bad(
+                "Invalid 'max_output_tokens': integer below minimum value 16.",
+                "max_output_tokens",
+                "integer_below_min_value",
+            )
+        prompt.max_tokens = limit
+    background = bool(body.get("background"))
+    store_it = body.get("store", True) is not False
+    if background and not store_it:
+        raise _bad("Background mode requires 'store' to be true.", "store")
+    settings = {
+        "stream": bool(body.get("stream")),
+        "background": background,
+        "store": store_it,
+        "model": prompt.model,
+        "instructions": instructions,
+        "previous_response_id": previous_id,
+        "reasoning": {"effort": prompt.effort, "summary": (reasoning or {}).get("summary")}
+        if isinstance(reasoning, dict)
+        else {"effort": None, "summary": None},
+        "text": body.get("text") if isinstance(body.get("text"), dict) else {"format": {"type": "text"}},
+        "tools": body.get("tools") or [],
+        "tool_choice": body.get("tool_choice", "auto"),
+        "max_output_tokens": limit,
+        "metadata": body.get("metadata") or {},
+        "temperature": body.get("temperature", 1.0),
+        "top_p": body.get("top_p", 1.0),
+        "user": body.get("user"),
+        "encrypted_reasoning": "reasoning.encrypted_content" in (body.get("include") or []),
+    }
+    return prompt, settings
+
+
+def _tools(body: dict[str, Any], prompt: Prompt) -> None:
+    tools = body.get("tools") or []
+    if not isinstance(tools, list):
+        raise _bad("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict) or tool.get("type") != "function":
+            continue
+        fn = (
+            tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        )  # tolerate the chat form
+        if not fn.get("name"):
+            raise _bad(
+                f"Missing required parameter: 'tools[{i}].name'.",
+                f"tools[{i}].name",
+                "missing_required_parameter",
+            )
+        prompt.tools.append(
+            Tool(str(fn["name"]), str(fn.get("description") or ""), fn.get("parameters") or {})
+        )
+    choice = body.get("tool_choice", "auto")
+    names = [t.name for t in prompt.tools]
+    if isinstance(choice, str):
+        if choice not in ("auto", "none", "required"):
+            raise _bad(f"Invalid value for 'tool_choice': '{choice}'.", "tool_choice")
+        prompt.tool_choice = choice
+    elif isinstance(choice, dict):
+        if choice.get("type") == "allowed_tools":
+            allowed = [t.get("name") for t in choice.get("tools") or [] if isinstance(t, dict)]
+            prompt.tools = [t for t in prompt.tools if t.name in allowed]
+            prompt.tool_choice = "required" if choice.get("mode") == "required" else "auto"
+        elif choice.get("type") == "function":
+            if choice.get("name") not in names:
+                raise _bad(
+                    f"Invalid value for 'tool_choice': no function named '{choice.get('name')}'.",
+                    "tool_choice",
+                )
+            prompt.tool_choice = str(choice["name"])
+
+
+def _item_id(prefix: str, response_id: str) -> str:
+    return f"{prefix}_" + hashlib.sha256(f"{prefix}:{response_id}".encode()).hexdigest()[:48]
+
+
+def _usage(prompt: Prompt, plan: Plan) -> dict[str, Any]:
+    input_tokens = prompt.input_tokens()
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": prompt.cached_tokens()},
+        "output_tokens": plan.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": plan.reasoning_tokens},
+        "total_tokens": input_tokens + plan.output_tokens,
+    }
+
+
+def build(
+    prompt: Prompt, settings: dict[str, Any], response_id: str, created_at: int
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], bool]], Plan]:
+    """(final response object, events as (event, is_token) without sequence numbers, plan)."""
+    plan = plan_reply(prompt)
+    incomplete = plan.finish == "length"
+    base: dict[str, Any] = {
+        "id": response_id,
+        "object": "response",
+        "created_at": created_at,
+        "status": "incomplete" if incomplete else "completed",
+        "background": settings["background"],
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "instructions": settings["instructions"],
+        "max_output_tokens": settings["max_output_tokens"],
+        "max_tool_calls": None,
+        "model": settings["model"],
+        "output": [],
+        "parallel_tool_calls": True,
+        "previous_response_id": settings["previous_response_id"],
+        "reasoning": settings["reasoning"],
+        "service_tier": "default",
+        "store": settings["store"],
+        "temperature": settings["temperature"],
+        "text": settings["text"],
+        "tool_choice": settings["tool_choice"],
+        "tools": settings["tools"],
+        "top_p": settings["top_p"],
+        "truncation": "disabled",
+        "usage": _usage(prompt, plan),
+        "user": settings["user"],
+        "metadata": settings["metadata"],
+    }
+    first_status = "queued" if settings["background"] else "in_progress"
+    opening = {
+        **copy.deepcopy(base),
+        "status": first_status,
+        "output": [],
+        "usage": None,
+        "incomplete_details": None,
+    }
+    events: list[tuple[dict[str, Any], bool]] = [({"type": "response.created", "response": opening}, False)]
+    if settings["background"]:
+        events.append(({"type": "response.queued", "response": copy.deepcopy(opening)}, False))
+    events.append(
+        (
+            {"type": "response.in_progress", "response": {**copy.deepcopy(opening), "status": "in_progress"}},
+            False,
+        )
+    )
+    output: list[dict[str, Any]] = []
+    summary_wanted = bool(settings["reasoning"].get("summary"))
+    if plan.reasoning is not None:
+        _reasoning_events(plan, response_id, summary_wanted, settings["encrypted_reasoning"], output, events)
+    if plan.tool_call is not None:
+        _function_events(plan, response_id, output, events)
+    elif plan.text is not None:
+        _message_events(plan, response_id, "incomplete" if incomplete else "completed", output, events)
+    base["output"] = output
+    closing = "response.incomplete" if incomplete else "response.completed"
+    events.append(({"type": closing, "response": copy.deepcopy(base)}, False))
+    return base, events, plan
+
+
+def _reasoning_events(
+    plan: Plan,
+    rid: str,
+    summary_wanted: bool,
+    encrypted: bool,
+    output: list[dict[str, Any]],
+    events: list[tuple[dict[str, Any], bool]],
+) -> None:
+    index = len(output)
+    item_id = _item_id("rs", rid)
+    item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
+    if encrypted:
+        item["encrypted_content"] = base64.b64encode(
+            hashlib.sha256(plan.reasoning.encode()).digest() * 3
+        ).decode()
+    events.append(
+        ({"type": "response.output_item.added", "output_index": index, "item": copy.deepcopy(item)}, False)
+    )
+    if summary_wanted:
+        text = plan.reasoning or ""
+        where = {"item_id": item_id, "output_index": index, "summary_index": 0}
+        events.append(
+            (
+                {
+                    "type": "response.reasoning_summary_part.added",
+                    **where,
+                    "part": {"type": "summary_text", "text": ""},
+                },
+                False,
+            )
+        )
+        for piece in plan.reasoning_pieces:
+            events.append(({"type": "response.reasoning_summary_text.delta", **where, "delta": piece}, True))
+        events.append(({"type": "response.reasoning_summary_text.done", **where, "text": text}, False))
+        events.append(
+            (
+                {
+                    "type": "response.reasoning_summary_part.done",
+                    **where,
+                    "part": {"type": "summary_text", "text": text},
+                },
+                False,
+            )
+        )
+        item["summary"] = [{"type": "summary_text", "text": text}]
+    events.append(
+        ({"type": "response.output_item.done", "output_index": index, "item": copy.deepcopy(item)}, False)
+    )
+    output.append(item)
+
+
+def _function_events(
+    plan: Plan, rid: str, output: list[dict[str, Any]], events: list[tuple[dict[str, Any], bool]]
+) -> None:
+    assert plan.tool_call is not None
+    index = len(output)
+    item_id = _item_id("fc", rid)
+    arguments = plan.tool_call.arguments_json
+    item = {
+        "id": item_id,
+        "type": "function_call",
+        "status": "in_progress",
+        "arguments": "",
+        "call_id": "call_" + plan.tool_call.call_id,
+        "name": plan.tool_call.name,
+    }
+    events.append(
+        ({"type": "response.output_item.added", "output_index": index, "item": copy.deepcopy(item)}, False)
+    )
+    for piece in pieces(arguments):
+        events.append(
+            (
+                {
+                    "type": "response.function_call_arguments.delta",
+                    "item_id": item_id,
+                    "output_index": index,
+                    "delta": piece,
+                },
+                True,
+            )
+        )
+    events.append(
+        (
+            {
+                "type": "response.function_call_arguments.done",
+                "item_id": item_id,
+                "output_index": index,
+                "name": plan.tool_call.name,
+                "arguments": arguments,
+            },
+            False,
+        )
+    )
+    item.update(status="completed", arguments=arguments)
+    events.append(
+        ({"type": "response.output_item.done", "output_index": index, "item": copy.deepcopy(item)}, False)
+    )
+    output.append(item)
+
+
+def _message_events(
+    plan: Plan, rid: str, status: str, output: list[dict[str, Any]], events: list[tuple[dict[str, Any], bool]]
+) -> None:
+    index = len(output)
+    item_id = _item_id("msg", rid)
+    text = plan.text or ""
+    item: dict[str, Any] = {
+        "id": item_id,
+        "type": "message",
+        "status": "in_progress",
+        "role": "assistant",
+        "content": [],
+    }
+    events.append(
+        ({"type": "response.output_item.added", "output_index": index, "item": copy.deepcopy(item)}, False)
+    )
+    where = {"item_id": item_id, "output_index": index, "content_index": 0}
+    events.append(
+        (
+            {
+                "type": "response.content_part.added",
+                **where,
+                "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": []},
+            },
+            False,
+        )
+    )
+    for piece in plan.text_pieces:
+        events.append(({"type": "response.output_text.delta", **where, "delta": piece, "logprobs": []}, True))
+    events.append(({"type": "response.output_text.done", **where, "text": text, "logprobs": []}, False))
+    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+    events.append(({"type": "response.content_part.done", **where, "part": copy.deepcopy(part)}, False))
+    item.update(status=status, content=[part])
+    events.append(
+        ({"type": "response.output_item.done", "output_index": index, "item": copy.deepcopy(item)}, False)
+    )
+    output.append(item)
+
+
+def _numbered(events: list[tuple[dict[str, Any], bool]]) -> list[dict[str, Any]]:
+    return [{**event, "sequence_number": n} for n, (event, _token) in enumerate(events)]
+
+
+def _stream(events: list[dict[str, Any]], starting_after: int = -1) -> StreamReply:
+    chosen = [e for e in events if e["sequence_number"] > starting_after]
+    frames = [Frame(sse_event(e["type"], e), token=e["type"] in _TOKEN_EVENTS) for e in chosen]
+    first = chosen[0]["sequence_number"] if chosen else starting_after + 1
+
+    def error_frame(error: EmulatorError, position: int) -> bytes:
+        return sse_event("error", error_event_body("responses", error, first + position))
+
+    return StreamReply(frames, error_frame, KEEPALIVE)
+
+
+def _reply_turn(plan: Plan) -> Turn:
+    calls = (
+        [ToolCall(plan.tool_call.name, plan.tool_call.arguments, "call_" + plan.tool_call.call_id)]
+        if plan.tool_call
+        else []
+    )
+    return Turn("assistant", plan.text or "", tool_calls=calls)
+
+
+def create(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
+    """POST ``/v1/ai/{ep}/responses``."""
+    body = request.json_object()
+    prompt, settings = parse(body, request.params.get("ep", ""), app.store)
+    seed = digest("responses", body)
+    if settings["background"]:  # identical background requests must not share progress state
+        seed = digest(seed, time.monotonic_ns())
+    response_id = "resp_" + seed[:48]
+    final, raw_events, plan = build(prompt, settings, response_id, int(time.time()))
+    events = _numbered(raw_events)
+    if settings["store"]:
+        turns = [t for t in prompt.turns if t.role not in ("system", "developer")] + [_reply_turn(plan)]
+        app.store.put(
+            StoredResponse(response_id, final, events, turns, time.monotonic(), settings["background"])
+        )
+    if settings["stream"]:
+        return _stream(events)
+    if settings["background"]:
+        return JSONReply(events[0]["response"])
+    return JSONReply(final)
+
+
+def _entry(request: Request, app: EmulatorApp) -> StoredResponse:
+    rid = request.params["rid"]
+    entry = app.store.get(rid)
+    if entry is None:
+        raise EmulatorError(404, f"No response found with id '{rid}'.", param="response_id", code="not_found")
+    return entry
+
+
+def retrieve(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
+    """GET ``/v1/ai/{ep}/responses/{id}`` with optional ``stream=true&starting_after=N``."""
+    entry = _entry(request, app)
+    options = app.options
+    if request.query.get("stream", "false").lower() == "true":
+        raw = request.query.get("starting_after")
+        try:
+            after = int(raw) if raw not in (None, "") else -1
+        except ValueError:
+            raise _bad("Invalid 'starting_after': expected an integer.", "starting_after") from None
+        events = entry.events
+        if entry.cancelled:
+            events = [e for e in events if e["type"] in ("response.created", "response.queued")]
+        return _stream(events, after)
+    return JSONReply(entry.snapshot(options.background_queued, options.background_running))
+
+
+def cancel(request: Request, app: EmulatorApp) -> JSONReply:
+    """POST ``/v1/ai/{ep}/responses/{id}/cancel`` (background responses only)."""
+    entry = _entry(request, app)
+    if not entry.background:
+        raise _bad("Only responses created with background=true can be cancelled.", "response_id")
+    options = app.options
+    if entry.status(options.background_queued, options.background_running) in ("queued", "in_progress"):
+        entry.cancelled = True
+    return JSONReply(entry.snapshot(options.background_queued, options.background_running))
+
+
+def delete(request: Request, app: EmulatorApp) -> JSONReply:
+    """DELETE ``/v1/ai/{ep}/responses/{id}``."""
+    entry = _entry(request, app)
+    app.store.delete(entry.id)
+    return JSONReply({"id": entry.id, "object": "response.deleted", "deleted": True})
