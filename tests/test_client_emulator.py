@@ -1,0 +1,176 @@
+"""The client end to end against the emulator on a loopback port: every protocol, streamed and not,
+tools, reasoning, background mode, embeddings, faults and retries."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytest
+
+from cloudsway_nb import (
+    APIConnectionError,
+    AsyncClient,
+    AuthenticationError,
+    Client,
+    Endpoint,
+    Message,
+    RateLimitError,
+    StreamError,
+    TextDelta,
+)
+from cloudsway_nb.emulator.testing import running_emulator
+
+CANARY = "sk-canary-client-emulator-0123456789"
+
+ENDPOINTS = {
+    "gpt": Endpoint("MaaS-gpt", "chat", model="gpt-4o"),
+    "o3": Endpoint("MaaS-o3", "responses", model="o3"),
+    "claude": Endpoint("MaaS-claude", "messages", model="claude-sonnet"),
+    "gemini": Endpoint("MaaS-gemini", "gemini"),
+    "e5": Endpoint("MaaS-e5", "embeddings", model="e5"),
+}
+CHATTY = ["gpt", "o3", "claude", "gemini"]
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with running_emulator() as url:
+        yield url
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[Client]:
+    with Client(base_url, CANARY, ENDPOINTS, sleep=lambda s: None) as c:
+        yield c
+
+
+@pytest.mark.parametrize("alias", CHATTY)
+def test_chat_every_protocol(client: Client, alias: str) -> None:
+    reply = client.chat(alias, "What is the capital of Norway?", system="Answer briefly.")
+    assert "capital of Norway" in reply.text
+    assert reply.finish_reason == "stop" and reply.protocol == ENDPOINTS[alias].protocol
+    assert reply.usage.input and reply.usage.output and reply.usage.total == reply.usage.input + reply.usage.output
+    assert reply.id and reply.latency is not None
+
+
+@pytest.mark.parametrize("alias", CHATTY)
+def test_stream_every_protocol_matches_the_plain_reply(client: Client, alias: str) -> None:
+    plain = client.chat(alias, "Tell me about rivers")
+    stream = client.stream(alias, "Tell me about rivers")
+    pieces = [e.text for e in stream if isinstance(e, TextDelta)]
+    reply = stream.reply
+    assert len(pieces) > 1 and "".join(pieces) == reply.text == plain.text
+    assert not reply.incomplete and reply.ttft is not None
+    assert reply.usage.input == plain.usage.input and reply.usage.output == plain.usage.output
+
+
+@pytest.mark.parametrize("alias", CHATTY)
+def test_reasoning_every_protocol(client: Client, alias: str) -> None:
+    for stream in (False, True):
+        reply = client.chat(alias, "Is 17 prime?", reasoning="low", stream=stream)
+        assert reply.reasoning, (alias, stream)
+        if alias != "claude":  # Anthropic does not report reasoning tokens separately
+            assert reply.usage.reasoning and reply.usage.reasoning > 0
+
+
+@pytest.mark.parametrize("alias", CHATTY)
+@pytest.mark.parametrize("stream", [False, True])
+def test_tool_round_trip_every_protocol(client: Client, alias: str, stream: bool) -> None:
+    def get_weather(location: str, unit: str = "celsius") -> str:
+        """Current weather in a city."""
+        return "21 degrees and sunny"
+
+    messages = [Message.user("What is the weather in Oslo?")]
+    first = client.chat(alias, messages, tools=[get_weather], stream=stream)
+    assert first.finish_reason == "tool_calls"
+    call = first.tool_calls[0]
+    assert call.name == "get_weather" and isinstance(call.arguments, dict) and "location" in call.arguments
+    messages += [first.to_message(), Message.tool_result(call, get_weather(**call.arguments))]
+    second = client.chat(alias, messages, tools=[get_weather], stream=stream)
+    assert "21 degrees and sunny" in second.text and second.finish_reason == "stop"
+
+
+def test_chat_n_and_logprobs(client: Client) -> None:
+    reply = client.chat("gpt", "Say something", n=3, logprobs=True, top_logprobs=2)
+    assert len(reply.choices) == 3 and len({c.text for c in reply.choices}) == 3
+    assert reply.logprobs and len(reply.logprobs[0].top) == 2
+    streamed = client.chat("gpt", "Say something", n=3, stream=True)
+    assert [c.text for c in streamed.choices] == [c.text for c in reply.choices]
+
+
+def test_json_schema_replies_parse(client: Client) -> None:
+    import json
+
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+              "required": ["city", "population"]}
+    for alias in ("gpt", "o3", "gemini"):
+        data = json.loads(client.chat(alias, "Largest city in Norway?", schema=schema).text)
+        assert isinstance(data["city"], str) and isinstance(data["population"], int)
+
+
+def test_responses_continuation_and_background(client: Client) -> None:
+    first = client.chat("o3", "Remember the number 42")
+    follow = client.chat("o3", "What number?", previous_response_id=first.id)
+    assert first.id in follow.text or "Continuing" in follow.text
+    statuses: list[str | None] = []
+    done = client.chat("o3", "Think in the background", background=True, poll_interval=0.05,
+                       on_progress=lambda r: statuses.append(r.status))
+    assert done.status == "completed" and "Think in the background" in done.text
+    assert statuses[0] == "queued" and statuses[-1] == "completed"
+    queued = client.chat("o3", "Cancel me", background=True, wait=False)
+    assert queued.status == "queued"
+    assert client.cancel("o3", queued.id).status == "cancelled"
+    assert client.retrieve("o3", queued.id).status == "cancelled"
+
+
+def test_embeddings(client: Client) -> None:
+    result = client.embed("e5", ["a small cat", "a little cat", "quarterly tax filing"])
+    cat, kitten, tax = result.vectors
+    assert all(math.isclose(sum(x * x for x in v), 1.0, rel_tol=1e-4) for v in result.vectors)
+
+    def cos(a: list[float], b: list[float]) -> float:
+        return sum(x * y for x, y in zip(a, b, strict=True))
+
+    assert cos(cat, kitten) > cos(cat, tax)
+    floats = client.embed("e5", "a small cat", encoding_format="float").vectors[0]
+    assert all(math.isclose(x, y, abs_tol=1e-6) for x, y in zip(cat, floats, strict=True))
+
+
+def test_wrong_key_is_an_authentication_error_without_the_key(base_url: str) -> None:
+    with running_emulator(api_key="the-right-key") as url:
+        for alias in CHATTY:
+            with pytest.raises(AuthenticationError) as info:
+                Client(url, CANARY, ENDPOINTS).chat(alias, "hi")
+            assert CANARY not in str(info.value) and info.value.status == 401
+
+
+def test_rate_limits_are_retried_with_retry_after(base_url: str) -> None:
+    slept: list[float] = []
+    with Client(base_url, CANARY, ENDPOINTS, sleep=slept.append,
+                headers={"x-emulator-fault": "429"}) as always_limited:
+        with pytest.raises(RateLimitError) as info:
+            always_limited.chat("gpt", "hi")
+    assert len(slept) == 2 and info.value.request_id
+
+
+@pytest.mark.parametrize("alias", CHATTY)
+def test_faults_mid_stream_keep_partial_text(base_url: str, alias: str) -> None:
+    for fault, error in (("error-event", StreamError), ("drop", APIConnectionError)):
+        headers = {"x-emulator-fault": fault, "x-emulator-fault-after": "3"}
+        with Client(base_url, CANARY, ENDPOINTS, headers=headers) as faulty:
+            with pytest.raises(error) as info:
+                faulty.chat(alias, "Tell me a long story about rivers and mountains", stream=True)
+        partial = info.value.partial
+        assert partial is not None and partial.incomplete and partial.text, (alias, fault)
+
+
+async def test_async_client_concurrently(base_url: str) -> None:
+    import asyncio
+
+    async with AsyncClient(base_url, CANARY, ENDPOINTS) as client:
+        replies = await asyncio.gather(*(client.chat(alias, f"Hello {alias}") for alias in CHATTY))
+        assert all(f"Hello {alias}" in r.text for alias, r in zip(CHATTY, replies, strict=True))
+        stream = client.stream("claude", "Stream please")
+        text = "".join([e.text async for e in stream if isinstance(e, TextDelta)])
+        assert text == stream.reply.text and text
