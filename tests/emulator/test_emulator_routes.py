@@ -221,8 +221,10 @@ def test_gemini_stream_without_sse_is_a_json_array(client: httpx.Client, auth: d
 
 
 def test_gemini_sdk_url_shape_snake_case_and_key_styles(client: httpx.Client) -> None:
-    body = {"contents": [{"role": "user", "parts": [{"text": "snake"}]}],
-            "generation_config": {"max_output_tokens": 3}}  # fmt: skip
+    body = {
+        "contents": [{"role": "user", "parts": [{"text": "snake"}]}],
+        "generation_config": {"max_output_tokens": 3},
+    }
     for path, headers, params in (
         ("/v1beta/models/gemini-2.5-flash:generateContent", {"x-goog-api-key": KEY}, {}),
         ("/v1/ai/gem/v1beta/models/gemini-2.5-flash:generateContent", {}, {"key": KEY}),
@@ -292,12 +294,22 @@ def test_chunk_delay_paces_the_stream(client: httpx.Client, auth: dict) -> None:
     ("path", "body", "check"),
     [
         (CHAT, USER, lambda b: b["error"]["type"] == "invalid_request_error" and "param" in b["error"]),
-        (MESSAGES, {"max_tokens": 5, **USER}, lambda b: set(b) == {"type", "error"} and b["type"] == "error"
-         and b["error"]["type"] == "authentication_error"),
-        (GEMINI, {"contents": []}, lambda b: b["error"]["code"] == 401
-         and b["error"]["status"] == "UNAUTHENTICATED"),
+        (
+            MESSAGES,
+            {"max_tokens": 5, **USER},
+            lambda b: (
+                set(b) == {"type", "error"}
+                and b["type"] == "error"
+                and b["error"]["type"] == "authentication_error"
+            ),
+        ),
+        (
+            GEMINI,
+            {"contents": []},
+            lambda b: b["error"]["code"] == 401 and b["error"]["status"] == "UNAUTHENTICATED",
+        ),
     ],
-)  # fmt: skip
+)
 def test_missing_key_is_401_in_each_protocols_shape(
     client: httpx.Client, path: str, body: dict, check
 ) -> None:
