@@ -64,12 +64,22 @@ Handler = Callable[[Request, "EmulatorApp"], JSONReply | StreamReply]
 
 
 class DroppedConnection(Exception):
-    """Raised inside the app to make the server close the connection mid-reply (a ``drop`` fault)."""
+    """Raised inside the app to make the server close the connection mid-reply (a ``drop`` fault).
+
+    Example:
+        >>> isinstance(DroppedConnection("x"), Exception)
+        True
+    """
 
 
 @dataclass(frozen=True)
 class Route:
-    """One route: method, compiled path pattern, protocol, handler, and whether auth / faults apply."""
+    """One route: method, compiled path pattern, protocol, handler, and whether auth / faults apply.
+
+    Example:
+        >>> EmulatorApp.match("GET", "/health")[0].auth
+        False
+    """
 
     method: str
     pattern: re.Pattern[str]

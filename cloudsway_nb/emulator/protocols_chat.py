@@ -127,7 +127,12 @@ def _arguments(raw: Any) -> Any:
 
 
 def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
-    """The neutral prompt and the rendering options (stream, include_usage, n, logprobs, model)."""
+    """The neutral prompt and the rendering options (stream, include_usage, n, logprobs, model).
+
+    Example:
+        >>> parse({"messages": [{"role": "user", "content": "Hi"}], "n": 2}, "ep")[0].n
+        2
+    """
     if "messages" not in body or body["messages"] is None:
         raise _bad("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
     messages = body["messages"]
@@ -310,7 +315,13 @@ def _call_id(plan: Plan) -> str:
 
 
 def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[str, Any]:
-    """The ``chat.completion`` object."""
+    """The ``chat.completion`` object.
+
+    Example:
+        >>> prompt, extra = parse({"messages": [{"role": "user", "content": "Hi"}]}, "ep")
+        >>> render(prompt, extra, "0" * 64)["choices"][0]["message"]["content"]
+        'You said: Hi.'
+    """
     plans = plan_replies(prompt)
     choices = []
     for plan in plans:
@@ -360,7 +371,13 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
 
 
 def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> list[Frame]:
-    """The ``chat.completion.chunk`` events, choices interleaved by index, ``[DONE]`` last."""
+    """The ``chat.completion.chunk`` events, choices interleaved by index, ``[DONE]`` last.
+
+    Example:
+        >>> prompt, extra = parse({"messages": [{"role": "user", "content": "Hi"}], "stream": True}, "ep")
+        >>> render_stream(prompt, extra, "0" * 64)[-1].data
+        b'data: [DONE]\\n\\n'
+    """
     plans = plan_replies(prompt)
     created = int(time.time())
     include_usage = extra["include_usage"]
@@ -427,7 +444,17 @@ def _error_frame(error: EmulatorError, _position: int) -> bytes:
 
 
 def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """POST ``/v1/ai/{ep}/chat/completions``."""
+    """POST ``/v1/ai/{ep}/chat/completions``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> body = b'{"messages": [{"role": "user", "content": "Hi"}]}'
+        >>> request = Request("POST", "/v1/ai/ep/chat/completions", {}, {}, body, {"ep": "ep"})
+        >>> reply = handle(request, create_app())
+        >>> reply.body["object"]
+        'chat.completion'
+    """
     body = request.json_object()
     prompt, extra = parse(body, request.params.get("ep", ""))
     request_digest = digest("chat", body)

@@ -140,7 +140,13 @@ def _normalise_schema(schema: Any) -> Any:
 
 
 def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
-    """The neutral prompt and rendering options (candidate count, include_thoughts, model)."""
+    """The neutral prompt and rendering options (candidate count, include_thoughts, model).
+
+    Example:
+        >>> body = {"contents": [{"parts": [{"text": "x"}]}], "generation_config": {"candidate_count": 2}}
+        >>> parse(body, "ep")[0].n
+        2
+    """
     contents = body.get("contents")
     if contents is None:
         raise _bad("* GenerateContentRequest.contents: contents is not specified")
@@ -247,7 +253,13 @@ def _parts(plan: Plan, include_thoughts: bool) -> list[dict[str, Any]]:
 
 
 def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[str, Any]:
-    """The ``GenerateContentResponse`` object."""
+    """The ``GenerateContentResponse`` object.
+
+    Example:
+        >>> prompt, extra = parse({"contents": [{"parts": [{"text": "Hi"}]}]}, "ep")
+        >>> render(prompt, extra, "0" * 64)["candidates"][0]["content"]["parts"]
+        [{'text': 'You said: Hi.'}]
+    """
     plans = plan_replies(prompt)
     return {
         "candidates": [
@@ -267,7 +279,13 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
 def render_chunks(
     prompt: Prompt, extra: dict[str, Any], request_digest: str
 ) -> list[tuple[dict[str, Any], bool]]:
-    """The stream's chunks as (chunk, is_token), with cumulative usage."""
+    """The stream's chunks as (chunk, is_token), with cumulative usage.
+
+    Example:
+        >>> prompt, extra = parse({"contents": [{"parts": [{"text": "Hi"}]}]}, "ep")
+        >>> render_chunks(prompt, extra, "0" * 64)[-1][0]["candidates"][0]["finishReason"]
+        'STOP'
+    """
     plans = plan_replies(prompt)
     done = [0] * len(plans)
     lanes: list[list[tuple[int, dict[str, Any], int]]] = []  # (plan index, part, tokens)
@@ -318,7 +336,16 @@ def _error_frame(error: EmulatorError, _position: int) -> bytes:
 
 
 def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """POST ``.../generateContent``, ``.../streamGenerateContent`` (``?alt=sse``) and ``.../countTokens``."""
+    """POST ``.../generateContent``, ``.../streamGenerateContent`` (``?alt=sse``) and ``.../countTokens``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> body = b'{"contents": [{"parts": [{"text": "Hi"}]}]}'
+        >>> request = Request("POST", "/v1beta/models/g:countTokens", {}, {}, body, {"verb": "countTokens"})
+        >>> handle(request, create_app()).body
+        {'totalTokens': 7}
+    """
     body = request.json_object()
     verb = request.params.get("verb", "generateContent")
     endpoint = request.params.get("model") or request.params.get("ep", "")

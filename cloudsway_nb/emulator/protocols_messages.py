@@ -160,7 +160,14 @@ def _system(value: Any) -> str:
 def parse(
     body: dict[str, Any], endpoint: str, *, need_max_tokens: bool = True
 ) -> tuple[Prompt, dict[str, Any]]:
-    """The neutral prompt and rendering options (stream, model)."""
+    """The neutral prompt and rendering options (stream, model).
+
+    Example:
+        >>> thinking = {"type": "enabled", "budget_tokens": 1024}
+        >>> body = {"max_tokens": 2000, "thinking": thinking, "messages": []}
+        >>> parse(body, "ep")[0].reasoning_budget
+        1024
+    """
     max_tokens = body.get("max_tokens")
     if need_max_tokens:
         if max_tokens is None:
@@ -251,7 +258,13 @@ def _blocks(plan: Plan) -> list[dict[str, Any]]:
 
 
 def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[str, Any]:
-    """The ``message`` object."""
+    """The ``message`` object.
+
+    Example:
+        >>> prompt, extra = parse({"max_tokens": 50, "messages": [{"role": "user", "content": "Hi"}]}, "ep")
+        >>> render(prompt, extra, "0" * 64)["content"]
+        [{'type': 'text', 'text': 'You said: Hi.'}]
+    """
     plan = plan_reply(prompt)
     return {
         "id": "msg_" + request_digest[:24],
@@ -266,7 +279,13 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
 
 
 def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> list[Frame]:
-    """The event stream of a message."""
+    """The event stream of a message.
+
+    Example:
+        >>> prompt, extra = parse({"max_tokens": 50, "messages": [{"role": "user", "content": "Hi"}]}, "ep")
+        >>> render_stream(prompt, extra, "0" * 64)[-1].data
+        b'event: message_stop\\ndata: {"type":"message_stop"}\\n\\n'
+    """
     plan = plan_reply(prompt)
     usage = _usage(prompt, plan)
     start = {
@@ -341,7 +360,16 @@ def _error_frame(error: EmulatorError, _position: int) -> bytes:
 
 
 def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """POST ``/{ep}/v1/messages``."""
+    """POST ``/{ep}/v1/messages``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> body = b'{"max_tokens": 9, "messages": [{"role": "user", "content": "Hi"}]}'
+        >>> request = Request("POST", "/c/v1/messages", {}, {}, body, {"ep": "c"})
+        >>> handle(request, create_app()).body["stop_reason"]
+        'end_turn'
+    """
     body = request.json_object()
     prompt, extra = parse(body, request.params.get("ep", ""))
     request_digest = digest("messages", body)
@@ -351,6 +379,14 @@ def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
 
 
 def count_tokens(request: Request, app: EmulatorApp) -> JSONReply:
-    """POST ``/{ep}/v1/messages/count_tokens``."""
+    """POST ``/{ep}/v1/messages/count_tokens``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> body = b'{"messages": [{"role": "user", "content": "Hi"}]}'
+        >>> count_tokens(Request("POST", "/c/v1/messages/count_tokens", {}, {}, body, {}), create_app()).body
+        {'input_tokens': 7}
+    """
     prompt, _ = parse(request.json_object(), request.params.get("ep", ""), need_max_tokens=False)
     return JSONReply({"input_tokens": prompt.input_tokens()})

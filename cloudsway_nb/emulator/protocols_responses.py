@@ -174,7 +174,12 @@ def _input_turns(value: Any, call_names: dict[str, str]) -> list[Turn]:
 
 
 def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Prompt, dict[str, Any]]:
-    """The neutral prompt and the settings echoed into the response object."""
+    """The neutral prompt and the settings echoed into the response object.
+
+    Example:
+        >>> parse({"input": "x", "instructions": "Be brief"}, "ep", ResponseStore())[0].system_text()
+        'Be brief'
+    """
     if body.get("input") is None:
         raise _bad("Missing required parameter: 'input'.", "input", "missing_required_parameter")
     call_names: dict[str, str] = {}
@@ -308,7 +313,14 @@ def _usage(prompt: Prompt, plan: Plan) -> dict[str, Any]:
 def build(
     prompt: Prompt, settings: dict[str, Any], response_id: str, created_at: int
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], bool]], Plan]:
-    """(final response object, events as (event, is_token) without sequence numbers, plan)."""
+    """(final response object, events as (event, is_token) without sequence numbers, plan).
+
+    Example:
+        >>> prompt, settings = parse({"input": "Hi"}, "ep", ResponseStore())
+        >>> final, events, plan = build(prompt, settings, "resp_1", 0)
+        >>> final["output"][0]["content"][0]["text"], events[-1][0]["type"]
+        ('You said: Hi.', 'response.completed')
+    """
     plan = plan_reply(prompt)
     incomplete = plan.finish == "length"
     base: dict[str, Any] = {
@@ -534,7 +546,16 @@ def _reply_turn(plan: Plan) -> Turn:
 
 
 def create(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """POST ``/v1/ai/{ep}/responses``."""
+    """POST ``/v1/ai/{ep}/responses``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> app = create_app()
+        >>> request = Request("POST", "/v1/ai/o/responses", {}, {}, b'{"input": "Hi"}', {"ep": "o"})
+        >>> create(request, app).body["status"]
+        'completed'
+    """
     body = request.json_object()
     prompt, settings = parse(body, request.params.get("ep", ""), app.store)
     seed = digest("responses", body)
@@ -564,7 +585,16 @@ def _entry(request: Request, app: EmulatorApp) -> StoredResponse:
 
 
 def retrieve(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """GET ``/v1/ai/{ep}/responses/{id}`` with optional ``stream=true&starting_after=N``."""
+    """GET ``/v1/ai/{ep}/responses/{id}`` with optional ``stream=true&starting_after=N``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> app = create_app()
+        >>> rid = create(Request("POST", "/", {}, {}, b'{"input": "Hi"}', {"ep": "o"}), app).body["id"]
+        >>> retrieve(Request("GET", "/", {}, {}, b"", {"rid": rid}), app).body["id"] == rid
+        True
+    """
     entry = _entry(request, app)
     options = app.options
     if request.query.get("stream", "false").lower() == "true":
@@ -581,7 +611,17 @@ def retrieve(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
 
 
 def cancel(request: Request, app: EmulatorApp) -> JSONReply:
-    """POST ``/v1/ai/{ep}/responses/{id}/cancel`` (background responses only)."""
+    """POST ``/v1/ai/{ep}/responses/{id}/cancel`` (background responses only).
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> app = create_app(background_queued=60)
+        >>> body = b'{"input": "x", "background": true}'
+        >>> rid = create(Request("POST", "/", {}, {}, body, {}), app).body["id"]
+        >>> cancel(Request("POST", "/", {}, {}, b"", {"rid": rid}), app).body["status"]
+        'cancelled'
+    """
     entry = _entry(request, app)
     if not entry.background:
         raise _bad("Only responses created with background=true can be cancelled.", "response_id")
@@ -592,7 +632,16 @@ def cancel(request: Request, app: EmulatorApp) -> JSONReply:
 
 
 def delete(request: Request, app: EmulatorApp) -> JSONReply:
-    """DELETE ``/v1/ai/{ep}/responses/{id}``."""
+    """DELETE ``/v1/ai/{ep}/responses/{id}``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> app = create_app()
+        >>> rid = create(Request("POST", "/", {}, {}, b'{"input": "Hi"}', {}), app).body["id"]
+        >>> delete(Request("DELETE", "/", {}, {}, b"", {"rid": rid}), app).body["deleted"]
+        True
+    """
     entry = _entry(request, app)
     app.store.delete(entry.id)
     return JSONReply({"id": entry.id, "object": "response.deleted", "deleted": True})

@@ -36,14 +36,24 @@ def dumps(value: Any) -> str:
 
 
 def sse_data(value: Any, *, crlf: bool = False) -> bytes:
-    """One ``data:`` event (``[DONE]`` and other strings are sent verbatim)."""
+    """One ``data:`` event (``[DONE]`` and other strings are sent verbatim).
+
+    Example:
+        >>> sse_data("[DONE]")
+        b'data: [DONE]\\n\\n'
+    """
     text = value if isinstance(value, str) else dumps(value)
     end = "\r\n\r\n" if crlf else "\n\n"
     return f"data: {text}{end}".encode()
 
 
 def sse_event(name: str, value: Any) -> bytes:
-    """One event with an ``event:`` line and a ``data:`` line."""
+    """One event with an ``event:`` line and a ``data:`` line.
+
+    Example:
+        >>> sse_event("x", {})
+        b'event: x\\ndata: {}\\n\\n'
+    """
     return f"event: {name}\ndata: {dumps(value)}\n\n".encode()
 
 
