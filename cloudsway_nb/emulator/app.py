@@ -223,17 +223,17 @@ class EmulatorApp:
             reply = JSONReply(error_body(protocol, err), err.status, err.headers)
         except Exception as exc:  # a bug in the emulator: still answer in the protocol's shape
             logger.exception("emulator handler failed")
-            err = EmulatorError(500, f"Emulator internal error: {type(exc).__name__}: {exc}")
-            reply = JSONReply(error_body(protocol, err), 500)
+            internal = EmulatorError(500, f"Emulator internal error: {type(exc).__name__}: {exc}")
+            reply = JSONReply(error_body(protocol, internal), 500)
         base_headers = {"x-request-id": request_id, "request-id": request_id}
         if isinstance(reply, StreamReply):
             await self._send_stream(send, reply, base_headers, pacing, fault, protocol)
         else:
             if fault is not None and fault.kind == "error-event":
-                err = EmulatorError(
+                failure = EmulatorError(
                     500, "The server had an error while processing your request (emulated fault)."
                 )
-                reply = JSONReply(error_body(protocol, err), 500)
+                reply = JSONReply(error_body(protocol, failure), 500)
                 fault = None
             await self._send_json(send, reply, base_headers, fault, method == "HEAD")
 

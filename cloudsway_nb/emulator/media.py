@@ -339,7 +339,7 @@ def _describe_audio(data: bytes, found: str | None, mime: str) -> MediaInfo:
         if found == "matroska":
             return MediaInfo("audio", f"WebM container, {len(data)} bytes", _size_tokens(data))
     except (struct.error, ValueError, IndexError) as exc:
-        return _failed("audio", f"corrupt {found.upper()} data ({_first_line(str(exc))})")
+        return _failed("audio", f"corrupt {(found or '').upper()} data ({_first_line(str(exc))})")
     if found:
         return _failed("audio", f"expected audio data, found {found.upper()} ({len(data)} bytes)")
     declared = mime.split("/")[-1] if mime else "unknown"
@@ -490,7 +490,7 @@ def _describe_video(data: bytes, found: str | None, mime: str) -> MediaInfo:
         if found == "ogg":
             return MediaInfo("video", f"OGG Theora container, {len(data)} bytes", 258 + len(data) // 10000)
     except (struct.error, ValueError, IndexError) as exc:
-        return _failed("video", f"corrupt {found.upper()} data ({_first_line(str(exc))})")
+        return _failed("video", f"corrupt {(found or '').upper()} data ({_first_line(str(exc))})")
     if found:
         return _failed("video", f"expected video data, found {found.upper()} ({len(data)} bytes)")
     declared = mime.split("/")[-1] if mime else "unknown"

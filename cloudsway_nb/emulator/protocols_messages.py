@@ -304,6 +304,8 @@ def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) ->
     ]
     for index, block in enumerate(_blocks(plan)):
         kind = block["type"]
+        opening: dict[str, Any]
+        deltas: list[dict[str, Any]]
         if kind == "thinking":
             opening = {"type": "thinking", "thinking": "", "signature": ""}
             deltas = [{"type": "thinking_delta", "thinking": p} for p in plan.reasoning_pieces]

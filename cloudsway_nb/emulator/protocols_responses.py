@@ -263,9 +263,8 @@ def _tools(body: dict[str, Any], prompt: Prompt) -> None:
     for i, tool in enumerate(tools):
         if not isinstance(tool, dict) or tool.get("type") != "function":
             continue
-        fn = (
-            tool.get("function") if isinstance(tool.get("function"), dict) else tool
-        )  # tolerate the chat form
+        # tolerate the chat form {"type": "function", "function": {...}}
+        fn: dict[str, Any] = tool["function"] if isinstance(tool.get("function"), dict) else tool
         if not fn.get("name"):
             raise _bad(
                 f"Missing required parameter: 'tools[{i}].name'.",
@@ -395,7 +394,7 @@ def _reasoning_events(
     item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
     if encrypted:
         item["encrypted_content"] = base64.b64encode(
-            hashlib.sha256(plan.reasoning.encode()).digest() * 3
+            hashlib.sha256((plan.reasoning or "").encode()).digest() * 3
         ).decode()
     events.append(
         ({"type": "response.output_item.added", "output_index": index, "item": copy.deepcopy(item)}, False)

@@ -259,7 +259,7 @@ class _Generator:
                 return False
             if step:
                 ratio = v / step
-                return abs(ratio - round(ratio)) < 1e-9
+                return bool(abs(ratio - round(ratio)) < 1e-9)
             return True
 
         candidates: list[float] = [*self.hints.numbers, 1, 0]
@@ -278,7 +278,7 @@ class _Generator:
             for k in range(0, 4):
                 v = base + k * step
                 if fits(v):
-                    return round(v) if integer else v
+                    return round(v) if integer else float(v)
         if integer:
             for v in (math.ceil(start), math.ceil(start) + 1, math.floor(start), math.floor(start) - 1):
                 if fits(v):
