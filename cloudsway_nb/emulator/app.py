@@ -49,7 +49,7 @@ from .errors import EmulatorError, error_body
 from .faults import Fault, FaultPlanner
 from .options import EmulatorOptions
 from .pacing import Pacing
-from .replies import JSONReply, StreamReply, dumps
+from .replies import Frame, JSONReply, StreamReply, dumps
 from .request import Request
 from .store import ResponseStore
 
@@ -227,7 +227,7 @@ class EmulatorApp:
             reply = JSONReply(error_body(protocol, internal), 500)
         base_headers = {"x-request-id": request_id, "request-id": request_id}
         if isinstance(reply, StreamReply):
-            await self._send_stream(send, reply, base_headers, pacing, fault, protocol)
+            await self._send_stream(send, receive, reply, base_headers, pacing, fault, protocol)
         else:
             if fault is not None and fault.kind == "error-event":
                 failure = EmulatorError(
@@ -292,6 +292,7 @@ class EmulatorApp:
     async def _send_stream(
         self,
         send: Send,
+        receive: Receive,
         reply: StreamReply,
         base: dict[str, str],
         pacing: Pacing,
@@ -309,8 +310,34 @@ class EmulatorApp:
                 if fault.after < len(token_positions)
                 else max(0, len(frames) - 1)
             )
+        gone = asyncio.Event()
+
+        async def watch() -> None:  # stop generating once the client has gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await self._stream_frames(send, reply, frames, cut, pacing, fault, protocol, gone)
+        finally:
+            watcher.cancel()
+
+    async def _stream_frames(
+        self,
+        send: Send,
+        reply: StreamReply,
+        frames: list[Frame],
+        cut: int | None,
+        pacing: Pacing,
+        fault: Fault | None,
+        protocol: str,
+        gone: asyncio.Event,
+    ) -> None:
         first_token = True
         for position, frame in enumerate(frames):
+            if gone.is_set():
+                return
             if position == cut and fault is not None:
                 if fault.kind == "drop":
                     raise DroppedConnection("emulated fault: connection dropped mid-stream")

@@ -1,21 +1,23 @@
-"""Shared fixtures of the emulator tests: one emulator per session on a free loopback port."""
+"""Shared fixtures of the emulator tests: one emulator per session on a free loopback port.
+
+The fixtures come from :mod:`cloudsway_nb.emulator.testing` (imported here, so they are
+registered for this directory), which is the same plugin notebooks' tests can load.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from emulator_samples import KEY
 
-from cloudsway_nb.emulator.testing import running_emulator
+from cloudsway_nb.emulator.testing import cloudsway_emulator, cloudsway_emulator_session
 
-KEY = "test-key"
+__all__ = ["KEY", "auth", "cloudsway_emulator", "cloudsway_emulator_session", "emulator_url"]
 
 
 @pytest.fixture(scope="session")
-def emulator_url() -> Iterator[str]:
+def emulator_url(cloudsway_emulator_session: str) -> str:
     """Base URL of an emulator with default options, shared by the session."""
-    with running_emulator() as url:
-        yield url
+    return cloudsway_emulator_session
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import anthropic
 import httpx
 import openai
 import pytest
-from conftest import KEY
+from emulator_samples import KEY
 
 from cloudsway_nb.emulator.faults import FaultPlanner, parse_fault
 from cloudsway_nb.emulator.testing import running_emulator

@@ -7,7 +7,7 @@ import json
 import time
 
 import httpx
-from conftest import KEY
+from emulator_samples import KEY
 
 from cloudsway_nb.emulator.testing import running_emulator
 

@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from conftest import KEY
+from emulator_samples import KEY
 
 from cloudsway_nb.emulator import create_app
 from cloudsway_nb.emulator.testing import running_emulator
@@ -381,3 +381,45 @@ def test_oversized_body_is_413() -> None:
         r = c.post(MESSAGES, headers={"x-api-key": "k"}, json={"max_tokens": 5, **big})
         assert r.status_code == 413 and r.json()["error"]["type"] == "request_too_large"
         assert c.post(CHAT, headers={"Authorization": "Bearer k"}, json=USER).status_code == 200
+
+
+def test_stream_stops_when_the_client_disconnects() -> None:
+    async def run() -> list[dict]:
+        app = create_app(chunk_delay=0.005)
+        body = json.dumps(
+            {"messages": [{"role": "user", "content": "a long enough prompt " * 5}], "stream": True}
+        )
+        pending = [{"type": "http.request", "body": body.encode(), "more_body": False}]
+        disconnected = asyncio.Event()
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            if pending:
+                return pending.pop(0)
+            await disconnected.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+            if len(sent) == 4:
+                disconnected.set()
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": CHAT,
+            "query_string": b"",
+            "headers": [(b"authorization", b"Bearer k"), (b"content-type", b"application/json")],
+        }
+        await asyncio.wait_for(app(scope, receive, send), timeout=5)
+        return sent
+
+    sent = asyncio.run(run())
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    assert len(sent) < 10  # the reply has more than 30 chunks; generation stopped early
+    assert all(m.get("more_body", True) for m in sent[1:])
+
+
+def test_function_scoped_fixture_gives_a_fresh_emulator(cloudsway_emulator: str, emulator_url: str) -> None:
+    assert cloudsway_emulator != emulator_url
+    assert httpx.get(f"{cloudsway_emulator}/health").json()["status"] == "ok"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import anthropic
 import jsonschema
 import pytest
-from conftest import KEY
-from emulator_samples import b64, pdf, png
+from emulator_samples import KEY, b64, pdf, png
 
 from cloudsway_nb.emulator.testing import running_emulator
 

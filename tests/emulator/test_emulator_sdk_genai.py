@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
-from conftest import KEY
-from emulator_samples import mp4, wav
+from emulator_samples import KEY, mp4, wav
 from google import genai
 from google.genai import errors, types
 from pydantic import BaseModel

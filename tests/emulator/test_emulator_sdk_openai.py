@@ -8,7 +8,7 @@ import time
 import jsonschema
 import openai
 import pytest
-from conftest import KEY
+from emulator_samples import KEY
 
 from cloudsway_nb.emulator.embeddings import cosine
 from cloudsway_nb.emulator.testing import running_emulator
