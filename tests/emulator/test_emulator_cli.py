@@ -19,13 +19,20 @@ def _env() -> dict[str, str]:
 
 def test_module_starts_within_a_second_and_prints_the_base_url() -> None:
     start = time.perf_counter()
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "cloudsway_nb.emulator", "--port", "0", "--chunk-delay", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
-    )
+    ) as process:
+        _check_serving(process, start)
+        errors = process.stderr.read()
+    assert process.returncode in (0, -15)  # uvicorn re-raises the SIGTERM it handled gracefully
+    assert "Ctrl+C" in errors
+
+
+def _check_serving(process: subprocess.Popen, start: float) -> None:
     try:
         line = process.stdout.readline().strip()
         elapsed = time.perf_counter() - start
@@ -42,42 +49,36 @@ def test_module_starts_within_a_second_and_prints_the_base_url() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
-    assert process.returncode in (0, -15)  # uvicorn re-raises the SIGTERM it handled gracefully
-    assert "Ctrl+C" in process.stderr.read()
 
 
 def test_cli_options_reach_the_app() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cloudsway_nb.emulator",
-            "--port",
-            "0",
-            "--api-key",
-            "s3cret",
-            "--fault",
-            "503",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=_env(),
-    )
-    try:
-        url = process.stdout.readline().strip()
-        body = {"messages": [{"role": "user", "content": "x"}]}
-        wrong = httpx.post(
-            f"{url}/v1/ai/x/chat/completions", headers={"Authorization": "Bearer no"}, json=body
-        )
-        assert wrong.status_code == 401
-        right = httpx.post(
-            f"{url}/v1/ai/x/chat/completions", headers={"Authorization": "Bearer s3cret"}, json=body
-        )
-        assert right.status_code == 503
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    command = [
+        sys.executable,
+        "-m",
+        "cloudsway_nb.emulator",
+        "--port",
+        "0",
+        "--api-key",
+        "s3cret",
+        "--fault",
+        "503",
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_env()
+    ) as process:
+        try:
+            url = process.stdout.readline().strip()
+            body = {"messages": [{"role": "user", "content": "x"}]}
+            wrong = httpx.post(
+                f"{url}/v1/ai/x/chat/completions", headers={"Authorization": "Bearer no"}, json=body
+            )
+            assert wrong.status_code == 401
+            headers = {"Authorization": "Bearer s3cret"}
+            right = httpx.post(f"{url}/v1/ai/x/chat/completions", headers=headers, json=body)
+            assert right.status_code == 503
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def test_bad_fault_kind_exits_with_usage_error() -> None:

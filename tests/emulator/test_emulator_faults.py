@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from typing import Any
 
 import anthropic
 import httpx
@@ -60,12 +62,12 @@ def test_status_faults(client: httpx.Client, status: str) -> None:
     assert r.json()["error"]["type"] == ("overloaded_error" if status == "529" else "api_error")
 
 
-def test_sdk_retries_on_429_using_retry_after_then_succeeds() -> None:
+def test_sdk_retries_on_429_using_retry_after_then_succeeds(closer: Callable[[Any], Any]) -> None:
     # every second request fails: the SDK's retry gets the good one
     with running_emulator(fault="429:0.05", fault_rate=0.5, seed=3) as url:
         planner = FaultPlanner("429:0.05", 0.5, 3)
         sequence = [planner.decide({}) is not None for _ in range(6)]
-        client = openai.OpenAI(base_url=f"{url}/v1/ai/gpt", api_key=KEY, max_retries=5)
+        client = closer(openai.OpenAI(base_url=f"{url}/v1/ai/gpt", api_key=KEY, max_retries=5))
         done = [
             client.chat.completions.create(model="", messages=[{"role": "user", "content": "x"}])
             for _ in range(2)
@@ -91,21 +93,23 @@ def test_drop_mid_stream_breaks_the_connection(client: httpx.Client) -> None:
     assert client.get("/health").status_code == 200
 
 
-def test_drop_in_the_sdks_is_a_connection_error(emulator_url: str) -> None:
-    client = openai.OpenAI(base_url=f"{emulator_url}/v1/ai/gpt", api_key=KEY, max_retries=0)
+def test_drop_in_the_sdks_is_a_connection_error(emulator_url: str, closer: Callable[[Any], Any]) -> None:
+    client = closer(openai.OpenAI(base_url=f"{emulator_url}/v1/ai/gpt", api_key=KEY, max_retries=0))
     stream = client.chat.completions.create(
         model="", messages=[{"role": "user", "content": LONG}], stream=True, extra_headers=fault("drop:3")
     )
     with pytest.raises(openai.APIConnectionError):
         list(stream)
-    plain = anthropic.Anthropic(base_url=f"{emulator_url}/claude", api_key=KEY, max_retries=0)
+    plain = closer(anthropic.Anthropic(base_url=f"{emulator_url}/claude", api_key=KEY, max_retries=0))
     with pytest.raises(anthropic.APIConnectionError):
         plain.messages.create(
             model="c", max_tokens=50, messages=[{"role": "user", "content": "x"}], extra_headers=fault("drop")
         )
 
 
-def test_error_event_mid_stream_in_each_protocol(emulator_url: str, client: httpx.Client) -> None:
+def test_error_event_mid_stream_in_each_protocol(
+    emulator_url: str, client: httpx.Client, closer: Callable[[Any], Any]
+) -> None:
     chat = client.post(CHAT, headers=fault("error-event:2"), json=BODIES[CHAT]).text
     blocks = [b for b in chat.split("\n\n") if b]
     assert json.loads(blocks[-1][6:])["error"]["type"] == "server_error" and "[DONE]" not in chat
@@ -121,7 +125,7 @@ def test_error_event_mid_stream_in_each_protocol(emulator_url: str, client: http
     assert events[-1]["type"] == "error" and events[-1]["code"] == "server_error"
     assert events[-1]["sequence_number"] == events[-2]["sequence_number"] + 1
     # the SDKs surface them as errors
-    sdk = openai.OpenAI(base_url=f"{emulator_url}/v1/ai/gpt", api_key=KEY, max_retries=0)
+    sdk = closer(openai.OpenAI(base_url=f"{emulator_url}/v1/ai/gpt", api_key=KEY, max_retries=0))
     with pytest.raises(openai.APIError, match="emulated fault"):
         list(
             sdk.chat.completions.create(
@@ -131,7 +135,7 @@ def test_error_event_mid_stream_in_each_protocol(emulator_url: str, client: http
                 extra_headers=fault("error-event"),
             )
         )
-    claude = anthropic.Anthropic(base_url=f"{emulator_url}/claude", api_key=KEY, max_retries=0)
+    claude = closer(anthropic.Anthropic(base_url=f"{emulator_url}/claude", api_key=KEY, max_retries=0))
     with (
         pytest.raises(anthropic.APIStatusError),
         claude.messages.stream(

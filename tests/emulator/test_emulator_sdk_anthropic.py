@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import anthropic
 import jsonschema
 import pytest
@@ -24,8 +27,8 @@ WEATHER = {
 
 
 @pytest.fixture
-def client(emulator_url: str) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=f"{emulator_url}/claude-sonnet", api_key=KEY, max_retries=0)
+def client(emulator_url: str, closer: Callable[[Any], Any]) -> anthropic.Anthropic:
+    return closer(anthropic.Anthropic(base_url=f"{emulator_url}/claude-sonnet", api_key=KEY, max_retries=0))
 
 
 def test_messages_create(client: anthropic.Anthropic) -> None:
@@ -147,13 +150,13 @@ def test_max_tokens_and_stop_sequences(client: anthropic.Anthropic) -> None:
     assert stopped.content[0].text == "You said: one two three "
 
 
-def test_errors_raise_the_sdks_exceptions(emulator_url: str) -> None:
+def test_errors_raise_the_sdks_exceptions(emulator_url: str, closer: Callable[[Any], Any]) -> None:
     with running_emulator(api_key="right") as url:
-        wrong = anthropic.Anthropic(base_url=f"{url}/c", api_key="wrong", max_retries=0)
+        wrong = closer(anthropic.Anthropic(base_url=f"{url}/c", api_key="wrong", max_retries=0))
         with pytest.raises(anthropic.AuthenticationError) as err:
             wrong.messages.create(model="c", max_tokens=5, messages=[{"role": "user", "content": "x"}])
         assert err.value.body["error"]["type"] == "authentication_error"
-    client = anthropic.Anthropic(base_url=f"{emulator_url}/c", api_key=KEY, max_retries=0)
+    client = closer(anthropic.Anthropic(base_url=f"{emulator_url}/c", api_key=KEY, max_retries=0))
     with pytest.raises(anthropic.BadRequestError):
         client.messages.create(
             model="c",

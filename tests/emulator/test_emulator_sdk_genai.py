@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import jsonschema
 import pytest
 from emulator_samples import KEY, mp4, wav
@@ -11,10 +14,12 @@ from pydantic import BaseModel
 
 
 @pytest.fixture
-def client(emulator_url: str) -> genai.Client:
-    return genai.Client(
-        api_key=KEY,
-        http_options=types.HttpOptions(base_url=f"{emulator_url}/v1/ai/gemini", api_version="v1beta"),
+def client(emulator_url: str, closer: Callable[[Any], Any]) -> genai.Client:
+    return closer(
+        genai.Client(
+            api_key=KEY,
+            http_options=types.HttpOptions(base_url=f"{emulator_url}/v1/ai/gemini", api_version="v1beta"),
+        )
     )
 
 
@@ -144,12 +149,16 @@ def test_candidate_count_and_count_tokens(client: genai.Client) -> None:
     assert counted.total_tokens == response.usage_metadata.prompt_token_count
 
 
-def test_errors_raise_the_sdks_exceptions(emulator_url: str) -> None:
-    client = genai.Client(
-        api_key=KEY,
-        http_options=types.HttpOptions(
-            base_url=f"{emulator_url}/v1/ai/gemini", api_version="v1beta", headers={"x-emulator-fault": "503"}
-        ),
+def test_errors_raise_the_sdks_exceptions(emulator_url: str, closer: Callable[[Any], Any]) -> None:
+    client = closer(
+        genai.Client(
+            api_key=KEY,
+            http_options=types.HttpOptions(
+                base_url=f"{emulator_url}/v1/ai/gemini",
+                api_version="v1beta",
+                headers={"x-emulator-fault": "503"},
+            ),
+        )
     )
     with pytest.raises(errors.ServerError) as err:
         client.models.generate_content(model="g", contents="x")

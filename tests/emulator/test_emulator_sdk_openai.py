@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from typing import Any
 
 import jsonschema
 import openai
@@ -34,8 +36,8 @@ QUESTION = "What is the weather like in Boston today, in fahrenheit?"
 
 
 @pytest.fixture
-def client(emulator_url: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{emulator_url}/v1/ai/gpt4o", api_key=KEY, max_retries=0)
+def client(emulator_url: str, closer: Callable[[Any], Any]) -> openai.OpenAI:
+    return closer(openai.OpenAI(base_url=f"{emulator_url}/v1/ai/gpt4o", api_key=KEY, max_retries=0))
 
 
 # ---------------------------------------------------------------- chat completions
@@ -170,13 +172,13 @@ def test_chat_logprobs(client: openai.OpenAI) -> None:
     assert all(len(t.top_logprobs) == 3 and t.logprob <= 0 for t in content)
 
 
-def test_chat_errors_raise_the_sdks_exceptions(emulator_url: str) -> None:
+def test_chat_errors_raise_the_sdks_exceptions(emulator_url: str, closer: Callable[[Any], Any]) -> None:
     with running_emulator(api_key="right") as url:
-        wrong = openai.OpenAI(base_url=f"{url}/v1/ai/gpt4o", api_key="wrong-key-123", max_retries=0)
+        wrong = closer(openai.OpenAI(base_url=f"{url}/v1/ai/gpt4o", api_key="wrong-key-123", max_retries=0))
         with pytest.raises(openai.AuthenticationError) as auth_err:
             wrong.chat.completions.create(model="", messages=[{"role": "user", "content": "x"}])
         assert auth_err.value.code == "invalid_api_key"
-    client = openai.OpenAI(base_url=f"{emulator_url}/v1/ai/gpt4o", api_key=KEY, max_retries=0)
+    client = closer(openai.OpenAI(base_url=f"{emulator_url}/v1/ai/gpt4o", api_key=KEY, max_retries=0))
     with pytest.raises(openai.BadRequestError) as err:
         client.chat.completions.create(model="", messages=[{"role": "wizard", "content": "x"}])
     assert err.value.body["param"] == "messages[0].role"
@@ -270,9 +272,11 @@ def test_responses_retrieve_and_previous_response_id(client: openai.OpenAI) -> N
     assert second.output_text.startswith(f"Continuing from {first.id}.")
 
 
-def test_responses_background_retrieve_cancel_and_resume(emulator_url: str) -> None:
+def test_responses_background_retrieve_cancel_and_resume(
+    emulator_url: str, closer: Callable[[Any], Any]
+) -> None:
     with running_emulator(background_queued=0.1, background_running=0.1) as url:
-        client = openai.OpenAI(base_url=f"{url}/v1/ai/o3", api_key=KEY, max_retries=0)
+        client = closer(openai.OpenAI(base_url=f"{url}/v1/ai/o3", api_key=KEY, max_retries=0))
         job = client.responses.create(model="o3", input="Long task", background=True)
         assert job.status == "queued"
         statuses = [job.status]
