@@ -423,3 +423,60 @@ def test_stream_stops_when_the_client_disconnects() -> None:
 def test_function_scoped_fixture_gives_a_fresh_emulator(cloudsway_emulator: str, emulator_url: str) -> None:
     assert cloudsway_emulator != emulator_url
     assert httpx.get(f"{cloudsway_emulator}/health").json()["status"] == "ok"
+
+
+def test_cached_and_reasoning_tokens_agree_across_protocols(client: httpx.Client, auth: dict) -> None:
+    text = "Summarise this long report. " + "The quarterly numbers went up again. " * 200
+    chat = client.post(
+        CHAT,
+        headers=auth,
+        json={"messages": [{"role": "user", "content": text}], "thinking": {"type": "enabled"}},
+    ).json()
+    responses = client.post(
+        RESPONSES, headers=auth, json={"input": text, "reasoning": {"effort": "medium"}}
+    ).json()
+    claude = client.post(
+        MESSAGES,
+        headers=auth,
+        json={
+            "max_tokens": 4000,
+            "thinking": {"type": "enabled", "budget_tokens": 2000},
+            "messages": [{"role": "user", "content": text}],
+        },
+    ).json()
+    gemini = client.post(
+        GEMINI,
+        headers=auth,
+        json={
+            "contents": [{"role": "user", "parts": [{"text": text}]}],
+            "generationConfig": {"thinkingConfig": {"thinkingBudget": 2000}},
+        },
+    ).json()
+    cached = chat["usage"]["prompt_tokens_details"]["cached_tokens"]
+    assert cached > 0 and cached % 128 == 0
+    assert cached == responses["usage"]["input_tokens_details"]["cached_tokens"]
+    assert cached == claude["usage"]["cache_read_input_tokens"]
+    assert cached == gemini["usageMetadata"]["cachedContentTokenCount"]
+    inputs = chat["usage"]["prompt_tokens"]
+    assert inputs == responses["usage"]["input_tokens"] == gemini["usageMetadata"]["promptTokenCount"]
+    assert inputs == claude["usage"]["input_tokens"] + claude["usage"]["cache_read_input_tokens"]
+    reasoning = chat["usage"]["completion_tokens_details"]["reasoning_tokens"]
+    assert reasoning > 0
+    assert reasoning == responses["usage"]["output_tokens_details"]["reasoning_tokens"]
+    assert reasoning == gemini["usageMetadata"]["thoughtsTokenCount"]
+    outputs = chat["usage"]["completion_tokens"]
+    assert outputs == responses["usage"]["output_tokens"] == claude["usage"]["output_tokens"]
+    assert (
+        outputs
+        == gemini["usageMetadata"]["candidatesTokenCount"] + gemini["usageMetadata"]["thoughtsTokenCount"]
+    )
+
+
+def test_chat_stream_logprobs_and_reasoning_deltas(client: httpx.Client, auth: dict) -> None:
+    body = {**USER, "stream": True, "logprobs": True, "top_logprobs": 2, "reasoning_effort": "low"}
+    chunks = [json.loads(b[6:]) for b in sse_events(client.post(CHAT, headers=auth, json=body).text)[:-1]]
+    deltas = [c["choices"][0]["delta"] for c in chunks]
+    reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
+    assert reasoning == "The user wrote: Hello emulator."
+    with_logprobs = [c["choices"][0]["logprobs"] for c in chunks if c["choices"][0]["delta"].get("content")]
+    assert with_logprobs and all(len(lp["content"][0]["top_logprobs"]) == 2 for lp in with_logprobs)
