@@ -100,3 +100,20 @@ def test_main_is_importable_without_starting_anything() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=30)
     assert out.stdout.strip() == "True True []", out.stderr
+
+
+def test_port_in_use_is_reported() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "cloudsway_nb.emulator", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            timeout=30,
+        )
+    assert result.returncode == 1 and "cannot start the emulator" in result.stderr
