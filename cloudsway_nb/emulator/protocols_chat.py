@@ -140,9 +140,9 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
         try:
             messages = json.loads(messages)
         except json.JSONDecodeError:
-            raise _bad(  # noqa: B904 - the decode error adds nothing for the caller
+            raise _bad(
                 "Invalid value for 'messages': a string must hold a JSON array of messages.", "messages"
-            )
+            ) from None
     if not isinstance(messages, list) or not messages:
         raise _bad("Invalid value for 'messages': expected a non-empty array of messages.", "messages")
     turns: list[Turn] = []

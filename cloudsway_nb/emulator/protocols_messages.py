@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from . import media
 from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
 from .errors import EmulatorError, error_body
 from .generate import Plan, plan_reply, reasoning_signature
-from .media import MediaInfo, describe_base64, describe_bytes, describe_reference, describe_url
+from .media import MediaInfo
 from .replies import Frame, JSONReply, StreamReply, sse_event
 from .tokenizer import pieces
 
@@ -53,13 +54,13 @@ def _source(block: dict[str, Any], kind: str, where: str) -> MediaInfo:
     if stype == "base64":
         if not isinstance(source.get("data"), str):
             raise _bad(f"{where}.source.data: Field required")
-        return describe_base64(source["data"], source.get("media_type"), kind)
+        return media.describe_base64(source["data"], source.get("media_type"), kind)
     if stype == "url":
-        return describe_url(str(source.get("url", "")), kind)
+        return media.describe_url(str(source.get("url", "")), kind)
     if stype == "file":
-        return describe_reference(str(source.get("file_id", "")), kind)
+        return media.describe_reference(str(source.get("file_id", "")), kind)
     if stype == "text":
-        return describe_bytes(
+        return media.describe_bytes(
             str(source.get("data", "")).encode("utf-8"), source.get("media_type") or "text/plain", "document"
         )
     if stype == "content":
@@ -69,7 +70,7 @@ def _source(block: dict[str, Any], kind: str, where: str) -> MediaInfo:
             if isinstance(inner, str)
             else " ".join(str(b.get("text", "")) for b in inner or [] if isinstance(b, dict))
         )
-        return describe_bytes(text.encode("utf-8"), "text/plain", "document")
+        return media.describe_bytes(text.encode("utf-8"), "text/plain", "document")
     raise _bad(
         f"{where}.source: Input tag '{stype}' found using 'type' does not match any of the expected tags: "
         "'base64', 'url', 'file', 'text', 'content'"
@@ -79,15 +80,17 @@ def _source(block: dict[str, Any], kind: str, where: str) -> MediaInfo:
 def _tool_result_text(content: Any) -> tuple[str, list[MediaInfo]]:
     if isinstance(content, str):
         return content, []
-    texts, media = [], []
+    texts, attached = [], []
     for i, block in enumerate(content or []):
         if not isinstance(block, dict):
             continue
         if block.get("type") == "text":
             texts.append(str(block.get("text", "")))
         elif block.get("type") in ("image", "document"):
-            media.append(_source(block, "image" if block["type"] == "image" else "document", f"content.{i}"))
-    return "\n".join(texts), media
+            attached.append(
+                _source(block, "image" if block["type"] == "image" else "document", f"content.{i}")
+            )
+    return "\n".join(texts), attached
 
 
 def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]:
@@ -105,7 +108,7 @@ def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]
     if not isinstance(content, list):
         raise _bad(f"{where}.content: Input should be a valid list")
     texts: list[str] = []
-    media: list[MediaInfo] = []
+    attached: list[MediaInfo] = []
     calls: list[ToolCall] = []
     results: list[ToolResult] = []
     result_media: list[MediaInfo] = []
@@ -117,7 +120,7 @@ def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]
         if kind == "text":
             texts.append(str(block.get("text", "")))
         elif kind in ("image", "document"):
-            media.append(_source(block, "image" if kind == "image" else "document", here))
+            attached.append(_source(block, "image" if kind == "image" else "document", here))
         elif kind == "tool_use":
             call = ToolCall(str(block.get("name", "")), block.get("input", {}), str(block.get("id", "")))
             call_names[call.call_id] = call.name
@@ -144,8 +147,8 @@ def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]
     if results:
         turns.append(Turn("tool", tool_results=results, media=result_media))
     text = "\n".join(t for t in texts if t)
-    if text or media or calls or not results:
-        turns.append(Turn(role, text, media, tool_calls=calls))
+    if text or attached or calls or not results:
+        turns.append(Turn(role, text, attached, tool_calls=calls))
     return turns
 
 

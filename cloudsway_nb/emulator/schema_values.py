@@ -214,7 +214,7 @@ class _Generator:
         if isinstance(items, list):  # draft-4 tuple form
             prefix, items = items, schema.get("additionalItems", {})
         result: list[Any] = []
-        singular = name[:-1] if name.endswith("s") else name
+        singular = name.removesuffix("s")
         for index in range(count):
             if isinstance(prefix, list) and index < len(prefix):
                 item = self.value(prefix[index], singular, depth + 1)
@@ -275,7 +275,7 @@ class _Generator:
         start = 0 if start is None else start
         if step:
             base = math.ceil(start / step) * step
-            for k in range(0, 4):
+            for k in range(4):
                 v = base + k * step
                 if fits(v):
                     return round(v) if integer else float(v)

@@ -17,7 +17,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from .app import DroppedConnection, EmulatorApp, create_app
 from .options import EmulatorOptions
@@ -122,7 +122,7 @@ class EmulatorServer:
         def run() -> None:
             try:
                 self._server.run(sockets=[sock])
-            except BaseException as exc:  # reported by start()
+            except (OSError, RuntimeError, SystemExit) as exc:  # reported by start()
                 self._error = exc
             finally:
                 sock.close()
@@ -144,7 +144,7 @@ class EmulatorServer:
         self._thread = None
         self._server = None
 
-    def __enter__(self) -> EmulatorServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

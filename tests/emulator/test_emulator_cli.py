@@ -84,6 +84,7 @@ def test_cli_options_reach_the_app() -> None:
 def test_bad_fault_kind_exits_with_usage_error() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "cloudsway_nb.emulator", "--fault", "explode"],
+        check=False,
         capture_output=True,
         text=True,
         env=_env(),
@@ -98,7 +99,9 @@ def test_main_is_importable_without_starting_anything() -> None:
         "heavy = [m for m in ('uvicorn', 'PIL', 'numpy', 'pandas', 'pytest') if m in sys.modules]; "
         "print(callable(e.main), callable(e.create_app), heavy)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, env=_env(), timeout=30
+    )
     assert out.stdout.strip() == "True True []", out.stderr
 
 
@@ -111,6 +114,7 @@ def test_port_in_use_is_reported() -> None:
         port = taken.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "cloudsway_nb.emulator", "--port", str(port)],
+            check=False,
             capture_output=True,
             text=True,
             env=_env(),

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from emulator_samples import b64, data_url, mp3, mp4, pdf, png, wav, webm
 
-from cloudsway_nb.emulator.media import describe_base64, describe_bytes, describe_data_url, describe_url
+from cloudsway_nb.emulator import media
 
 
 @pytest.fixture
@@ -38,8 +38,8 @@ def client(emulator_url: str) -> httpx.Client:
     ids=lambda value: value if isinstance(value, str) and value[0].isupper() else "",
 )
 def test_known_formats(data: bytes, mime: str, sentence: str) -> None:
-    assert describe_bytes(data, mime).sentence(1) == sentence
-    assert describe_bytes(data, None).sentence(1) == sentence  # sniffed from the bytes alone
+    assert media.describe_bytes(data, mime).sentence(1) == sentence
+    assert media.describe_bytes(data, None).sentence(1) == sentence  # sniffed from the bytes alone
 
 
 def test_ogg_and_flac_headers() -> None:
@@ -49,33 +49,39 @@ def test_ogg_and_flac_headers() -> None:
     packed = (22050 << 44) | ((1 - 1) << 41) | (15 << 36) | 44100  # 22.05 kHz, mono, 2 s
     streaminfo[10:18] = packed.to_bytes(8, "big")
     flac = b"fLaC" + bytes([0x80, 0, 0, 34]) + bytes(streaminfo)
-    assert describe_bytes(flac, "audio/flac").summary == "FLAC, 2.00 s, 22050 Hz mono"
+    assert media.describe_bytes(flac, "audio/flac").summary == "FLAC, 2.00 s, 22050 Hz mono"
     head = b"OggS" + b"\x00" * 24 + b"\x01vorbis" + struct.pack("<IBI", 0, 2, 48000) + b"\x00" * 20
     tail = b"OggS\x00\x04" + struct.pack("<q", 96000) + b"\x00" * 20
-    assert describe_bytes(head + tail, "audio/ogg").summary == "OGG Vorbis, 2.00 s, 48000 Hz stereo"
+    assert media.describe_bytes(head + tail, "audio/ogg").summary == "OGG Vorbis, 2.00 s, 48000 Hz stereo"
 
 
 @pytest.mark.parametrize(
     ("info", "expected"),
     [
         (
-            describe_base64("@@not base64@@", "image/png", "image"),
+            media.describe_base64("@@not base64@@", "image/png", "image"),
             "Image 1: could not decode: invalid base64 data",
         ),
         (
-            describe_bytes(b"\x00garbage" * 8, "image/png"),
+            media.describe_bytes(b"\x00garbage" * 8, "image/png"),
             "Image 1: could not decode: not a recognised image",
         ),
-        (describe_bytes(png()[:60], "image/png"), "Image 1: could not decode: corrupt PNG data"),
-        (describe_bytes(pdf(), "audio/wav"), "Audio 1: could not decode: expected audio data, found PDF"),
-        (describe_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk", "audio/wav"), "Audio 1: could not decode: WAV file"),
+        (media.describe_bytes(png()[:60], "image/png"), "Image 1: could not decode: corrupt PNG data"),
         (
-            describe_bytes(b"%PDF-1.4 nothing here", "application/pdf"),
+            media.describe_bytes(pdf(), "audio/wav"),
+            "Audio 1: could not decode: expected audio data, found PDF",
+        ),
+        (
+            media.describe_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk", "audio/wav"),
+            "Audio 1: could not decode: WAV file",
+        ),
+        (
+            media.describe_bytes(b"%PDF-1.4 nothing here", "application/pdf"),
             "Document 1: could not decode: PDF without",
         ),
-        (describe_bytes(b"", "video/mp4"), "Video 1: could not decode: empty data"),
+        (media.describe_bytes(b"", "video/mp4"), "Video 1: could not decode: empty data"),
         (
-            describe_data_url("data:image/png;base64", "image"),
+            media.describe_data_url("data:image/png;base64", "image"),
             "Image 1: could not decode: malformed data URL",
         ),
     ],
@@ -87,11 +93,11 @@ def test_failures_say_why(info, expected: str) -> None:
 
 
 def test_urls_are_not_fetched() -> None:
-    assert describe_url("https://example.com/x.mp4", "image").sentence(1) == (
+    assert media.describe_url("https://example.com/x.mp4", "image").sentence(1) == (
         "Video 1: URL https://example.com/x.mp4 (not fetched)."
     )
     long_url = "https://example.com/" + "a" * 200
-    assert "..." in describe_url(long_url, "image").summary
+    assert "..." in media.describe_url(long_url, "image").summary
 
 
 # ---------------------------------------------------------------- through each protocol

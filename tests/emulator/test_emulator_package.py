@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import cloudsway_nb.emulator as emulator
+from cloudsway_nb import emulator
 
 PACKAGE_DIR = Path(emulator.__file__).parent
 MODULES = sorted(
