@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import media
 from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
-from .errors import EmulatorError, error_body
+from .errors import EmulatorError, bad_request, error_body
 from .generate import Plan, plan_reply, reasoning_signature
 from .media import MediaInfo
 from .replies import Frame, JSONReply, StreamReply, sse_event
@@ -42,18 +42,14 @@ _STOP = {
 KEEPALIVE = sse_event("ping", {"type": "ping"})
 
 
-def _bad(message: str) -> EmulatorError:
-    return EmulatorError(400, message)
-
-
 def _source(block: dict[str, Any], kind: str, where: str) -> MediaInfo:
     source = block.get("source")
     if not isinstance(source, dict):
-        raise _bad(f"{where}.source: Field required")
+        raise bad_request(f"{where}.source: Field required")
     stype = source.get("type")
     if stype == "base64":
         if not isinstance(source.get("data"), str):
-            raise _bad(f"{where}.source.data: Field required")
+            raise bad_request(f"{where}.source.data: Field required")
         return media.describe_base64(source["data"], source.get("media_type"), kind)
     if stype == "url":
         return media.describe_url(str(source.get("url", "")), kind)
@@ -71,7 +67,7 @@ def _source(block: dict[str, Any], kind: str, where: str) -> MediaInfo:
             else " ".join(str(b.get("text", "")) for b in inner or [] if isinstance(b, dict))
         )
         return media.describe_bytes(text.encode("utf-8"), "text/plain", "document")
-    raise _bad(
+    raise bad_request(
         f"{where}.source: Input tag '{stype}' found using 'type' does not match any of the expected tags: "
         "'base64', 'url', 'file', 'text', 'content'"
     )
@@ -96,17 +92,17 @@ def _tool_result_text(content: Any) -> tuple[str, list[MediaInfo]]:
 def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]:
     where = f"messages.{index}"
     if not isinstance(message, dict):
-        raise _bad(f"{where}: Input should be a valid dictionary")
+        raise bad_request(f"{where}: Input should be a valid dictionary")
     role = message.get("role")
     if role not in ("user", "assistant"):
-        raise _bad(f"{where}.role: Input should be 'user' or 'assistant'")
+        raise bad_request(f"{where}.role: Input should be 'user' or 'assistant'")
     content = message.get("content")
     if content is None:
-        raise _bad(f"{where}.content: Field required")
+        raise bad_request(f"{where}.content: Field required")
     if isinstance(content, str):
         return [Turn(role, content)]
     if not isinstance(content, list):
-        raise _bad(f"{where}.content: Input should be a valid list")
+        raise bad_request(f"{where}.content: Input should be a valid list")
     texts: list[str] = []
     attached: list[MediaInfo] = []
     calls: list[ToolCall] = []
@@ -115,7 +111,7 @@ def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]
     for j, block in enumerate(content):
         here = f"{where}.content.{j}"
         if not isinstance(block, dict):
-            raise _bad(f"{here}: Input should be a valid dictionary")
+            raise bad_request(f"{here}: Input should be a valid dictionary")
         kind = block.get("type")
         if kind == "text":
             texts.append(str(block.get("text", "")))
@@ -139,7 +135,7 @@ def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]
         ):
             continue
         else:
-            raise _bad(
+            raise bad_request(
                 f"{here}: Input tag '{kind}' found using 'type' does not match any of the expected tags: "
                 "'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking'"
             )
@@ -174,14 +170,14 @@ def parse(
     max_tokens = body.get("max_tokens")
     if need_max_tokens:
         if max_tokens is None:
-            raise _bad("max_tokens: Field required")
+            raise bad_request("max_tokens: Field required")
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
-            raise _bad("max_tokens: Input should be a valid integer greater than or equal to 1")
+            raise bad_request("max_tokens: Input should be a valid integer greater than or equal to 1")
     messages = body.get("messages")
     if messages is None:
-        raise _bad("messages: Field required")
+        raise bad_request("messages: Field required")
     if not isinstance(messages, list):
-        raise _bad("messages: Input should be a valid list")
+        raise bad_request("messages: Input should be a valid list")
     turns: list[Turn] = []
     system = _system(body.get("system"))
     if system:
@@ -196,9 +192,11 @@ def parse(
         budget = thinking.get("budget_tokens")
         if thinking["type"] == "enabled":
             if not isinstance(budget, int) or budget < 1024:
-                raise _bad("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+                raise bad_request(
+                    "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+                )
             if prompt.max_tokens is not None and budget >= prompt.max_tokens:
-                raise _bad(
+                raise bad_request(
                     "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our "
                     "documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
                     "#max-tokens-and-context-window-size"
@@ -207,11 +205,11 @@ def parse(
         prompt.reasoning = True
     for i, tool in enumerate(body.get("tools") or []):
         if not isinstance(tool, dict):
-            raise _bad(f"tools.{i}: Input should be a valid dictionary")
+            raise bad_request(f"tools.{i}: Input should be a valid dictionary")
         if tool.get("type") not in (None, "custom"):
             continue  # server tools (web search, code execution...) are not emulated
         if not tool.get("name"):
-            raise _bad(f"tools.{i}.name: Field required")
+            raise bad_request(f"tools.{i}.name: Field required")
         prompt.tools.append(
             Tool(str(tool["name"]), str(tool.get("description") or ""), tool.get("input_schema") or {})
         )
@@ -220,7 +218,7 @@ def parse(
         kind = choice.get("type")
         if kind == "tool":
             if choice.get("name") not in [t.name for t in prompt.tools]:
-                raise _bad(f"tool_choice.name: no tool named '{choice.get('name')}' in tools")
+                raise bad_request(f"tool_choice.name: no tool named '{choice.get('name')}' in tools")
             prompt.tool_choice = str(choice["name"])
         else:
             prompt.tool_choice = {"any": "required", "none": "none"}.get(str(kind), "auto")

@@ -18,11 +18,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import EmulatorError
 
-__all__ = ["Frame", "JSONReply", "StreamReply", "dumps", "sse_data", "sse_event"]
+__all__ = [
+    "SSE_KEEPALIVE",
+    "Frame",
+    "JSONReply",
+    "StreamReply",
+    "dumps",
+    "interleave",
+    "sse_data",
+    "sse_event",
+]
+
+T = TypeVar("T")
+
+#: The SSE comment OpenAI streams send to keep a quiet connection open.
+SSE_KEEPALIVE = b": keep-alive\n\n"
 
 
 def dumps(value: Any) -> str:
@@ -55,6 +69,19 @@ def sse_event(name: str, value: Any) -> bytes:
         b'event: x\\ndata: {}\\n\\n'
     """
     return f"event: {name}\ndata: {dumps(value)}\n\n".encode()
+
+
+def interleave(lanes: list[list[T]]) -> list[T]:
+    """Round-robin merge: first items of every lane, then second items, ... (``n > 1`` streams).
+
+    Example:
+        >>> interleave([[1, 2, 3], ["a"]])
+        [1, 'a', 2, 3]
+    """
+    merged: list[T] = []
+    for step in range(max((len(lane) for lane in lanes), default=0)):
+        merged.extend(lane[step] for lane in lanes if step < len(lane))
+    return merged
 
 
 @dataclass
