@@ -10,6 +10,21 @@ Run it: ``cloudsway-nb emulator`` or ``python -m cloudsway_nb.emulator`` (prints
 in-process: ``create_app()`` is an ASGI app; in tests: ``running_emulator()`` or the
 ``cloudsway_emulator`` pytest fixture.
 
+Options (keyword arguments of ``create_app`` / ``running_emulator`` / ``EmulatorServer``, and CLI
+flags): ``host``, ``port`` (0 = free), ``api_key``, ``fault``, ``fault_rate``, ``seed``,
+``chunk_delay``, ``first_token_delay``, ``keepalive_interval``, ``max_body``,
+``background_queued``, ``background_running``, ``store_size``; see :class:`EmulatorOptions`.
+
+Per-request headers: ``x-emulator-fault: KIND[:ARG]`` (kinds in :data:`FAULT_KINDS`: 429, 500,
+503, 529, drop, error-event, slow-first-byte; ``none`` turns start-up faults off),
+``x-emulator-fault-after: N``, ``x-emulator-chunk-delay-ms``, ``x-emulator-first-token-ms``,
+``x-emulator-keepalive-ms``. Every reply carries ``x-request-id`` and ``request-id``.
+
+Reading a reply: ``You said: <gist>.`` then one sentence per media part (``Image 1: PNG, 64x48
+pixels.``), ``The tool NAME returned: ...`` after a tool result, ``Continuing from resp_...``
+after ``previous_response_id``, ``Alternative N:`` for the n-th choice, ``Instructions noted:``
+for a system prompt.
+
 Example:
     >>> from cloudsway_nb.emulator import create_app, running_emulator
     >>> import httpx

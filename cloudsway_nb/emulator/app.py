@@ -42,14 +42,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import protocols_chat, protocols_embeddings, protocols_gemini, protocols_messages, protocols_responses
 from .auth import check_key
 from .conversation import digest
 from .errors import EmulatorError, error_body
 from .faults import Fault, FaultPlanner
 from .options import EmulatorOptions
 from .pacing import Pacing
-from .replies import JSONReply, StreamReply, dumps
+from .protocols_chat import handle as chat_completions
+from .protocols_embeddings import handle as embeddings
+from .protocols_embeddings import models
+from .protocols_gemini import handle as gemini
+from .protocols_messages import count_tokens
+from .protocols_messages import handle as messages
+from .protocols_responses import cancel, create, delete, retrieve
+from .replies import Frame, JSONReply, StreamReply, dumps
 from .request import Request
 from .store import ResponseStore
 
@@ -64,12 +70,22 @@ Handler = Callable[[Request, "EmulatorApp"], JSONReply | StreamReply]
 
 
 class DroppedConnection(Exception):
-    """Raised inside the app to make the server close the connection mid-reply (a ``drop`` fault)."""
+    """Raised inside the app to make the server close the connection mid-reply (a ``drop`` fault).
+
+    Example:
+        >>> isinstance(DroppedConnection("x"), Exception)
+        True
+    """
 
 
 @dataclass(frozen=True)
 class Route:
-    """One route: method, compiled path pattern, protocol, handler, and whether auth / faults apply."""
+    """One route: method, compiled path pattern, protocol, handler, and whether auth / faults apply.
+
+    Example:
+        >>> EmulatorApp.match("GET", "/health")[0].auth
+        False
+    """
 
     method: str
     pattern: re.Pattern[str]
@@ -98,26 +114,26 @@ def _health(request: Request, app: EmulatorApp) -> JSONReply:
 _EP = r"/v1/ai/(?P<ep>.+?)"
 ROUTES: tuple[Route, ...] = (
     _route("GET", r"/(?:health|healthz)?", "openai", _health, auth=False, faults=False),
-    _route("POST", _EP + r"/chat/completions", "openai", protocols_chat.handle),
-    _route("POST", _EP + r"/responses", "openai", protocols_responses.create),
-    _route("GET", _EP + r"/responses/(?P<rid>[^/]+)", "openai", protocols_responses.retrieve),
-    _route("DELETE", _EP + r"/responses/(?P<rid>[^/]+)", "openai", protocols_responses.delete),
-    _route("POST", _EP + r"/responses/(?P<rid>[^/]+)/cancel", "openai", protocols_responses.cancel),
-    _route("POST", _EP + r"/embeddings", "openai", protocols_embeddings.handle),
-    _route("GET", _EP + r"/models", "openai", protocols_embeddings.models),
-    _route("POST", r"/(?P<ep>.+?)/v1/messages", "anthropic", protocols_messages.handle),
-    _route("POST", r"/(?P<ep>.+?)/v1/messages/count_tokens", "anthropic", protocols_messages.count_tokens),
+    _route("POST", _EP + r"/chat/completions", "openai", chat_completions),
+    _route("POST", _EP + r"/responses", "openai", create),
+    _route("GET", _EP + r"/responses/(?P<rid>[^/]+)", "openai", retrieve),
+    _route("DELETE", _EP + r"/responses/(?P<rid>[^/]+)", "openai", delete),
+    _route("POST", _EP + r"/responses/(?P<rid>[^/]+)/cancel", "openai", cancel),
+    _route("POST", _EP + r"/embeddings", "openai", embeddings),
+    _route("GET", _EP + r"/models", "openai", models),
+    _route("POST", r"/(?P<ep>.+?)/v1/messages", "anthropic", messages),
+    _route("POST", r"/(?P<ep>.+?)/v1/messages/count_tokens", "anthropic", count_tokens),
     _route(
         "POST",
         _EP + r"/(?P<verb>generateContent|streamGenerateContent|countTokens)",
         "gemini",
-        protocols_gemini.handle,
+        gemini,
     ),
     _route(
         "POST",
         r"(?P<prefix>.*?)/models/(?P<model>[^/:]+):(?P<verb>generateContent|streamGenerateContent|countTokens)",
         "gemini",
-        protocols_gemini.handle,
+        gemini,
     ),
 )
 
@@ -151,11 +167,12 @@ class EmulatorApp:
         self._counter = 0
         self._lock = threading.Lock()
 
-    def _next_request_id(self, method: str, path: str, body: bytes) -> str:
+    def _next_request_id(self, method: str, path: str) -> str:
+        """``req_`` + a digest of the method, the path and a per-app counter (deterministic per run)."""
         with self._lock:
             self._counter += 1
             count = self._counter
-        return "req_" + digest(method, path, body.hex()[:4096], count)[:24]
+        return "req_" + digest(method, path, count)[:24]
 
     @staticmethod
     def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
@@ -182,7 +199,7 @@ class EmulatorApp:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         route, params, wrong_method = self.match(method, path)
         protocol = route.protocol if route else _guess_protocol(path)
-        request_id = self._next_request_id(method, path, b"")
+        request_id = self._next_request_id(method, path)
         fault: Fault | None = None
         pacing = Pacing(0.0, 0.0, 5.0)
         try:
@@ -193,7 +210,6 @@ class EmulatorApp:
                     raise EmulatorError(404, f"Invalid URL ({method} {path})")
                 raise EmulatorError(404, f"Not found: {method} {path}")
             body = await self._read_body(scope, receive, headers)
-            request_id = self._next_request_id(method, path, body)
             request = Request(method, path, query, headers, body, params, protocol)
             if route.auth:
                 check_key(protocol, headers, query, self.options.api_key)
@@ -213,17 +229,17 @@ class EmulatorApp:
             reply = JSONReply(error_body(protocol, err), err.status, err.headers)
         except Exception as exc:  # a bug in the emulator: still answer in the protocol's shape
             logger.exception("emulator handler failed")
-            err = EmulatorError(500, f"Emulator internal error: {type(exc).__name__}: {exc}")
-            reply = JSONReply(error_body(protocol, err), 500)
+            internal = EmulatorError(500, f"Emulator internal error: {type(exc).__name__}: {exc}")
+            reply = JSONReply(error_body(protocol, internal), 500)
         base_headers = {"x-request-id": request_id, "request-id": request_id}
         if isinstance(reply, StreamReply):
-            await self._send_stream(send, reply, base_headers, pacing, fault, protocol)
+            await self._send_stream(send, receive, reply, base_headers, pacing, fault, protocol)
         else:
             if fault is not None and fault.kind == "error-event":
-                err = EmulatorError(
+                failure = EmulatorError(
                     500, "The server had an error while processing your request (emulated fault)."
                 )
-                reply = JSONReply(error_body(protocol, err), 500)
+                reply = JSONReply(error_body(protocol, failure), 500)
                 fault = None
             await self._send_json(send, reply, base_headers, fault, method == "HEAD")
 
@@ -282,6 +298,7 @@ class EmulatorApp:
     async def _send_stream(
         self,
         send: Send,
+        receive: Receive,
         reply: StreamReply,
         base: dict[str, str],
         pacing: Pacing,
@@ -299,8 +316,34 @@ class EmulatorApp:
                 if fault.after < len(token_positions)
                 else max(0, len(frames) - 1)
             )
+        gone = asyncio.Event()
+
+        async def watch() -> None:  # stop generating once the client has gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await self._stream_frames(send, reply, frames, cut, pacing, fault, protocol, gone)
+        finally:
+            watcher.cancel()
+
+    async def _stream_frames(
+        self,
+        send: Send,
+        reply: StreamReply,
+        frames: list[Frame],
+        cut: int | None,
+        pacing: Pacing,
+        fault: Fault | None,
+        protocol: str,
+        gone: asyncio.Event,
+    ) -> None:
         first_token = True
         for position, frame in enumerate(frames):
+            if gone.is_set():
+                return
             if position == cut and fault is not None:
                 if fault.kind == "drop":
                     raise DroppedConnection("emulated fault: connection dropped mid-stream")

@@ -64,7 +64,11 @@ def _masked(key: str) -> str:
 def check_key(
     protocol: str, headers: Mapping[str, str], query: Mapping[str, str], expected: str | None
 ) -> None:
-    """Raise a 401 :class:`EmulatorError` unless the request carries an acceptable key."""
+    """Raise a 401 :class:`EmulatorError` unless the request carries an acceptable key.
+
+    Example:
+        >>> check_key("gemini", {"x-goog-api-key": "k"}, {}, "k")
+    """
     key = find_key(protocol, headers, query)
     if key is None:
         raise EmulatorError(401, _MISSING.get(protocol, _MISSING["openai"]), code=None)

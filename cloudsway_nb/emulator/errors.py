@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-__all__ = ["PROTOCOLS", "EmulatorError", "Protocol", "error_body", "error_event_body"]
+__all__ = ["PROTOCOLS", "EmulatorError", "Protocol", "bad_request", "error_body", "error_event_body"]
 
 Protocol = Literal["openai", "anthropic", "gemini"]
 PROTOCOLS: tuple[str, ...] = ("openai", "anthropic", "gemini")
@@ -105,6 +105,16 @@ class EmulatorError(Exception):
         self.code = code
         self.kind = kind
         self.headers = dict(headers or {})
+
+
+def bad_request(message: str, param: str | None = None, code: str | None = "invalid_value") -> EmulatorError:
+    """A 400; ``param`` and ``code`` show in OpenAI bodies (the other protocols carry only the message).
+
+    Example:
+        >>> bad_request("Missing 'input'.", "input", "missing_required_parameter").code
+        'missing_required_parameter'
+    """
+    return EmulatorError(400, message, param=param, code=code)
 
 
 def error_body(protocol: str, error: EmulatorError) -> dict[str, Any]:

@@ -88,7 +88,13 @@ def plan_replies(prompt: Prompt, n: int | None = None) -> list[Plan]:
 
 
 def plan_reply(prompt: Prompt, index: int = 0) -> Plan:
-    """Plan alternative number ``index`` (0-based) of the reply to ``prompt``."""
+    """Plan alternative number ``index`` (0-based) of the reply to ``prompt``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.conversation import Prompt, Turn
+        >>> plan_reply(Prompt(turns=[Turn("user", "Hi")]), 1).text
+        'Alternative 2: You said: Hi.'
+    """
     seed = digest(prompt.fingerprint(), index)
     plan = Plan(index=index, seed=seed)
     reasoning = _reasoning_text(prompt) if prompt.reasoning else None

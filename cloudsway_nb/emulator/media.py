@@ -227,7 +227,7 @@ def _sniff(data: bytes) -> tuple[str, str] | None:
         return "image", "gif"
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return "image", "webp"
-    if head.startswith(b"BM") or head.startswith((b"II*\x00", b"MM\x00*")):
+    if head.startswith((b"BM", b"II*\x00", b"MM\x00*")):
         return "image", "bitmap"
     if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
         return "audio", "wav"
@@ -308,7 +308,16 @@ def _describe_image(data: bytes) -> MediaInfo:
             img.load()
     except UnidentifiedImageError:
         return _failed("image", f"not a recognised image format ({len(data)} bytes)")
-    except Exception as exc:  # truncated or corrupt files raise several kinds of error
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        IndexError,
+        struct.error,
+        Image.DecompressionBombError,
+    ) as exc:
+        # truncated or corrupt files raise several kinds of error
         return _failed(
             "image", f"corrupt {found[1].upper() if found else 'image'} data ({_first_line(str(exc))})"
         )
@@ -339,7 +348,7 @@ def _describe_audio(data: bytes, found: str | None, mime: str) -> MediaInfo:
         if found == "matroska":
             return MediaInfo("audio", f"WebM container, {len(data)} bytes", _size_tokens(data))
     except (struct.error, ValueError, IndexError) as exc:
-        return _failed("audio", f"corrupt {found.upper()} data ({_first_line(str(exc))})")
+        return _failed("audio", f"corrupt {(found or '').upper()} data ({_first_line(str(exc))})")
     if found:
         return _failed("audio", f"expected audio data, found {found.upper()} ({len(data)} bytes)")
     declared = mime.split("/")[-1] if mime else "unknown"
@@ -490,7 +499,7 @@ def _describe_video(data: bytes, found: str | None, mime: str) -> MediaInfo:
         if found == "ogg":
             return MediaInfo("video", f"OGG Theora container, {len(data)} bytes", 258 + len(data) // 10000)
     except (struct.error, ValueError, IndexError) as exc:
-        return _failed("video", f"corrupt {found.upper()} data ({_first_line(str(exc))})")
+        return _failed("video", f"corrupt {(found or '').upper()} data ({_first_line(str(exc))})")
     if found:
         return _failed("video", f"expected video data, found {found.upper()} ({len(data)} bytes)")
     declared = mime.split("/")[-1] if mime else "unknown"
@@ -555,7 +564,7 @@ def _describe_mp4(data: bytes, kind: str) -> MediaInfo:
 # ---------------------------------------------------------------- documents
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z0-9])")
-_COUNT = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", re.S)
+_COUNT = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", re.DOTALL)
 
 
 def _describe_pdf(data: bytes) -> MediaInfo:

@@ -20,10 +20,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
-from .errors import EmulatorError, error_body
+from .errors import EmulatorError, bad_request, error_body
 from .generate import Plan, plan_replies, token_logprobs
 from .media import MediaInfo, describe_base64, describe_reference, describe_url
-from .replies import Frame, JSONReply, StreamReply, sse_data
+from .replies import SSE_KEEPALIVE, Frame, JSONReply, StreamReply, interleave, sse_data
 from .tokenizer import pieces
 
 if TYPE_CHECKING:
@@ -35,11 +35,6 @@ __all__ = ["handle", "parse", "render", "render_stream"]
 _ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 _PART_TYPES = ("text", "image_url", "input_audio", "file", "refusal", "audio", "input_text", "video_url")
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls", "stop_sequence": "stop"}
-KEEPALIVE = b": keep-alive\n\n"
-
-
-def _bad(message: str, param: str | None = None, code: str | None = "invalid_value") -> EmulatorError:
-    return EmulatorError(400, message, param=param, code=code)
 
 
 def _content(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
@@ -49,7 +44,7 @@ def _content(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
     if isinstance(content, str):
         return content, []
     if not isinstance(content, list):
-        raise _bad(
+        raise bad_request(
             f"Invalid type for '{where}': expected a string or an array of content parts.",
             where,
             "invalid_type",
@@ -62,10 +57,10 @@ def _content(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
             texts.append(part)
             continue
         if not isinstance(part, dict):
-            raise _bad(f"Invalid type for '{here}': expected an object.", here, "invalid_type")
+            raise bad_request(f"Invalid type for '{here}': expected an object.", here, "invalid_type")
         kind = part.get("type")
         if kind not in _PART_TYPES:
-            raise _bad(
+            raise bad_request(
                 f"Invalid value: '{kind}'. Supported values are: 'text', 'image_url', 'input_audio', "
                 "'refusal', "
                 "'audio', and 'file'.",
@@ -79,7 +74,7 @@ def _content(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
             holder = part.get(kind)
             url = holder.get("url") if isinstance(holder, dict) else holder
             if not isinstance(url, str) or not url:
-                raise _bad(
+                raise bad_request(
                     f"Missing required parameter: '{here}.{kind}.url'.",
                     f"{here}.{kind}.url",
                     "missing_required_parameter",
@@ -89,7 +84,7 @@ def _content(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
             audio = part.get("input_audio") or {}
             data = audio.get("data") if isinstance(audio, dict) else None
             if not isinstance(data, str):
-                raise _bad(
+                raise bad_request(
                     f"Missing required parameter: '{here}.input_audio.data'.",
                     f"{here}.input_audio.data",
                     "missing_required_parameter",
@@ -127,28 +122,33 @@ def _arguments(raw: Any) -> Any:
 
 
 def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
-    """The neutral prompt and the rendering options (stream, include_usage, n, logprobs, model)."""
+    """The neutral prompt and the rendering options (stream, include_usage, n, logprobs, model).
+
+    Example:
+        >>> parse({"messages": [{"role": "user", "content": "Hi"}], "n": 2}, "ep")[0].n
+        2
+    """
     if "messages" not in body or body["messages"] is None:
-        raise _bad("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
+        raise bad_request("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
     messages = body["messages"]
     if isinstance(messages, str):  # one gateway sample sends the list JSON-encoded
         try:
             messages = json.loads(messages)
         except json.JSONDecodeError:
-            raise _bad(  # noqa: B904 - the decode error adds nothing for the caller
+            raise bad_request(
                 "Invalid value for 'messages': a string must hold a JSON array of messages.", "messages"
-            )
+            ) from None
     if not isinstance(messages, list) or not messages:
-        raise _bad("Invalid value for 'messages': expected a non-empty array of messages.", "messages")
+        raise bad_request("Invalid value for 'messages': expected a non-empty array of messages.", "messages")
     turns: list[Turn] = []
     call_names: dict[str, str] = {}
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
-            raise _bad(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
+            raise bad_request(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
         role = message.get("role")
         if role not in _ROLES:
-            raise _bad(
+            raise bad_request(
                 f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', "
                 "'function', 'tool', "
                 "and 'developer'.",
@@ -190,7 +190,7 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
     if limit is not None:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise _bad(
+            raise bad_request(
                 "Invalid 'max_tokens': integer below minimum value 1.",
                 "max_tokens",
                 "integer_below_min_value",
@@ -200,17 +200,17 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
     prompt.stop = [stop] if isinstance(stop, str) else [s for s in (stop or []) if isinstance(s, str)]
     n = body.get("n", 1) if body.get("n") is not None else 1
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128:
-        raise _bad("Invalid 'n': must be an integer between 1 and 128.", "n")
+        raise bad_request("Invalid 'n': must be an integer between 1 and 128.", "n")
     prompt.n = n
     stream = bool(body.get("stream"))
     stream_options = body.get("stream_options")
     if stream_options and not stream:
-        raise _bad(
+        raise bad_request(
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options"
         )
     top = body.get("top_logprobs")
     if top is not None and (not isinstance(top, int) or not 0 <= top <= 20):
-        raise _bad("Invalid 'top_logprobs': must be an integer between 0 and 20.", "top_logprobs")
+        raise bad_request("Invalid 'top_logprobs': must be an integer between 0 and 20.", "top_logprobs")
     extra = {
         "stream": stream,
         "include_usage": bool(isinstance(stream_options, dict) and stream_options.get("include_usage")),
@@ -224,15 +224,17 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
 def _tools(body: dict[str, Any], prompt: Prompt) -> None:
     tools = body.get("tools") or []
     if not isinstance(tools, list):
-        raise _bad("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
+        raise bad_request("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
     for i, tool in enumerate(tools):
         if not isinstance(tool, dict):
-            raise _bad(f"Invalid type for 'tools[{i}]': expected an object.", f"tools[{i}]", "invalid_type")
+            raise bad_request(
+                f"Invalid type for 'tools[{i}]': expected an object.", f"tools[{i}]", "invalid_type"
+            )
         if tool.get("type", "function") != "function":
             continue
         fn = tool.get("function")
         if not isinstance(fn, dict) or not fn.get("name"):
-            raise _bad(
+            raise bad_request(
                 f"Missing required parameter: 'tools[{i}].function.name'.",
                 f"tools[{i}].function.name",
                 "missing_required_parameter",
@@ -248,12 +250,12 @@ def _tools(body: dict[str, Any], prompt: Prompt) -> None:
     choice = body.get("tool_choice", body.get("function_call"))
     if isinstance(choice, str):
         if choice not in ("none", "auto", "required"):
-            raise _bad(f"Invalid value for 'tool_choice': '{choice}'.", "tool_choice")
+            raise bad_request(f"Invalid value for 'tool_choice': '{choice}'.", "tool_choice")
         prompt.tool_choice = choice
     elif isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name") or choice.get("name")
         if not name or name not in [t.name for t in prompt.tools]:
-            raise _bad(
+            raise bad_request(
                 f"Invalid value for 'tool_choice': no function named '{name}' in 'tools'.", "tool_choice"
             )
         prompt.tool_choice = str(name)
@@ -269,7 +271,7 @@ def _format(body: dict[str, Any], prompt: Prompt) -> None:
     elif kind == "json_schema":
         spec = fmt.get("json_schema")
         if not isinstance(spec, dict) or not spec.get("name"):
-            raise _bad(
+            raise bad_request(
                 "Missing required parameter: 'response_format.json_schema.name'.",
                 "response_format.json_schema.name",
                 "missing_required_parameter",
@@ -277,7 +279,7 @@ def _format(body: dict[str, Any], prompt: Prompt) -> None:
         prompt.json_mode = "schema"
         prompt.json_schema = spec.get("schema") or {"type": "object"}
     elif kind not in ("text", None):
-        raise _bad(
+        raise bad_request(
             f"Invalid value: '{kind}'. Supported values are: 'json_object', 'json_schema', and 'text'.",
             "response_format.type",
         )
@@ -310,7 +312,13 @@ def _call_id(plan: Plan) -> str:
 
 
 def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[str, Any]:
-    """The ``chat.completion`` object."""
+    """The ``chat.completion`` object.
+
+    Example:
+        >>> prompt, extra = parse({"messages": [{"role": "user", "content": "Hi"}]}, "ep")
+        >>> render(prompt, extra, "0" * 64)["choices"][0]["message"]["content"]
+        'You said: Hi.'
+    """
     plans = plan_replies(prompt)
     choices = []
     for plan in plans:
@@ -360,7 +368,13 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
 
 
 def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> list[Frame]:
-    """The ``chat.completion.chunk`` events, choices interleaved by index, ``[DONE]`` last."""
+    """The ``chat.completion.chunk`` events, choices interleaved by index, ``[DONE]`` last.
+
+    Example:
+        >>> prompt, extra = parse({"messages": [{"role": "user", "content": "Hi"}], "stream": True}, "ep")
+        >>> render_stream(prompt, extra, "0" * 64)[-1].data
+        b'data: [DONE]\\n\\n'
+    """
     plans = plan_replies(prompt)
     created = int(time.time())
     include_usage = extra["include_usage"]
@@ -410,12 +424,7 @@ def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) ->
                 lane.append(Frame(chunk([choice(plan, {"tool_calls": [fragment]})]), token=True))
         lane.append(Frame(chunk([choice(plan, {}, _FINISH[plan.finish])])))
         lanes.append(lane)
-    frames: list[Frame] = []
-    longest = max(len(lane) for lane in lanes)
-    for step in range(longest):
-        for lane in lanes:
-            if step < len(lane):
-                frames.append(lane[step])
+    frames = interleave(lanes)
     if include_usage:
         frames.append(Frame(chunk([], _usage(prompt, plans))))
     frames.append(Frame(sse_data("[DONE]")))
@@ -427,10 +436,20 @@ def _error_frame(error: EmulatorError, _position: int) -> bytes:
 
 
 def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """POST ``/v1/ai/{ep}/chat/completions``."""
+    """POST ``/v1/ai/{ep}/chat/completions``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> body = b'{"messages": [{"role": "user", "content": "Hi"}]}'
+        >>> request = Request("POST", "/v1/ai/ep/chat/completions", {}, {}, body, {"ep": "ep"})
+        >>> reply = handle(request, create_app())
+        >>> reply.body["object"]
+        'chat.completion'
+    """
     body = request.json_object()
     prompt, extra = parse(body, request.params.get("ep", ""))
     request_digest = digest("chat", body)
     if extra["stream"]:
-        return StreamReply(render_stream(prompt, extra, request_digest), _error_frame, KEEPALIVE)
+        return StreamReply(render_stream(prompt, extra, request_digest), _error_frame, SSE_KEEPALIVE)
     return JSONReply(render(prompt, extra, request_digest))

@@ -56,7 +56,13 @@ def _texts(value: Any) -> list[str]:
 
 
 def embeddings_body(body: dict[str, Any], endpoint: str) -> dict[str, Any]:
-    """The reply object for an embeddings request body."""
+    """The reply object for an embeddings request body.
+
+    Example:
+        >>> body = embeddings_body({"input": "hi", "encoding_format": "base64", "dimensions": 2}, "e")
+        >>> body["data"][0]["embedding"]
+        'qIRbP/61Az8='
+    """
     if "input" not in body:
         raise EmulatorError(
             400, "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
@@ -98,12 +104,28 @@ def embeddings_body(body: dict[str, Any], endpoint: str) -> dict[str, Any]:
 
 
 def handle(request: Request, app: EmulatorApp) -> JSONReply:
-    """POST ``/v1/ai/{ep}/embeddings``."""
+    """POST ``/v1/ai/{ep}/embeddings``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> request = Request("POST", "/v1/ai/e/embeddings", {}, {}, b'{"input": "hi"}', {"ep": "e"})
+        >>> len(handle(request, create_app()).body["data"][0]["embedding"])
+        1024
+    """
     return JSONReply(embeddings_body(request.json_object(), request.params.get("ep", "")))
 
 
 def models(request: Request, app: EmulatorApp) -> JSONReply:
-    """GET ``/v1/ai/{ep}/models``: the endpoint as the one model."""
+    """GET ``/v1/ai/{ep}/models``: the endpoint as the one model.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> request = Request("GET", "/v1/ai/e/models", {}, {}, b"", {"ep": "e"})
+        >>> models(request, create_app()).body["data"][0]["id"]
+        'e'
+    """
     ep = request.params.get("ep", "")
     return JSONReply(
         {

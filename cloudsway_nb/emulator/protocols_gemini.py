@@ -21,10 +21,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
-from .errors import EmulatorError, error_body
+from .errors import EmulatorError, bad_request, error_body
 from .generate import Plan, plan_replies, reasoning_signature
 from .media import MediaInfo, describe_base64, describe_url
-from .replies import Frame, JSONReply, StreamReply, sse_data
+from .replies import Frame, JSONReply, StreamReply, interleave, sse_data
 from .tokenizer import count_tokens
 
 if TYPE_CHECKING:
@@ -35,10 +35,6 @@ __all__ = ["handle", "parse", "render", "render_chunks"]
 
 _FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "tool_calls": "STOP", "stop_sequence": "STOP"}
 _MODALITY = {"image": "IMAGE", "audio": "AUDIO", "video": "VIDEO", "document": "DOCUMENT", "file": "DOCUMENT"}
-
-
-def _bad(message: str) -> EmulatorError:
-    return EmulatorError(400, message)
 
 
 def _get(obj: Any, camel: str, default: Any = None) -> Any:
@@ -61,13 +57,13 @@ def _result_text(response: Any) -> str:
 
 def _content(content: Any, where: str, call_names: dict[str, str]) -> list[Turn]:
     if not isinstance(content, dict):
-        raise _bad(f"Invalid value at '{where}': expected a Content object.")
+        raise bad_request(f"Invalid value at '{where}': expected a Content object.")
     role = content.get("role") or "user"
     if role not in ("user", "model", "function", "tool", "system"):
-        raise _bad(f"Please use a valid role: user, model. (got '{role}' at '{where}.role')")
+        raise bad_request(f"Please use a valid role: user, model. (got '{role}' at '{where}.role')")
     parts = content.get("parts")
     if not isinstance(parts, list):
-        raise _bad(f"Invalid value at '{where}.parts': expected a list of parts.")
+        raise bad_request(f"Invalid value at '{where}.parts': expected a list of parts.")
     texts: list[str] = []
     media: list[MediaInfo] = []
     calls: list[ToolCall] = []
@@ -75,7 +71,7 @@ def _content(content: Any, where: str, call_names: dict[str, str]) -> list[Turn]
     for j, part in enumerate(parts):
         here = f"{where}.parts[{j}]"
         if not isinstance(part, dict):
-            raise _bad(f"Invalid value at '{here}': expected a Part object.")
+            raise bad_request(f"Invalid value at '{here}': expected a Part object.")
         inline = _get(part, "inlineData")
         file_data = _get(part, "fileData")
         call = _get(part, "functionCall")
@@ -87,7 +83,7 @@ def _content(content: Any, where: str, call_names: dict[str, str]) -> list[Turn]
         elif isinstance(inline, dict):
             data = inline.get("data")
             if not isinstance(data, str):
-                raise _bad(f"Invalid value at '{here}.inline_data.data': expected base64 bytes.")
+                raise bad_request(f"Invalid value at '{here}.inline_data.data': expected base64 bytes.")
             media.append(describe_base64(data, _get(inline, "mimeType"), None))
         elif isinstance(file_data, dict):
             mime = _get(file_data, "mimeType") or ""
@@ -140,14 +136,20 @@ def _normalise_schema(schema: Any) -> Any:
 
 
 def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
-    """The neutral prompt and rendering options (candidate count, include_thoughts, model)."""
+    """The neutral prompt and rendering options (candidate count, include_thoughts, model).
+
+    Example:
+        >>> body = {"contents": [{"parts": [{"text": "x"}]}], "generation_config": {"candidate_count": 2}}
+        >>> parse(body, "ep")[0].n
+        2
+    """
     contents = body.get("contents")
     if contents is None:
-        raise _bad("* GenerateContentRequest.contents: contents is not specified")
+        raise bad_request("* GenerateContentRequest.contents: contents is not specified")
     if isinstance(contents, dict):
         contents = [contents]
     if not isinstance(contents, list) or not contents:
-        raise _bad("* GenerateContentRequest.contents: contents is not specified")
+        raise bad_request("* GenerateContentRequest.contents: contents is not specified")
     turns: list[Turn] = []
     system = _get(body, "systemInstruction")
     if isinstance(system, str):
@@ -163,11 +165,15 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
     limit = _get(config, "maxOutputTokens")
     if limit is not None:
         if not isinstance(limit, int) or limit < 1:
-            raise _bad("* GenerateContentRequest.generation_config.max_output_tokens: must be positive")
+            raise bad_request(
+                "* GenerateContentRequest.generation_config.max_output_tokens: must be positive"
+            )
         prompt.max_tokens = limit
     count = _get(config, "candidateCount") or 1
     if not isinstance(count, int) or not 1 <= count <= 8:
-        raise _bad("* GenerateContentRequest.generation_config.candidate_count: must be between 1 and 8")
+        raise bad_request(
+            "* GenerateContentRequest.generation_config.candidate_count: must be between 1 and 8"
+        )
     prompt.n = count
     prompt.stop = [s for s in _get(config, "stopSequences") or [] if isinstance(s, str)]
     schema = _get(config, "responseJsonSchema", _get(config, "_responseJsonSchema"))
@@ -196,7 +202,7 @@ def _tools(body: dict[str, Any], prompt: Prompt) -> None:
     for entry in body.get("tools") or []:
         for decl in _get(entry, "functionDeclarations") or []:
             if not isinstance(decl, dict) or not decl.get("name"):
-                raise _bad(
+                raise bad_request(
                     "* GenerateContentRequest.tools[0].function_declarations[0].name: Name cannot be empty."
                 )
             schema = _get(decl, "parametersJsonSchema")
@@ -247,7 +253,13 @@ def _parts(plan: Plan, include_thoughts: bool) -> list[dict[str, Any]]:
 
 
 def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[str, Any]:
-    """The ``GenerateContentResponse`` object."""
+    """The ``GenerateContentResponse`` object.
+
+    Example:
+        >>> prompt, extra = parse({"contents": [{"parts": [{"text": "Hi"}]}]}, "ep")
+        >>> render(prompt, extra, "0" * 64)["candidates"][0]["content"]["parts"]
+        [{'text': 'You said: Hi.'}]
+    """
     plans = plan_replies(prompt)
     return {
         "candidates": [
@@ -267,49 +279,46 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
 def render_chunks(
     prompt: Prompt, extra: dict[str, Any], request_digest: str
 ) -> list[tuple[dict[str, Any], bool]]:
-    """The stream's chunks as (chunk, is_token), with cumulative usage."""
+    """The stream's chunks as (chunk, is_token), with cumulative usage.
+
+    Example:
+        >>> prompt, extra = parse({"contents": [{"parts": [{"text": "Hi"}]}]}, "ep")
+        >>> render_chunks(prompt, extra, "0" * 64)[-1][0]["candidates"][0]["finishReason"]
+        'STOP'
+    """
     plans = plan_replies(prompt)
-    done = [0] * len(plans)
-    lanes: list[list[tuple[int, dict[str, Any], int]]] = []  # (plan index, part, tokens)
+    lanes: list[list[tuple[dict[str, Any], int]]] = []  # per candidate: (candidate chunk, output tokens)
     for plan in plans:
-        lane: list[tuple[int, dict[str, Any], int]] = []
+        parts: list[tuple[dict[str, Any], int]] = []
         if extra["include_thoughts"]:
-            lane += [(plan.index, {"text": p, "thought": True}, 0) for p in plan.reasoning_pieces]
+            parts += [({"text": p, "thought": True}, 0) for p in plan.reasoning_pieces]
         if plan.tool_call is not None:
-            lane.append(
-                (
-                    plan.index,
-                    {"functionCall": {"name": plan.tool_call.name, "args": plan.tool_call.arguments}},
-                    plan.tool_tokens,
-                )
-            )
+            call = {"name": plan.tool_call.name, "args": plan.tool_call.arguments}
+            parts.append(({"functionCall": call}, plan.tool_tokens))
         else:
-            lane += [(plan.index, {"text": p}, count_tokens(p)) for p in plan.text_pieces]
-        if not lane:
-            lane.append((plan.index, {"text": ""}, 0))
+            parts += [({"text": p}, count_tokens(p)) for p in plan.text_pieces]
+        if not parts:
+            parts.append(({"text": ""}, 0))
         if plan.reasoning is not None:
-            last = next((x for x in reversed(lane) if not x[1].get("thought")), None)
+            last = next((part for part, _ in reversed(parts) if not part.get("thought")), None)
             if last is not None:
-                last[1]["thoughtSignature"] = reasoning_signature(plan.reasoning)
+                last["thoughtSignature"] = reasoning_signature(plan.reasoning)
+        lane = [
+            ({"content": {"role": "model", "parts": [part]}, "index": plan.index}, n) for part, n in parts
+        ]
+        lane[-1][0]["finishReason"] = _FINISH[plan.finish]
         lanes.append(lane)
+    done = [0] * len(plans)
     chunks: list[tuple[dict[str, Any], bool]] = []
-    longest = max(len(lane) for lane in lanes)
-    for step in range(longest):
-        for lane in lanes:
-            if step >= len(lane):
-                continue
-            index, part, tokens = lane[step]
-            done[index] += tokens
-            candidate: dict[str, Any] = {"content": {"role": "model", "parts": [part]}, "index": index}
-            if step == len(lane) - 1:
-                candidate["finishReason"] = _FINISH[plans[index].finish]
-            chunk = {
-                "candidates": [candidate],
-                "usageMetadata": _usage(prompt, plans, list(done)),
-                "modelVersion": extra["model"],
-                "responseId": request_digest[:22],
-            }
-            chunks.append((chunk, True))
+    for candidate, tokens in interleave(lanes):
+        done[candidate["index"]] += tokens
+        chunk = {
+            "candidates": [candidate],
+            "usageMetadata": _usage(prompt, plans, list(done)),
+            "modelVersion": extra["model"],
+            "responseId": request_digest[:22],
+        }
+        chunks.append((chunk, True))
     return chunks
 
 
@@ -318,7 +327,16 @@ def _error_frame(error: EmulatorError, _position: int) -> bytes:
 
 
 def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """POST ``.../generateContent``, ``.../streamGenerateContent`` (``?alt=sse``) and ``.../countTokens``."""
+    """POST ``.../generateContent``, ``.../streamGenerateContent`` (``?alt=sse``) and ``.../countTokens``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> body = b'{"contents": [{"parts": [{"text": "Hi"}]}]}'
+        >>> request = Request("POST", "/v1beta/models/g:countTokens", {}, {}, body, {"verb": "countTokens"})
+        >>> handle(request, create_app()).body
+        {'totalTokens': 7}
+    """
     body = request.json_object()
     verb = request.params.get("verb", "generateContent")
     endpoint = request.params.get("model") or request.params.get("ep", "")

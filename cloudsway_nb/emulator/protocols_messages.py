@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from . import media
 from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
-from .errors import EmulatorError, error_body
+from .errors import EmulatorError, bad_request, error_body
 from .generate import Plan, plan_reply, reasoning_signature
-from .media import MediaInfo, describe_base64, describe_bytes, describe_reference, describe_url
+from .media import MediaInfo
 from .replies import Frame, JSONReply, StreamReply, sse_event
 from .tokenizer import pieces
 
@@ -41,25 +42,21 @@ _STOP = {
 KEEPALIVE = sse_event("ping", {"type": "ping"})
 
 
-def _bad(message: str) -> EmulatorError:
-    return EmulatorError(400, message)
-
-
 def _source(block: dict[str, Any], kind: str, where: str) -> MediaInfo:
     source = block.get("source")
     if not isinstance(source, dict):
-        raise _bad(f"{where}.source: Field required")
+        raise bad_request(f"{where}.source: Field required")
     stype = source.get("type")
     if stype == "base64":
         if not isinstance(source.get("data"), str):
-            raise _bad(f"{where}.source.data: Field required")
-        return describe_base64(source["data"], source.get("media_type"), kind)
+            raise bad_request(f"{where}.source.data: Field required")
+        return media.describe_base64(source["data"], source.get("media_type"), kind)
     if stype == "url":
-        return describe_url(str(source.get("url", "")), kind)
+        return media.describe_url(str(source.get("url", "")), kind)
     if stype == "file":
-        return describe_reference(str(source.get("file_id", "")), kind)
+        return media.describe_reference(str(source.get("file_id", "")), kind)
     if stype == "text":
-        return describe_bytes(
+        return media.describe_bytes(
             str(source.get("data", "")).encode("utf-8"), source.get("media_type") or "text/plain", "document"
         )
     if stype == "content":
@@ -69,8 +66,8 @@ def _source(block: dict[str, Any], kind: str, where: str) -> MediaInfo:
             if isinstance(inner, str)
             else " ".join(str(b.get("text", "")) for b in inner or [] if isinstance(b, dict))
         )
-        return describe_bytes(text.encode("utf-8"), "text/plain", "document")
-    raise _bad(
+        return media.describe_bytes(text.encode("utf-8"), "text/plain", "document")
+    raise bad_request(
         f"{where}.source: Input tag '{stype}' found using 'type' does not match any of the expected tags: "
         "'base64', 'url', 'file', 'text', 'content'"
     )
@@ -79,45 +76,47 @@ def _source(block: dict[str, Any], kind: str, where: str) -> MediaInfo:
 def _tool_result_text(content: Any) -> tuple[str, list[MediaInfo]]:
     if isinstance(content, str):
         return content, []
-    texts, media = [], []
+    texts, attached = [], []
     for i, block in enumerate(content or []):
         if not isinstance(block, dict):
             continue
         if block.get("type") == "text":
             texts.append(str(block.get("text", "")))
         elif block.get("type") in ("image", "document"):
-            media.append(_source(block, "image" if block["type"] == "image" else "document", f"content.{i}"))
-    return "\n".join(texts), media
+            attached.append(
+                _source(block, "image" if block["type"] == "image" else "document", f"content.{i}")
+            )
+    return "\n".join(texts), attached
 
 
 def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]:
     where = f"messages.{index}"
     if not isinstance(message, dict):
-        raise _bad(f"{where}: Input should be a valid dictionary")
+        raise bad_request(f"{where}: Input should be a valid dictionary")
     role = message.get("role")
     if role not in ("user", "assistant"):
-        raise _bad(f"{where}.role: Input should be 'user' or 'assistant'")
+        raise bad_request(f"{where}.role: Input should be 'user' or 'assistant'")
     content = message.get("content")
     if content is None:
-        raise _bad(f"{where}.content: Field required")
+        raise bad_request(f"{where}.content: Field required")
     if isinstance(content, str):
         return [Turn(role, content)]
     if not isinstance(content, list):
-        raise _bad(f"{where}.content: Input should be a valid list")
+        raise bad_request(f"{where}.content: Input should be a valid list")
     texts: list[str] = []
-    media: list[MediaInfo] = []
+    attached: list[MediaInfo] = []
     calls: list[ToolCall] = []
     results: list[ToolResult] = []
     result_media: list[MediaInfo] = []
     for j, block in enumerate(content):
         here = f"{where}.content.{j}"
         if not isinstance(block, dict):
-            raise _bad(f"{here}: Input should be a valid dictionary")
+            raise bad_request(f"{here}: Input should be a valid dictionary")
         kind = block.get("type")
         if kind == "text":
             texts.append(str(block.get("text", "")))
         elif kind in ("image", "document"):
-            media.append(_source(block, "image" if kind == "image" else "document", here))
+            attached.append(_source(block, "image" if kind == "image" else "document", here))
         elif kind == "tool_use":
             call = ToolCall(str(block.get("name", "")), block.get("input", {}), str(block.get("id", "")))
             call_names[call.call_id] = call.name
@@ -136,7 +135,7 @@ def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]
         ):
             continue
         else:
-            raise _bad(
+            raise bad_request(
                 f"{here}: Input tag '{kind}' found using 'type' does not match any of the expected tags: "
                 "'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking'"
             )
@@ -144,8 +143,8 @@ def _message(message: Any, index: int, call_names: dict[str, str]) -> list[Turn]
     if results:
         turns.append(Turn("tool", tool_results=results, media=result_media))
     text = "\n".join(t for t in texts if t)
-    if text or media or calls or not results:
-        turns.append(Turn(role, text, media, tool_calls=calls))
+    if text or attached or calls or not results:
+        turns.append(Turn(role, text, attached, tool_calls=calls))
     return turns
 
 
@@ -160,18 +159,25 @@ def _system(value: Any) -> str:
 def parse(
     body: dict[str, Any], endpoint: str, *, need_max_tokens: bool = True
 ) -> tuple[Prompt, dict[str, Any]]:
-    """The neutral prompt and rendering options (stream, model)."""
+    """The neutral prompt and rendering options (stream, model).
+
+    Example:
+        >>> thinking = {"type": "enabled", "budget_tokens": 1024}
+        >>> body = {"max_tokens": 2000, "thinking": thinking, "messages": []}
+        >>> parse(body, "ep")[0].reasoning_budget
+        1024
+    """
     max_tokens = body.get("max_tokens")
     if need_max_tokens:
         if max_tokens is None:
-            raise _bad("max_tokens: Field required")
+            raise bad_request("max_tokens: Field required")
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
-            raise _bad("max_tokens: Input should be a valid integer greater than or equal to 1")
+            raise bad_request("max_tokens: Input should be a valid integer greater than or equal to 1")
     messages = body.get("messages")
     if messages is None:
-        raise _bad("messages: Field required")
+        raise bad_request("messages: Field required")
     if not isinstance(messages, list):
-        raise _bad("messages: Input should be a valid list")
+        raise bad_request("messages: Input should be a valid list")
     turns: list[Turn] = []
     system = _system(body.get("system"))
     if system:
@@ -186,9 +192,11 @@ def parse(
         budget = thinking.get("budget_tokens")
         if thinking["type"] == "enabled":
             if not isinstance(budget, int) or budget < 1024:
-                raise _bad("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+                raise bad_request(
+                    "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+                )
             if prompt.max_tokens is not None and budget >= prompt.max_tokens:
-                raise _bad(
+                raise bad_request(
                     "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our "
                     "documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
                     "#max-tokens-and-context-window-size"
@@ -197,11 +205,11 @@ def parse(
         prompt.reasoning = True
     for i, tool in enumerate(body.get("tools") or []):
         if not isinstance(tool, dict):
-            raise _bad(f"tools.{i}: Input should be a valid dictionary")
+            raise bad_request(f"tools.{i}: Input should be a valid dictionary")
         if tool.get("type") not in (None, "custom"):
             continue  # server tools (web search, code execution...) are not emulated
         if not tool.get("name"):
-            raise _bad(f"tools.{i}.name: Field required")
+            raise bad_request(f"tools.{i}.name: Field required")
         prompt.tools.append(
             Tool(str(tool["name"]), str(tool.get("description") or ""), tool.get("input_schema") or {})
         )
@@ -210,7 +218,7 @@ def parse(
         kind = choice.get("type")
         if kind == "tool":
             if choice.get("name") not in [t.name for t in prompt.tools]:
-                raise _bad(f"tool_choice.name: no tool named '{choice.get('name')}' in tools")
+                raise bad_request(f"tool_choice.name: no tool named '{choice.get('name')}' in tools")
             prompt.tool_choice = str(choice["name"])
         else:
             prompt.tool_choice = {"any": "required", "none": "none"}.get(str(kind), "auto")
@@ -251,7 +259,13 @@ def _blocks(plan: Plan) -> list[dict[str, Any]]:
 
 
 def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[str, Any]:
-    """The ``message`` object."""
+    """The ``message`` object.
+
+    Example:
+        >>> prompt, extra = parse({"max_tokens": 50, "messages": [{"role": "user", "content": "Hi"}]}, "ep")
+        >>> render(prompt, extra, "0" * 64)["content"]
+        [{'type': 'text', 'text': 'You said: Hi.'}]
+    """
     plan = plan_reply(prompt)
     return {
         "id": "msg_" + request_digest[:24],
@@ -266,7 +280,13 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
 
 
 def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> list[Frame]:
-    """The event stream of a message."""
+    """The event stream of a message.
+
+    Example:
+        >>> prompt, extra = parse({"max_tokens": 50, "messages": [{"role": "user", "content": "Hi"}]}, "ep")
+        >>> render_stream(prompt, extra, "0" * 64)[-1].data
+        b'event: message_stop\\ndata: {"type":"message_stop"}\\n\\n'
+    """
     plan = plan_reply(prompt)
     usage = _usage(prompt, plan)
     start = {
@@ -285,6 +305,8 @@ def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) ->
     ]
     for index, block in enumerate(_blocks(plan)):
         kind = block["type"]
+        opening: dict[str, Any]
+        deltas: list[dict[str, Any]]
         if kind == "thinking":
             opening = {"type": "thinking", "thinking": "", "signature": ""}
             deltas = [{"type": "thinking_delta", "thinking": p} for p in plan.reasoning_pieces]
@@ -341,7 +363,16 @@ def _error_frame(error: EmulatorError, _position: int) -> bytes:
 
 
 def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """POST ``/{ep}/v1/messages``."""
+    """POST ``/{ep}/v1/messages``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> body = b'{"max_tokens": 9, "messages": [{"role": "user", "content": "Hi"}]}'
+        >>> request = Request("POST", "/c/v1/messages", {}, {}, body, {"ep": "c"})
+        >>> handle(request, create_app()).body["stop_reason"]
+        'end_turn'
+    """
     body = request.json_object()
     prompt, extra = parse(body, request.params.get("ep", ""))
     request_digest = digest("messages", body)
@@ -351,6 +382,14 @@ def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
 
 
 def count_tokens(request: Request, app: EmulatorApp) -> JSONReply:
-    """POST ``/{ep}/v1/messages/count_tokens``."""
+    """POST ``/{ep}/v1/messages/count_tokens``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> body = b'{"messages": [{"role": "user", "content": "Hi"}]}'
+        >>> count_tokens(Request("POST", "/c/v1/messages/count_tokens", {}, {}, body, {}), create_app()).body
+        {'input_tokens': 7}
+    """
     prompt, _ = parse(request.json_object(), request.params.get("ep", ""), need_max_tokens=False)
     return JSONReply({"input_tokens": prompt.input_tokens()})

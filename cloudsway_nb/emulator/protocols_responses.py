@@ -28,10 +28,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
-from .errors import EmulatorError, error_event_body
+from .errors import EmulatorError, bad_request, error_event_body
 from .generate import Plan, plan_reply
 from .media import MediaInfo, describe_base64, describe_reference, describe_url
-from .replies import Frame, JSONReply, StreamReply, sse_event
+from .replies import SSE_KEEPALIVE, Frame, JSONReply, StreamReply, sse_event
 from .store import ResponseStore, StoredResponse
 from .tokenizer import pieces
 
@@ -41,16 +41,11 @@ if TYPE_CHECKING:
 
 __all__ = ["build", "cancel", "create", "delete", "parse", "retrieve"]
 
-KEEPALIVE = b": keep-alive\n\n"
 _TOKEN_EVENTS = (
     "response.output_text.delta",
     "response.reasoning_summary_text.delta",
     "response.function_call_arguments.delta",
 )
-
-
-def _bad(message: str, param: str | None = None, code: str | None = "invalid_value") -> EmulatorError:
-    return EmulatorError(400, message, param=param, code=code)
 
 
 def _text_of(value: Any) -> str:
@@ -65,13 +60,15 @@ def _parts(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
     if isinstance(content, str):
         return content, []
     if not isinstance(content, list):
-        raise _bad(f"Invalid type for '{where}': expected a string or an array.", where, "invalid_type")
+        raise bad_request(
+            f"Invalid type for '{where}': expected a string or an array.", where, "invalid_type"
+        )
     texts: list[str] = []
     media: list[MediaInfo] = []
     for j, part in enumerate(content):
         here = f"{where}[{j}]"
         if not isinstance(part, dict):
-            raise _bad(f"Invalid type for '{here}': expected an object.", here, "invalid_type")
+            raise bad_request(f"Invalid type for '{here}': expected an object.", here, "invalid_type")
         kind = part.get("type")
         if kind in ("input_text", "output_text", "text", "summary_text", "reasoning_text"):
             texts.append(str(part.get("text", "")))
@@ -86,7 +83,7 @@ def _parts(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
             elif part.get("file_id"):
                 media.append(describe_reference(str(part["file_id"]), "image"))
             else:
-                raise _bad(
+                raise bad_request(
                     f"Missing required parameter: '{here}.image_url'.",
                     f"{here}.image_url",
                     "missing_required_parameter",
@@ -104,7 +101,7 @@ def _parts(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
             elif part.get("file_id"):
                 media.append(describe_reference(str(part["file_id"]), "document"))
             else:
-                raise _bad(
+                raise bad_request(
                     f"Missing required parameter: '{here}.file_data'.",
                     f"{here}.file_data",
                     "missing_required_parameter",
@@ -116,7 +113,7 @@ def _parts(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
                 describe_base64(str(audio.get("data", "")), f"audio/{fmt}" if fmt else None, "audio")
             )
         else:
-            raise _bad(
+            raise bad_request(
                 f"Invalid value: '{kind}'. Supported values are: 'input_text', 'input_image', 'input_file', "
                 "'output_text' and 'refusal'.",
                 f"{here}.type",
@@ -128,19 +125,19 @@ def _input_turns(value: Any, call_names: dict[str, str]) -> list[Turn]:
     if isinstance(value, str):
         return [Turn("user", value)]
     if not isinstance(value, list):
-        raise _bad(
+        raise bad_request(
             "Invalid type for 'input': expected a string or an array of input items.", "input", "invalid_type"
         )
     turns: list[Turn] = []
     for i, item in enumerate(value):
         where = f"input[{i}]"
         if not isinstance(item, dict):
-            raise _bad(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
+            raise bad_request(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
         kind = item.get("type", "message" if "role" in item else None)
         if kind == "message":
             role = item.get("role")
             if role not in ("user", "assistant", "system", "developer"):
-                raise _bad(
+                raise bad_request(
                     f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', 'developer', "
                     "and 'user'.",
                     f"{where}.role",
@@ -159,7 +156,7 @@ def _input_turns(value: Any, call_names: dict[str, str]) -> list[Turn]:
         elif kind == "function_call_output":
             call_id = str(item.get("call_id", ""))
             if not call_id:
-                raise _bad(
+                raise bad_request(
                     f"Missing required parameter: '{where}.call_id'.",
                     f"{where}.call_id",
                     "missing_required_parameter",
@@ -169,14 +166,19 @@ def _input_turns(value: Any, call_names: dict[str, str]) -> list[Turn]:
         elif kind in ("reasoning", "item_reference", "web_search_call", "file_search_call"):
             continue
         else:
-            raise _bad(f"Invalid value: '{kind}' is not a supported input item type.", f"{where}.type")
+            raise bad_request(f"Invalid value: '{kind}' is not a supported input item type.", f"{where}.type")
     return turns
 
 
 def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Prompt, dict[str, Any]]:
-    """The neutral prompt and the settings echoed into the response object."""
+    """The neutral prompt and the settings echoed into the response object.
+
+    Example:
+        >>> parse({"input": "x", "instructions": "Be brief"}, "ep", ResponseStore())[0].system_text()
+        'Be brief'
+    """
     if body.get("input") is None:
-        raise _bad("Missing required parameter: 'input'.", "input", "missing_required_parameter")
+        raise bad_request("Missing required parameter: 'input'.", "input", "missing_required_parameter")
     call_names: dict[str, str] = {}
     turns: list[Turn] = []
     previous_id = body.get("previous_response_id")
@@ -205,7 +207,7 @@ def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Pr
             prompt.json_mode = "object"
         elif fmt.get("type") == "json_schema":
             if not isinstance(fmt.get("schema"), dict):
-                raise _bad(
+                raise bad_request(
                     "Missing required parameter: 'text.format.schema'.",
                     "text.format.schema",
                     "missing_required_parameter",
@@ -218,7 +220,7 @@ def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Pr
     limit = body.get("max_output_tokens")
     if limit is not None:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 16:
-            raise _bad(
+            raise bad_request(
                 "Invalid 'max_output_tokens': integer below minimum value 16.",
                 "max_output_tokens",
                 "integer_below_min_value",
@@ -227,7 +229,7 @@ def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Pr
     background = bool(body.get("background"))
     store_it = body.get("store", True) is not False
     if background and not store_it:
-        raise _bad("Background mode requires 'store' to be true.", "store")
+        raise bad_request("Background mode requires 'store' to be true.", "store")
     settings = {
         "stream": bool(body.get("stream")),
         "background": background,
@@ -254,15 +256,14 @@ def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Pr
 def _tools(body: dict[str, Any], prompt: Prompt) -> None:
     tools = body.get("tools") or []
     if not isinstance(tools, list):
-        raise _bad("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
+        raise bad_request("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
     for i, tool in enumerate(tools):
         if not isinstance(tool, dict) or tool.get("type") != "function":
             continue
-        fn = (
-            tool.get("function") if isinstance(tool.get("function"), dict) else tool
-        )  # tolerate the chat form
+        # tolerate the chat form {"type": "function", "function": {...}}
+        fn: dict[str, Any] = tool["function"] if isinstance(tool.get("function"), dict) else tool
         if not fn.get("name"):
-            raise _bad(
+            raise bad_request(
                 f"Missing required parameter: 'tools[{i}].name'.",
                 f"tools[{i}].name",
                 "missing_required_parameter",
@@ -274,7 +275,7 @@ def _tools(body: dict[str, Any], prompt: Prompt) -> None:
     names = [t.name for t in prompt.tools]
     if isinstance(choice, str):
         if choice not in ("auto", "none", "required"):
-            raise _bad(f"Invalid value for 'tool_choice': '{choice}'.", "tool_choice")
+            raise bad_request(f"Invalid value for 'tool_choice': '{choice}'.", "tool_choice")
         prompt.tool_choice = choice
     elif isinstance(choice, dict):
         if choice.get("type") == "allowed_tools":
@@ -283,7 +284,7 @@ def _tools(body: dict[str, Any], prompt: Prompt) -> None:
             prompt.tool_choice = "required" if choice.get("mode") == "required" else "auto"
         elif choice.get("type") == "function":
             if choice.get("name") not in names:
-                raise _bad(
+                raise bad_request(
                     f"Invalid value for 'tool_choice': no function named '{choice.get('name')}'.",
                     "tool_choice",
                 )
@@ -308,7 +309,14 @@ def _usage(prompt: Prompt, plan: Plan) -> dict[str, Any]:
 def build(
     prompt: Prompt, settings: dict[str, Any], response_id: str, created_at: int
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], bool]], Plan]:
-    """(final response object, events as (event, is_token) without sequence numbers, plan)."""
+    """(final response object, events as (event, is_token) without sequence numbers, plan).
+
+    Example:
+        >>> prompt, settings = parse({"input": "Hi"}, "ep", ResponseStore())
+        >>> final, events, plan = build(prompt, settings, "resp_1", 0)
+        >>> final["output"][0]["content"][0]["text"], events[-1][0]["type"]
+        ('You said: Hi.', 'response.completed')
+    """
     plan = plan_reply(prompt)
     incomplete = plan.finish == "length"
     base: dict[str, Any] = {
@@ -383,7 +391,7 @@ def _reasoning_events(
     item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
     if encrypted:
         item["encrypted_content"] = base64.b64encode(
-            hashlib.sha256(plan.reasoning.encode()).digest() * 3
+            hashlib.sha256((plan.reasoning or "").encode()).digest() * 3
         ).decode()
     events.append(
         ({"type": "response.output_item.added", "output_index": index, "item": copy.deepcopy(item)}, False)
@@ -521,7 +529,7 @@ def _stream(events: list[dict[str, Any]], starting_after: int = -1) -> StreamRep
     def error_frame(error: EmulatorError, position: int) -> bytes:
         return sse_event("error", error_event_body("responses", error, first + position))
 
-    return StreamReply(frames, error_frame, KEEPALIVE)
+    return StreamReply(frames, error_frame, SSE_KEEPALIVE)
 
 
 def _reply_turn(plan: Plan) -> Turn:
@@ -534,7 +542,16 @@ def _reply_turn(plan: Plan) -> Turn:
 
 
 def create(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """POST ``/v1/ai/{ep}/responses``."""
+    """POST ``/v1/ai/{ep}/responses``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> app = create_app()
+        >>> request = Request("POST", "/v1/ai/o/responses", {}, {}, b'{"input": "Hi"}', {"ep": "o"})
+        >>> create(request, app).body["status"]
+        'completed'
+    """
     body = request.json_object()
     prompt, settings = parse(body, request.params.get("ep", ""), app.store)
     seed = digest("responses", body)
@@ -564,7 +581,16 @@ def _entry(request: Request, app: EmulatorApp) -> StoredResponse:
 
 
 def retrieve(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
-    """GET ``/v1/ai/{ep}/responses/{id}`` with optional ``stream=true&starting_after=N``."""
+    """GET ``/v1/ai/{ep}/responses/{id}`` with optional ``stream=true&starting_after=N``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> app = create_app()
+        >>> rid = create(Request("POST", "/", {}, {}, b'{"input": "Hi"}', {"ep": "o"}), app).body["id"]
+        >>> retrieve(Request("GET", "/", {}, {}, b"", {"rid": rid}), app).body["id"] == rid
+        True
+    """
     entry = _entry(request, app)
     options = app.options
     if request.query.get("stream", "false").lower() == "true":
@@ -572,7 +598,7 @@ def retrieve(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
         try:
             after = int(raw) if raw not in (None, "") else -1
         except ValueError:
-            raise _bad("Invalid 'starting_after': expected an integer.", "starting_after") from None
+            raise bad_request("Invalid 'starting_after': expected an integer.", "starting_after") from None
         events = entry.events
         if entry.cancelled:
             events = [e for e in events if e["type"] in ("response.created", "response.queued")]
@@ -581,10 +607,20 @@ def retrieve(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
 
 
 def cancel(request: Request, app: EmulatorApp) -> JSONReply:
-    """POST ``/v1/ai/{ep}/responses/{id}/cancel`` (background responses only)."""
+    """POST ``/v1/ai/{ep}/responses/{id}/cancel`` (background responses only).
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> app = create_app(background_queued=60)
+        >>> body = b'{"input": "x", "background": true}'
+        >>> rid = create(Request("POST", "/", {}, {}, body, {}), app).body["id"]
+        >>> cancel(Request("POST", "/", {}, {}, b"", {"rid": rid}), app).body["status"]
+        'cancelled'
+    """
     entry = _entry(request, app)
     if not entry.background:
-        raise _bad("Only responses created with background=true can be cancelled.", "response_id")
+        raise bad_request("Only responses created with background=true can be cancelled.", "response_id")
     options = app.options
     if entry.status(options.background_queued, options.background_running) in ("queued", "in_progress"):
         entry.cancelled = True
@@ -592,7 +628,16 @@ def cancel(request: Request, app: EmulatorApp) -> JSONReply:
 
 
 def delete(request: Request, app: EmulatorApp) -> JSONReply:
-    """DELETE ``/v1/ai/{ep}/responses/{id}``."""
+    """DELETE ``/v1/ai/{ep}/responses/{id}``.
+
+    Example:
+        >>> from cloudsway_nb.emulator.app import create_app
+        >>> from cloudsway_nb.emulator.request import Request
+        >>> app = create_app()
+        >>> rid = create(Request("POST", "/", {}, {}, b'{"input": "Hi"}', {}), app).body["id"]
+        >>> delete(Request("DELETE", "/", {}, {}, b"", {"rid": rid}), app).body["deleted"]
+        True
+    """
     entry = _entry(request, app)
     app.store.delete(entry.id)
     return JSONReply({"id": entry.id, "object": "response.deleted", "deleted": True})

@@ -18,11 +18,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import EmulatorError
 
-__all__ = ["Frame", "JSONReply", "StreamReply", "dumps", "sse_data", "sse_event"]
+__all__ = [
+    "SSE_KEEPALIVE",
+    "Frame",
+    "JSONReply",
+    "StreamReply",
+    "dumps",
+    "interleave",
+    "sse_data",
+    "sse_event",
+]
+
+T = TypeVar("T")
+
+#: The SSE comment OpenAI streams send to keep a quiet connection open.
+SSE_KEEPALIVE = b": keep-alive\n\n"
 
 
 def dumps(value: Any) -> str:
@@ -36,15 +50,38 @@ def dumps(value: Any) -> str:
 
 
 def sse_data(value: Any, *, crlf: bool = False) -> bytes:
-    """One ``data:`` event (``[DONE]`` and other strings are sent verbatim)."""
+    """One ``data:`` event (``[DONE]`` and other strings are sent verbatim).
+
+    Example:
+        >>> sse_data("[DONE]")
+        b'data: [DONE]\\n\\n'
+    """
     text = value if isinstance(value, str) else dumps(value)
     end = "\r\n\r\n" if crlf else "\n\n"
     return f"data: {text}{end}".encode()
 
 
 def sse_event(name: str, value: Any) -> bytes:
-    """One event with an ``event:`` line and a ``data:`` line."""
+    """One event with an ``event:`` line and a ``data:`` line.
+
+    Example:
+        >>> sse_event("x", {})
+        b'event: x\\ndata: {}\\n\\n'
+    """
     return f"event: {name}\ndata: {dumps(value)}\n\n".encode()
+
+
+def interleave(lanes: list[list[T]]) -> list[T]:
+    """Round-robin merge: first items of every lane, then second items, ... (``n > 1`` streams).
+
+    Example:
+        >>> interleave([[1, 2, 3], ["a"]])
+        [1, 'a', 2, 3]
+    """
+    merged: list[T] = []
+    for step in range(max((len(lane) for lane in lanes), default=0)):
+        merged.extend(lane[step] for lane in lanes if step < len(lane))
+    return merged
 
 
 @dataclass

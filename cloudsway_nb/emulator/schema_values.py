@@ -214,7 +214,7 @@ class _Generator:
         if isinstance(items, list):  # draft-4 tuple form
             prefix, items = items, schema.get("additionalItems", {})
         result: list[Any] = []
-        singular = name[:-1] if name.endswith("s") else name
+        singular = name.removesuffix("s")
         for index in range(count):
             if isinstance(prefix, list) and index < len(prefix):
                 item = self.value(prefix[index], singular, depth + 1)
@@ -259,7 +259,7 @@ class _Generator:
                 return False
             if step:
                 ratio = v / step
-                return abs(ratio - round(ratio)) < 1e-9
+                return bool(abs(ratio - round(ratio)) < 1e-9)
             return True
 
         candidates: list[float] = [*self.hints.numbers, 1, 0]
@@ -275,10 +275,10 @@ class _Generator:
         start = 0 if start is None else start
         if step:
             base = math.ceil(start / step) * step
-            for k in range(0, 4):
+            for k in range(4):
                 v = base + k * step
                 if fits(v):
-                    return round(v) if integer else v
+                    return round(v) if integer else float(v)
         if integer:
             for v in (math.ceil(start), math.ceil(start) + 1, math.floor(start), math.floor(start) - 1):
                 if fits(v):

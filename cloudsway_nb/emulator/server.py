@@ -17,7 +17,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from .app import DroppedConnection, EmulatorApp, create_app
 from .options import EmulatorOptions
@@ -43,6 +43,7 @@ def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets
     try:
         sock.bind((host, port))
         sock.listen(2048)
@@ -121,7 +122,7 @@ class EmulatorServer:
         def run() -> None:
             try:
                 self._server.run(sockets=[sock])
-            except BaseException as exc:  # reported by start()
+            except (OSError, RuntimeError, SystemExit) as exc:  # reported by start()
                 self._error = exc
             finally:
                 sock.close()
@@ -143,7 +144,7 @@ class EmulatorServer:
         self._thread = None
         self._server = None
 
-    def __enter__(self) -> EmulatorServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

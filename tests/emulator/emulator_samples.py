@@ -7,6 +7,9 @@ import io
 import struct
 import wave
 
+#: The API key the tests send (any non-empty key is accepted by default).
+KEY = "test-key"
+
 
 def png(width: int = 64, height: int = 48, fmt: str = "PNG") -> bytes:
     from PIL import Image

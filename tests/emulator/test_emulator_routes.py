@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from conftest import KEY
+from emulator_samples import KEY
 
 from cloudsway_nb.emulator import create_app
 from cloudsway_nb.emulator.testing import running_emulator
@@ -221,8 +221,10 @@ def test_gemini_stream_without_sse_is_a_json_array(client: httpx.Client, auth: d
 
 
 def test_gemini_sdk_url_shape_snake_case_and_key_styles(client: httpx.Client) -> None:
-    body = {"contents": [{"role": "user", "parts": [{"text": "snake"}]}],
-            "generation_config": {"max_output_tokens": 3}}  # fmt: skip
+    body = {
+        "contents": [{"role": "user", "parts": [{"text": "snake"}]}],
+        "generation_config": {"max_output_tokens": 3},
+    }
     for path, headers, params in (
         ("/v1beta/models/gemini-2.5-flash:generateContent", {"x-goog-api-key": KEY}, {}),
         ("/v1/ai/gem/v1beta/models/gemini-2.5-flash:generateContent", {}, {"key": KEY}),
@@ -292,12 +294,22 @@ def test_chunk_delay_paces_the_stream(client: httpx.Client, auth: dict) -> None:
     ("path", "body", "check"),
     [
         (CHAT, USER, lambda b: b["error"]["type"] == "invalid_request_error" and "param" in b["error"]),
-        (MESSAGES, {"max_tokens": 5, **USER}, lambda b: set(b) == {"type", "error"} and b["type"] == "error"
-         and b["error"]["type"] == "authentication_error"),
-        (GEMINI, {"contents": []}, lambda b: b["error"]["code"] == 401
-         and b["error"]["status"] == "UNAUTHENTICATED"),
+        (
+            MESSAGES,
+            {"max_tokens": 5, **USER},
+            lambda b: (
+                set(b) == {"type", "error"}
+                and b["type"] == "error"
+                and b["error"]["type"] == "authentication_error"
+            ),
+        ),
+        (
+            GEMINI,
+            {"contents": []},
+            lambda b: b["error"]["code"] == 401 and b["error"]["status"] == "UNAUTHENTICATED",
+        ),
     ],
-)  # fmt: skip
+)
 def test_missing_key_is_401_in_each_protocols_shape(
     client: httpx.Client, path: str, body: dict, check
 ) -> None:
@@ -369,3 +381,102 @@ def test_oversized_body_is_413() -> None:
         r = c.post(MESSAGES, headers={"x-api-key": "k"}, json={"max_tokens": 5, **big})
         assert r.status_code == 413 and r.json()["error"]["type"] == "request_too_large"
         assert c.post(CHAT, headers={"Authorization": "Bearer k"}, json=USER).status_code == 200
+
+
+def test_stream_stops_when_the_client_disconnects() -> None:
+    async def run() -> list[dict]:
+        app = create_app(chunk_delay=0.005)
+        body = json.dumps(
+            {"messages": [{"role": "user", "content": "a long enough prompt " * 5}], "stream": True}
+        )
+        pending = [{"type": "http.request", "body": body.encode(), "more_body": False}]
+        disconnected = asyncio.Event()
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            if pending:
+                return pending.pop(0)
+            await disconnected.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+            if len(sent) == 4:
+                disconnected.set()
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": CHAT,
+            "query_string": b"",
+            "headers": [(b"authorization", b"Bearer k"), (b"content-type", b"application/json")],
+        }
+        await asyncio.wait_for(app(scope, receive, send), timeout=5)
+        return sent
+
+    sent = asyncio.run(run())
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    assert len(sent) < 10  # the reply has more than 30 chunks; generation stopped early
+    assert all(m.get("more_body", True) for m in sent[1:])
+
+
+def test_function_scoped_fixture_gives_a_fresh_emulator(cloudsway_emulator: str, emulator_url: str) -> None:
+    assert cloudsway_emulator != emulator_url
+    assert httpx.get(f"{cloudsway_emulator}/health").json()["status"] == "ok"
+
+
+def test_cached_and_reasoning_tokens_agree_across_protocols(client: httpx.Client, auth: dict) -> None:
+    text = "Summarise this long report. " + "The quarterly numbers went up again. " * 200
+    chat = client.post(
+        CHAT,
+        headers=auth,
+        json={"messages": [{"role": "user", "content": text}], "thinking": {"type": "enabled"}},
+    ).json()
+    responses = client.post(
+        RESPONSES, headers=auth, json={"input": text, "reasoning": {"effort": "medium"}}
+    ).json()
+    claude = client.post(
+        MESSAGES,
+        headers=auth,
+        json={
+            "max_tokens": 4000,
+            "thinking": {"type": "enabled", "budget_tokens": 2000},
+            "messages": [{"role": "user", "content": text}],
+        },
+    ).json()
+    gemini = client.post(
+        GEMINI,
+        headers=auth,
+        json={
+            "contents": [{"role": "user", "parts": [{"text": text}]}],
+            "generationConfig": {"thinkingConfig": {"thinkingBudget": 2000}},
+        },
+    ).json()
+    cached = chat["usage"]["prompt_tokens_details"]["cached_tokens"]
+    assert cached > 0 and cached % 128 == 0
+    assert cached == responses["usage"]["input_tokens_details"]["cached_tokens"]
+    assert cached == claude["usage"]["cache_read_input_tokens"]
+    assert cached == gemini["usageMetadata"]["cachedContentTokenCount"]
+    inputs = chat["usage"]["prompt_tokens"]
+    assert inputs == responses["usage"]["input_tokens"] == gemini["usageMetadata"]["promptTokenCount"]
+    assert inputs == claude["usage"]["input_tokens"] + claude["usage"]["cache_read_input_tokens"]
+    reasoning = chat["usage"]["completion_tokens_details"]["reasoning_tokens"]
+    assert reasoning > 0
+    assert reasoning == responses["usage"]["output_tokens_details"]["reasoning_tokens"]
+    assert reasoning == gemini["usageMetadata"]["thoughtsTokenCount"]
+    outputs = chat["usage"]["completion_tokens"]
+    assert outputs == responses["usage"]["output_tokens"] == claude["usage"]["output_tokens"]
+    assert (
+        outputs
+        == gemini["usageMetadata"]["candidatesTokenCount"] + gemini["usageMetadata"]["thoughtsTokenCount"]
+    )
+
+
+def test_chat_stream_logprobs_and_reasoning_deltas(client: httpx.Client, auth: dict) -> None:
+    body = {**USER, "stream": True, "logprobs": True, "top_logprobs": 2, "reasoning_effort": "low"}
+    chunks = [json.loads(b[6:]) for b in sse_events(client.post(CHAT, headers=auth, json=body).text)[:-1]]
+    deltas = [c["choices"][0]["delta"] for c in chunks]
+    reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
+    assert reasoning == "The user wrote: Hello emulator."
+    with_logprobs = [c["choices"][0]["logprobs"] for c in chunks if c["choices"][0]["delta"].get("content")]
+    assert with_logprobs and all(len(lp["content"][0]["top_logprobs"]) == 2 for lp in with_logprobs)
