@@ -26,9 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args else 2
     command, rest = args[0], args[1:]
     if command == "emulator":
-        from .emulator.__main__ import main as emulator_main
+        from .emulator.cli import main as emulator_main
 
-        return emulator_main(rest) or 0
+        return emulator_main(rest, prog="cloudsway-nb emulator") or 0
     parser.parse_args(args)  # prints the usage error for an unknown command
     return 2
 

@@ -77,9 +77,11 @@ class SSEDecoder:
                     data.clear()
                 self._event = None
                 continue
+            if line.startswith("data: "):  # one slice, not two: these lines are most of a stream
+                data.append(line[6:])
+                continue
             if line.startswith("data:"):
-                value = line[5:]
-                data.append(value[1:] if value.startswith(" ") else value)
+                data.append(line[5:])
                 continue
             if line[0] == ":":
                 continue  # a comment, e.g. a keep-alive
