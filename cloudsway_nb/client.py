@@ -68,12 +68,10 @@ def _messages_from(prompt: Prompt, attachments: Iterable[Any]) -> list[Message]:
     attachments = list(attachments)
     if not attachments:
         return messages
-    for item in attachments:
-        if not isinstance(item, Attachment) and not hasattr(item, "mime_type"):
-            raise UsageError(
-                f"attachments must be Attachment values, not {type(item).__name__}; "
-                "build one with Attachment(kind=..., mime_type=..., data=... or url=...)"
-            )
+    if not all(isinstance(item, Attachment) for item in attachments):
+        from .media import attach  # lazy: paths, bytes, PIL images, figures... become Media
+
+        attachments = [item if isinstance(item, Attachment) else attach(item) for item in attachments]
     users = [i for i, m in enumerate(messages) if m.role == "user"]
     if not users:
         messages.append(Message.user(list(attachments)))

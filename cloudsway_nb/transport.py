@@ -14,7 +14,8 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -23,13 +24,16 @@ from . import __version__
 from .errors import APIConnectionError, APIError, APIStatusError, APITimeoutError, error_for_status, redact
 from .protocols.base import HttpRequest
 from .retry import RetryPolicy
+from .types import Payload
 
 __all__ = [
     "USER_AGENT",
     "asend",
     "build_request",
+    "encode_json_body",
     "error_from_exception",
     "error_from_response",
+    "materialize_payloads",
     "request_id_of",
     "send",
 ]
@@ -47,6 +51,103 @@ def request_id_of(headers: httpx.Headers | dict[str, str]) -> str | None:
     return None
 
 
+def _find_payloads(value: Any, found: list[Payload]) -> Any:
+    """A copy of a JSON tree with every Payload replaced by a numbered marker (collected in `found`).
+
+    The copy is made only down the paths that hold a Payload; the tree itself is not changed.
+    """
+    if isinstance(value, Payload):
+        found.append(value)
+        return _MARKER.format(len(found) - 1)
+    if isinstance(value, dict):
+        items = {k: _find_payloads(v, found) for k, v in value.items()}
+        return items if any(items[k] is not v for k, v in value.items()) else value
+    if isinstance(value, (list, tuple)):
+        seq = [_find_payloads(v, found) for v in value]
+        return seq if any(a is not b for a, b in zip(seq, value, strict=True)) else value
+    return value
+
+
+# a marker no JSON text of ours contains: private-use characters around a number
+_MARKER = "\ue000cwnb:{}\ue001"
+_MARKER_RE = re.compile("\ue000cwnb:(\\d+)\ue001".encode())
+
+
+class _StreamedBody:
+    """A JSON body whose large base64 payloads are produced in chunks as it is sent.
+
+    Iterating it again starts over (so a retried request sends the whole body again).
+    """
+
+    def __init__(self, parts: list[bytes | Payload]) -> None:
+        self.parts = parts
+        self.length = sum(len(p) if isinstance(p, bytes) else p.length for p in parts)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for part in self.parts:
+            if isinstance(part, bytes):
+                yield part
+            else:
+                yield from part.chunks()
+
+
+class _AsyncStreamedBody:
+    """The async face of _StreamedBody (httpx.AsyncClient needs an async iterable body)."""
+
+    def __init__(self, body: _StreamedBody) -> None:
+        self.body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.body:
+            yield chunk
+
+
+def encode_json_body(value: Any) -> bytes | _StreamedBody:
+    """The request body for a JSON value: bytes, or a re-iterable streamed body when it holds Payloads.
+
+    Example:
+        >>> encode_json_body({"a": [1, "b"]})
+        b'{"a":[1,"b"]}'
+        >>> from cloudsway_nb.types import Payload
+        >>> body = encode_json_body({"data": Payload("… (2 B)", 4, lambda: iter([b"aGk="]))})
+        >>> (body.length, b"".join(body))
+        (15, b'{"data":"aGk="}')
+    """
+    found: list[Payload] = []
+    marked = _find_payloads(value, found)
+    text = json.dumps(marked, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if not found:
+        return text
+    pieces = _MARKER_RE.split(text)  # literal, index, literal, index, ..., literal
+    if pieces[1::2] != [str(i).encode() for i in range(len(found))]:
+        # the prompt itself holds something that looks like a marker: send the plain body
+        return json.dumps(materialize_payloads(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    parts: list[bytes | Payload] = []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            parts.append(found[int(piece)])
+        elif piece:
+            parts.append(piece)
+    return _StreamedBody(parts)
+
+
+def materialize_payloads(value: Any) -> Any:
+    """A copy of a JSON tree with every Payload replaced by its real text (for code that needs it whole).
+
+    Example:
+        >>> from cloudsway_nb.types import Payload
+        >>> materialize_payloads({"d": [Payload("…", 4, lambda: iter([b"aGk="]))]})
+        {'d': ['aGk=']}
+    """
+    if isinstance(value, Payload):
+        return value.materialize()
+    if isinstance(value, dict):
+        return {k: materialize_payloads(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [materialize_payloads(v) for v in value]
+    return value
+
+
 def build_request(
     http: httpx.Client | httpx.AsyncClient,
     base_url: str,
@@ -54,11 +155,20 @@ def build_request(
     headers: dict[str, str],
     timeout: httpx.Timeout | None = None,
 ) -> httpx.Request:
-    """An httpx.Request for an adapter's HttpRequest (body serialized once, compactly)."""
+    """An httpx.Request for an adapter's HttpRequest (body serialized once, compactly).
+
+    Media payloads (`types.Payload` placeholders) are streamed: the body is sent in chunks with an
+    exact Content-Length, so a large file never sits in memory as one base64 string.
+    """
     all_headers = {**headers, **request.headers}
-    content = None
+    content: Any = None
     if request.json is not None:
-        content = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = encode_json_body(request.json)
+        if isinstance(body, bytes):
+            content = body
+        else:
+            all_headers["content-length"] = str(body.length)
+            content = _AsyncStreamedBody(body) if isinstance(http, httpx.AsyncClient) else body
         all_headers["content-type"] = "application/json"
     if request.stream:
         all_headers.setdefault("accept", "text/event-stream")

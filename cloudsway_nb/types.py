@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import inspect
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union, get_type_hints
 
@@ -29,6 +29,7 @@ __all__ = [
     "Event",
     "Message",
     "Part",
+    "Payload",
     "ReasoningDelta",
     "Reply",
     "TextDelta",
@@ -128,6 +129,46 @@ def summarize_data_url(mime_type: str, size: int) -> str:
     return f"data:{mime_type};base64,… ({amount})"
 
 
+class Payload(str):
+    """A stand-in, inside a request's JSON, for a large base64 payload made only while the body is sent.
+
+    Its text is a short summary (what a repr, log, ledger or DataFrame shows); `length` is the
+    byte length of the real text and `chunks()` yields that text, as ASCII bytes, in pieces.
+    `transport.build_request` streams a body holding Payloads with an exact Content-Length;
+    `materialize()` builds the real text when something needs it whole.
+
+    Example:
+        >>> p = Payload("data:text/plain;base64,… (2 B)", 4, lambda: iter([b"aGk="]))
+        >>> (str(p), p.length, p.materialize())
+        ('data:text/plain;base64,… (2 B)', 4, 'aGk=')
+    """
+
+    length: int
+
+    def __new__(cls, summary: str, length: int, chunks: Callable[[], Iterator[bytes]]) -> Payload:
+        self = super().__new__(cls, summary)
+        self.length = length
+        self._chunks = chunks
+        return self
+
+    def chunks(self) -> Iterator[bytes]:
+        """The real text in pieces (a fresh iterator each call, so a retry can send it again)."""
+        return self._chunks()
+
+    def materialize(self) -> str:
+        """The whole real text (costs its full size in memory)."""
+        return b"".join(self.chunks()).decode("ascii")
+
+    def __copy__(self) -> Payload:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Payload:
+        return self  # immutable: copies of a request body keep the real payload
+
+    def __reduce__(self) -> Any:  # a pickled copy keeps only the summary text
+        return (str, (str(self),))
+
+
 AttachmentKind = Literal["image", "audio", "video", "document", "text"]
 
 
@@ -172,6 +213,18 @@ class Attachment:
         if self.url is not None:
             return self.url
         return f"data:{self.mime_type};base64,{self.base64()}"
+
+    def wire_base64(self) -> str:
+        """The base64 text as protocol adapters put it in a request body.
+
+        The same as `base64()` here; lazily loaded media (`cloudsway_nb.media.Media`) return a
+        `Payload` instead, which the transport streams when the request is sent.
+        """
+        return self.base64()
+
+    def wire_data_url(self) -> str:
+        """The data URL (or URL) as protocol adapters put it in a request body; see `wire_base64`."""
+        return self.data_url()
 
     @property
     def size(self) -> int | None:
@@ -525,6 +578,13 @@ class Reply:
             "incomplete": self.incomplete,
             "choices": len(self.choices),
         }
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per output part (reasoning, text, tool call) and tokens
+        where known; pandas is imported only now. See `cloudsway_nb.frames.reply_frame`."""
+        from .frames import reply_frame
+
+        return reply_frame(self)
 
     def __str__(self) -> str:
         return self.text

@@ -148,15 +148,20 @@ class Adapter:
         raise NotImplementedError
 
     def check_attachment(self, attachment: Attachment) -> None:
-        """Raise UnsupportedError, naming the protocols that can, if this one cannot carry it."""
+        """Raise UnsupportedError, naming the protocols that can, if this one cannot carry it;
+        UsageError (naming the limit) if inline data is over the protocol's size limit."""
         if attachment.kind not in self.media_kinds:
             from . import protocols_carrying
 
             able = ", ".join(protocols_carrying(attachment.kind)) or "none"
+            name = getattr(attachment, "display_name", None)
             raise UnsupportedError(
-                f"the {self.name} protocol cannot carry {attachment.kind} "
+                f"{name + ': ' if name else ''}the {self.name} protocol cannot carry {attachment.kind} "
                 f"({attachment.mime_type}); protocols that can: {able}"
             )
+        from ..media import check_limits  # lazy: the size table lives with the media code
+
+        check_limits(attachment, self.name)
 
 
 def split_system(call: CallSpec) -> tuple[str | None, list[Message]]:

@@ -220,20 +220,20 @@ class ChatAdapter(Adapter):
         self.check_attachment(att)
         kind = att.kind
         if kind in ("image", "video"):  # the gateway takes data:video/... URLs in an image_url part
-            image_url: dict[str, Any] = {"url": att.data_url()}
+            image_url: dict[str, Any] = {"url": att.wire_data_url()}
             if att.detail:
                 image_url["detail"] = att.detail
             return {"type": "image_url", "image_url": image_url}
         if kind == "audio":
-            if att.data is None:
+            if att.url is not None:
                 raise UnsupportedError(
                     f"the chat protocol takes audio only as inline data, not a URL ({att.url}); "
                     "load the file and attach its bytes"
                 )
-            return {"type": "input_audio", "input_audio": {"data": att.base64(), "format": att.format}}
+            return {"type": "input_audio", "input_audio": {"data": att.wire_base64(), "format": att.format}}
         if kind == "document":
             filename = att.filename or f"document.{att.format}"
-            return {"type": "file", "file": {"filename": filename, "file_data": att.data_url()}}
+            return {"type": "file", "file": {"filename": filename, "file_data": att.wire_data_url()}}
         # kind == "text": inlined as a text part
         if att.data is None:
             raise UnsupportedError(f"a text attachment needs inline data to be inlined, not a URL ({att.url})")

@@ -439,14 +439,14 @@ class GeminiAdapter(Adapter):
     def render_attachment(self, att: Attachment) -> dict[str, Any]:
         """An Attachment as `inlineData` (bytes, data URLs), `fileData` (URLs) or text."""
         self.check_attachment(att)
-        if att.kind == "text" and att.data is not None:
+        if att.kind == "text" and att.url is None and att.data is not None:
             return {"text": att.data.decode("utf-8", errors="replace")}
         if att.url is not None:
             inline = _data_url_parts(att.url)
             if inline is None:
                 return {"fileData": {"mimeType": att.mime_type, "fileUri": att.url}}
             return {"inlineData": {"mimeType": inline[0], "data": inline[1]}}
-        return {"inlineData": {"mimeType": att.mime_type, "data": att.base64()}}
+        return {"inlineData": {"mimeType": att.mime_type, "data": att.wire_base64()}}
 
     # ----------------------------------------------------------------------------------------
     # reply

@@ -343,7 +343,7 @@ class MessagesAdapter(Adapter):
             if inline is None:
                 return {"type": "url", "url": att.url}
             return {"type": "base64", "media_type": inline[0], "data": inline[1]}
-        return {"type": "base64", "media_type": att.mime_type, "data": att.base64()}
+        return {"type": "base64", "media_type": att.mime_type, "data": att.wire_base64()}
 
     # ----------------------------------------------------------------------------------------
     # reply

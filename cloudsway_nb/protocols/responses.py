@@ -178,12 +178,12 @@ class ResponsesAdapter(Adapter):
 
     def _media(self, att: Attachment, text_type: str) -> dict[str, Any]:
         self.check_attachment(att)
-        if att.kind == "text" and att.data is not None:
+        if att.kind == "text" and att.url is None and att.data is not None:
             return {"type": text_type, "text": att.data.decode("utf-8", errors="replace")}
         if text_type != "input_text":
             raise UnsupportedError(f"an assistant turn cannot carry a {att.kind} attachment in the responses protocol")
         if att.kind == "image":
-            part = {"type": "input_image", "image_url": att.data_url()}
+            part = {"type": "input_image", "image_url": att.wire_data_url()}
             if att.detail:
                 part["detail"] = att.detail
             return part
@@ -196,7 +196,7 @@ class ResponsesAdapter(Adapter):
         return {
             "type": "input_file",
             "filename": att.filename or f"document.{att.format}",
-            "file_data": att.data_url(),
+            "file_data": att.wire_data_url(),
         }
 
     @staticmethod
