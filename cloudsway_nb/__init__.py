@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "Embeddings": "protocols.embeddings",
     "Endpoint": "config",
     "MalformedReplyError": "errors",
+    "Media": "media",
     "Message": "types",
     "NotFoundError": "errors",
     "OverloadedError": "errors",
@@ -46,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "ReplyStream": "client",
     "RetryPolicy": "retry",
     "ServerError": "errors",
+    "Session": "session",
     "StreamError": "errors",
     "TextDelta": "types",
     "TokenLogprob": "types",
@@ -56,9 +58,28 @@ _EXPORTS: dict[str, str] = {
     "Usage": "types",
     "UsageError": "errors",
     "UsageEvent": "types",
+    "attach": "media",
+    "audio": "media",
+    "document": "media",
+    "image": "media",
+    "video": "media",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """`%load_ext cloudsway_nb`: register `%%cloudsway` and `%cloudsway` (IPython is imported only now)."""
+    from .magics import load_ipython_extension as load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    """`%unload_ext cloudsway_nb`: remove the magics and stop the session's emulator, if any."""
+    from .magics import unload_ipython_extension as unload
+
+    unload(ip)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,432 @@
+"""Showing replies in a notebook cell: a throttled streaming display, reasoning, a usage footer.
+
+One display per cell is created with `display_id=True` and updated at most `rate` times a second
+however fast tokens arrive (Jupyter drops iopub messages above ~1,000/s), with a final flush.
+Model output is never rendered as raw HTML: Markdown goes through markdown-it-py in commonmark
+mode with `html: False` (raw HTML is escaped, `javascript:` links refused); everything else is
+escaped.
+
+Example:
+    >>> render_markdown("**hi** <img src=x onerror=alert(1)>")
+    '<p><strong>hi</strong> &lt;img src=x onerror=alert(1)&gt;</p>\\n'
+    >>> t = Throttle(10, clock=iter([0.0, 0.05, 0.1, 0.25]).__next__)
+    >>> [t.ready() for _ in range(4)]
+    [True, False, True, True]
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from .types import Event, ReasoningDelta, Reply, TextDelta, ToolCallDelta
+
+__all__ = [
+    "FORMATS",
+    "MultiView",
+    "StreamView",
+    "Throttle",
+    "extract_code",
+    "render_answer",
+    "render_markdown",
+    "usage_line",
+]
+
+FORMATS = ("markdown", "text", "json", "code")
+
+
+class Throttle:
+    """Says yes at most `rate` times a second (the first call always passes).
+
+    Example:
+        >>> Throttle(2, clock=iter([0.0, 0.1, 0.6]).__next__).ready()
+        True
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self.clock = clock
+        self._last: float | None = None
+
+    def ready(self) -> bool:
+        """True (and the time is noted) when at least 1/rate seconds have passed since the last yes."""
+        now = self.clock()
+        if self._last is None or now - self._last >= self.interval:
+            self._last = now
+            return True
+        return False
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to safe HTML (commonmark, raw HTML escaped, unsafe links refused).
+
+    Example:
+        >>> render_markdown("[x](javascript:alert(1))")
+        '<p>[x](javascript:alert(1))</p>\\n'
+    """
+    return _markdown().render(text)
+
+
+_FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.S)
+
+
+def extract_code(text: str) -> str | None:
+    """The first fenced code block of `text` (None when there is none).
+
+    Example:
+        >>> extract_code("Here:\\n```python\\nprint(1)\\n```\\nDone")
+        'print(1)\\n'
+    """
+    found = _FENCE.search(text)
+    return found.group(1) if found else None
+
+
+def _json_text(text: str) -> str:
+    body = text.strip()
+    code = extract_code(body)
+    if code is not None:
+        body = code
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def render_answer(text: str, fmt: str = "markdown") -> str:
+    """The answer as safe HTML in a format: markdown, text, json (pretty-printed when valid), code.
+
+    Example:
+        >>> render_answer('{"a":1}', "json")
+        '<pre class="cloudsway-json">{\\n  &quot;a&quot;: 1\\n}</pre>'
+    """
+    if fmt == "text":
+        return f'<pre class="cloudsway-text" style="white-space:pre-wrap">{html.escape(text)}</pre>'
+    if fmt == "json":
+        return f'<pre class="cloudsway-json">{html.escape(_json_text(text))}</pre>'
+    return render_markdown(text)
+
+
+def plain_answer(text: str, fmt: str = "markdown") -> str:
+    return _json_text(text) if fmt == "json" else text
+
+
+def _n(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def usage_line(reply: Reply, label: str | None = None) -> str:
+    """The one-line footer: tokens in / out / reasoning / cached, latency, time to first token.
+
+    Example:
+        >>> from cloudsway_nb.types import Usage
+        >>> usage_line(Reply(usage=Usage(input=7, output=5, reasoning=2, cached=0), latency=0.5, ttft=0.1,
+        ...                  model="gpt-4o"), "gpt")
+        'gpt · gpt-4o · in 7 · out 5 · reasoning 2 · cached 0 · 0.50 s · first token 0.10 s'
+    """
+    u = reply.usage
+    parts = [p for p in (label, reply.model) if p]
+    parts += [f"in {_n(u.input)}", f"out {_n(u.output)}"]
+    if u.reasoning is not None:
+        parts.append(f"reasoning {_n(u.reasoning)}")
+    if u.cached is not None:
+        parts.append(f"cached {_n(u.cached)}")
+    if reply.latency is not None:
+        parts.append(f"{reply.latency:.2f} s")
+    if reply.ttft is not None:
+        parts.append(f"first token {reply.ttft:.2f} s")
+    if reply.incomplete:
+        parts.append("incomplete")
+    return " · ".join(parts)
+
+
+def _reasoning_html(text: str, *, open_: bool, tokens: int | None = None) -> str:
+    count = f" ({tokens:,} tokens)" if tokens else ""
+    body = html.escape(text)
+    return (
+        f'<details class="cloudsway-reasoning"{" open" if open_ else ""}>'
+        f'<summary style="cursor:pointer;opacity:.7">Reasoning{count}</summary>'
+        f'<div style="white-space:pre-wrap;opacity:.7;font-size:.9em;border-left:3px solid #ccc;padding-left:.6em">'
+        f"{body}</div></details>"
+    )
+
+
+def _footer_html(line: str) -> str:
+    return f'<div class="cloudsway-usage" style="opacity:.6;font-size:.85em;margin-top:.4em">{html.escape(line)}</div>'
+
+
+def _note_html(note: str) -> str:
+    return f'<div class="cloudsway-note" style="color:#b45309;font-size:.9em">{html.escape(note)}</div>'
+
+
+class _Pane:
+    """What one endpoint has produced so far (text, reasoning, tool-call fragments)."""
+
+    __slots__ = ("calls", "reasoning", "text")
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.calls: dict[int, list[str]] = {}
+
+    def feed(self, event: Event) -> bool:
+        if isinstance(event, TextDelta):
+            if event.index == 0:
+                self.text.append(event.text)
+                return True
+        elif isinstance(event, ReasoningDelta):
+            if event.index == 0:
+                self.reasoning.append(event.text)
+                return True
+        elif isinstance(event, ToolCallDelta):
+            head = self.calls.setdefault(event.call_index, [])
+            if event.name:
+                head.append(f"{event.name}(")
+            head.append(event.arguments)
+            return True
+        return False
+
+    def html(self, fmt: str, show_reasoning: bool) -> str:
+        out = []
+        reasoning = "".join(self.reasoning)
+        if show_reasoning and reasoning:
+            out.append(_reasoning_html(reasoning, open_=True))
+        text = "".join(self.text)
+        out.append(render_answer(text, "text" if fmt == "json" else fmt))
+        for parts in self.calls.values():
+            out.append(f"<pre>{html.escape(''.join(parts))}…</pre>")
+        return "".join(out)
+
+    def plain(self) -> str:
+        return "".join(self.text)
+
+
+def _final_html(reply: Reply, *, fmt: str, show_reasoning: bool, show_usage: bool, show_raw: bool,
+                label: str | None, note: str | None) -> str:
+    out = []
+    if show_reasoning and reply.reasoning:
+        out.append(_reasoning_html(reply.reasoning, open_=False, tokens=reply.usage.reasoning))
+    out.append(render_answer(reply.text, fmt))
+    for call in reply.tool_calls:
+        out.append(f"<pre>tool call {html.escape(call.name)}({html.escape(call.arguments_json)})</pre>")
+    if note:
+        out.append(_note_html(note))
+    if show_usage:
+        out.append(_footer_html(usage_line(reply, label)))
+    if show_raw and reply.raw is not None:
+        raw = json.dumps(reply.raw, indent=2, ensure_ascii=False, default=str)
+        out.append(f"<details><summary>raw</summary><pre>{html.escape(raw)}</pre></details>")
+    return f'<div class="cloudsway-reply">{"".join(out)}</div>'
+
+
+def _final_plain(reply: Reply, *, fmt: str, show_usage: bool, label: str | None, note: str | None) -> str:
+    lines = [plain_answer(reply.text, fmt)]
+    lines += [f"tool call {c.name}({c.arguments_json})" for c in reply.tool_calls]
+    if note:
+        lines.append(note)
+    if show_usage:
+        lines.append(usage_line(reply, label))
+    return "\n".join(lines)
+
+
+class StreamView:
+    """One cell display that follows a streamed reply, updated at most `rate` times a second.
+
+    Feed it events (`view.feed(event)`, usable as `on_event`), then `finish(reply)` renders the
+    final answer: reasoning collapsed above it, the answer (Markdown by default), a usage footer.
+    `updates` counts the display updates sent.
+
+    Example:
+        view = StreamView("gpt", rate=12)
+        view.start()
+        reply = session.ask("gpt", "Write a haiku", on_event=view.feed)
+        view.finish(reply)
+    """
+
+    def __init__(
+        self,
+        label: str | None = None,
+        *,
+        rate: float = 12.0,
+        clock: Callable[[], float] = time.monotonic,
+        fmt: str = "markdown",
+        show_reasoning: bool = True,
+        show_usage: bool = True,
+        show_raw: bool = False,
+    ) -> None:
+        self.label = label
+        self.fmt = fmt
+        self.show_reasoning = show_reasoning
+        self.show_usage = show_usage
+        self.show_raw = show_raw
+        self.throttle = Throttle(rate, clock)
+        self.pane = _Pane()
+        self.handle: Any = None
+        self.updates = 0
+        self._dirty = False
+
+    def start(self, status: str = "…") -> None:
+        """Show the (empty) display that later updates replace."""
+        from IPython.display import display
+
+        self.handle = display(self._bundle(_note_html(status), status), raw=True, display_id=True)
+
+    @staticmethod
+    def _bundle(html_text: str, plain: str) -> dict[str, str]:
+        return {"text/plain": plain, "text/html": html_text}
+
+    def feed(self, event: Event) -> None:
+        """Take one stream event; update the display if the throttle allows."""
+        if self.pane.feed(event):
+            self._dirty = True
+            if self.throttle.ready():
+                self.refresh()
+
+    def refresh(self) -> None:
+        """Push the current state to the display now."""
+        if self.handle is None:
+            self.start()
+        self._dirty = False
+        self.updates += 1
+        self.handle.update(self._bundle(self.pane.html(self.fmt, self.show_reasoning), self.pane.plain()), raw=True)
+
+    def status(self, text: str) -> None:
+        """Show a status line (e.g. a background response's progress) until content arrives."""
+        if self.handle is None:
+            self.start(text)
+            return
+        self.updates += 1
+        self.handle.update(self._bundle(_note_html(text), text), raw=True)
+
+    def finish(self, reply: Reply, note: str | None = None) -> None:
+        """The final render (always sent, whatever the throttle says)."""
+        if self.handle is None:
+            self.start()
+        self.updates += 1
+        bundle = self._bundle(
+            _final_html(reply, fmt=self.fmt, show_reasoning=self.show_reasoning, show_usage=self.show_usage,
+                        show_raw=self.show_raw, label=self.label, note=note),
+            _final_plain(reply, fmt=self.fmt, show_usage=self.show_usage, label=self.label, note=note),
+        )
+        self.handle.update(bundle, raw=True)
+
+
+class MultiView:
+    """Several endpoints side by side, streamed from worker threads, drawn from the main thread.
+
+    `feed(alias, event)` may be called from any thread (it only records); `pump()` updates the
+    display when the throttle allows; `finish(results)` draws the final columns and a table of
+    answers, reasoning tokens, usage and latency.
+
+    Example:
+        view = MultiView(["gpt", "claude"])
+        view.start()
+        ...  # session.ask_many(..., on_event=view.feed) in a thread, view.pump() in a loop
+        view.finish(results)
+    """
+
+    def __init__(
+        self,
+        aliases: Sequence[str],
+        *,
+        rate: float = 12.0,
+        clock: Callable[[], float] = time.monotonic,
+        fmt: str = "markdown",
+        show_reasoning: bool = True,
+        show_usage: bool = True,
+    ) -> None:
+        self.aliases = list(aliases)
+        self.fmt = fmt
+        self.show_reasoning = show_reasoning
+        self.show_usage = show_usage
+        self.throttle = Throttle(rate, clock)
+        self.panes = {a: _Pane() for a in self.aliases}
+        self.handle: Any = None
+        self.updates = 0
+        self._dirty = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        from IPython.display import display
+
+        self.handle = display(self._bundle({a: "…" for a in self.aliases}, ""), raw=True, display_id=True)
+
+    def feed(self, alias: str, event: Event) -> None:
+        with self._lock:
+            if self.panes[alias].feed(event):
+                self._dirty = True
+
+    def pump(self) -> None:
+        """Update the display if something changed and the throttle allows."""
+        if self._dirty and self.throttle.ready():
+            with self._lock:
+                self._dirty = False
+                columns = {a: p.html(self.fmt, self.show_reasoning) for a, p in self.panes.items()}
+            self._update(self._bundle(columns, ""))
+
+    def _update(self, bundle: dict[str, str]) -> None:
+        if self.handle is None:
+            self.start()
+        self.updates += 1
+        self.handle.update(bundle, raw=True)
+
+    def _bundle(self, columns: Mapping[str, str], table: str, plain: str = "") -> dict[str, str]:
+        cells = "".join(
+            f'<div style="flex:1;min-width:14em;border:1px solid #ddd;border-radius:6px;padding:.5em">'
+            f"<b>{html.escape(alias)}</b>{body}</div>"
+            for alias, body in columns.items()
+        )
+        row = f'<div style="display:flex;gap:.6em;flex-wrap:wrap">{cells}</div>'
+        body = f'<div class="cloudsway-multi">{row}{table}</div>'
+        return {"text/plain": plain or " | ".join(self.aliases), "text/html": body}
+
+    def finish(self, results: Mapping[str, Reply | BaseException]) -> None:
+        """Final columns plus the comparison table (always sent)."""
+        columns: dict[str, str] = {}
+        rows = []
+        plain = []
+        for alias in self.aliases:
+            result = results.get(alias)
+            if isinstance(result, Reply):
+                note = "interrupted: partial answer" if result.incomplete else None
+                columns[alias] = _final_html(result, fmt=self.fmt, show_reasoning=self.show_reasoning,
+                                             show_usage=False, show_raw=False, label=None, note=note)
+                u = result.usage
+                rows.append([alias, result.text[:80], u.reasoning, u.input, u.output, u.total,
+                             _secs(result.latency), _secs(result.ttft), "incomplete" if result.incomplete else "ok"])
+                plain.append(f"{alias}: {result.text}")
+            else:
+                message = " ".join(str(result).split()) if result is not None else "no result"
+                columns[alias] = _note_html(message)
+                rows.append([alias, "", None, None, None, None, "", "", message])
+                plain.append(f"{alias}: {message}")
+        head = ["endpoint", "answer", "reasoning tokens", "in", "out", "total", "latency", "first token", "status"]
+        table = ""
+        if self.show_usage:
+            table = (
+                '<table class="cloudsway-table" style="margin-top:.6em"><thead><tr>'
+                + "".join(f"<th>{h}</th>" for h in head)
+                + "</tr></thead><tbody>"
+                + "".join(
+                    "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+                    for row in rows
+                )
+                + "</tbody></table>"
+            )
+        self._update(self._bundle(columns, table, "\n".join(plain)))
+
+
+def _secs(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f} s"

@@ -1,0 +1,514 @@
+"""`%%cloudsway` and `%cloudsway`: the gateway in a notebook cell.
+
+Load with `%load_ext cloudsway_nb`; `%cloudsway?` lists every flag. Configuration is traitlets
+on `CloudswayMagics` (`%config CloudswayMagics.default_endpoint = "claude"`). The extension owns
+one `Session` (on the Magics instance); the magic only parses, interpolates and displays.
+
+Example (in a notebook):
+    %load_ext cloudsway_nb
+    %cloudsway emulator start
+    %%cloudsway gpt,claude -r low
+    Why is the sky blue? Context: {notes}
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import os
+import re
+import shlex
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
+from traitlets import Bool, Float, Unicode, observe
+
+from .display import FORMATS, MultiView, StreamView, extract_code
+from .errors import APIError, CloudswayError
+from .errors import UsageError as CloudswayUsageError
+from .session import EMULATOR_ENDPOINTS, Session
+from .types import PROTOCOLS, Reply
+
+__all__ = [
+    "CloudswayMagics",
+    "interpolate",
+    "load_ipython_extension",
+    "parse_option",
+    "parse_value",
+    "unload_ipython_extension",
+]
+
+REASONING_LEVELS = ("low", "medium", "high", "max")
+SHOW_ITEMS = ("reasoning", "usage", "raw", "logprobs", "none")
+LINE_COMMANDS = "login, endpoints, add, remove, use, usage, history, reset, config, emulator"
+
+_BRACES = re.compile(r"(?<!\{)\{([^{}\n]+)\}(?!\})")
+
+
+def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
+    """Replace `{name}` / `{expr}` with values from `namespace`; anything else stays literal.
+
+    An expression is replaced only when it parses, every name in it is defined (in the namespace
+    or builtins), at least one comes from the namespace, and evaluating it succeeds. So JSON,
+    code and unknown names in a prompt are left alone. `{In[3]}` / `{Out[3]}` work in IPython.
+
+    Example:
+        >>> interpolate('Hi {who}! {"a": 1} {missing} {len(xs)}', {"who": "Ada", "xs": [1, 2]})
+        'Hi Ada! {"a": 1} {missing} 2'
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        expr = match.group(1).strip()
+        try:
+            tree = ast.parse(expr, mode="eval")
+        except SyntaxError:
+            return match.group(0)
+        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        if not any(n in namespace for n in names):
+            return match.group(0)
+        if any(n not in namespace and not hasattr(builtins, n) for n in names):
+            return match.group(0)
+        try:
+            value = eval(compile(tree, "<cloudsway prompt>", "eval"), {"__builtins__": builtins}, dict(namespace))
+        except Exception:
+            return match.group(0)
+        return str(value)
+
+    return _BRACES.sub(replace, text)
+
+
+def parse_value(raw: str) -> Any:
+    """A flag value as Python data: JSON (numbers, objects, lists), booleans, else the text.
+
+    Example:
+        >>> [parse_value(v) for v in ["0.2", "3", "true", "False", "none", '{"a": 1}', "gpt-4o"]]
+        [0.2, 3, True, False, None, {'a': 1}, 'gpt-4o']
+    """
+    lowered = raw.strip().lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    if lowered in ("none", "null"):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """`key=value` from `-o` as (key, parsed value).
+
+    Example:
+        >>> parse_option("top_p=0.9")
+        ('top_p', 0.9)
+    """
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(f"-o/--option expects key=value, got {text!r}")
+    return key.strip(), parse_value(raw.strip())
+
+
+def _split(line: str) -> list[str]:
+    """Shell-like words (quotes removed, as in a terminal)."""
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"cannot parse the magic line: {exc}") from None
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def _line_parser() -> MagicArgumentParser:
+    parser = MagicArgumentParser(prog="%cloudsway", description="Line commands of %cloudsway")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("login", help="ask for the API key (hidden input; kept in memory only)")
+    sub.add_parser("endpoints", help="the endpoint registry as a DataFrame")
+    add = sub.add_parser("add", help="register an endpoint alias")
+    add.add_argument("name")
+    add.add_argument("--path", required=True, help="the deployment's endpointPath")
+    add.add_argument("--protocol", required=True, choices=PROTOCOLS)
+    add.add_argument("--model")
+    add.add_argument("--save", action="store_true", help="also write the registry file")
+    remove = sub.add_parser("remove", help="forget an endpoint alias")
+    remove.add_argument("name")
+    use = sub.add_parser("use", help="make an endpoint the default")
+    use.add_argument("name")
+    usage = sub.add_parser("usage", help="the session ledger (one row per call) as a DataFrame")
+    usage.add_argument("--by-endpoint", action="store_true", help="totals per endpoint instead")
+    history = sub.add_parser("history", help="a conversation as a DataFrame")
+    history.add_argument("name", nargs="?", help="a --chat name or an endpoint (default: the default endpoint)")
+    reset = sub.add_parser("reset", help="forget every conversation")
+    reset.add_argument("--all", action="store_true", help="clear the ledger too")
+    sub.add_parser("config", help="the settings (the key masked)")
+    emulator = sub.add_parser("emulator", help="run the bundled gateway emulator and use it")
+    emulator.add_argument("action", choices=["start", "stop"])
+    return parser
+
+
+@magics_class
+class CloudswayMagics(Magics):
+    """`%%cloudsway` (a prompt per cell) and `%cloudsway` (line commands), over one Session.
+
+    Example:
+        >>> from IPython.core.interactiveshell import InteractiveShell  # doctest: +SKIP
+        >>> ip = InteractiveShell.instance(); ip.extension_manager.load_extension("cloudsway_nb")  # doctest: +SKIP
+    """
+
+    default_endpoint = Unicode(None, allow_none=True, help="Endpoint alias used when a cell names none.").tag(
+        config=True
+    )
+    stream = Bool(True, help="Stream replies into the cell as they arrive.").tag(config=True)
+    display_rate = Float(12.0, help="Most display updates per second while streaming.").tag(config=True)
+    show_reasoning = Bool(True, help="Show the model's reasoning (collapsed) above the answer.").tag(config=True)
+    show_usage = Bool(True, help="Show the one-line usage footer under the answer.").tag(config=True)
+
+    def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        self.session = session if session is not None else Session()
+        if self.default_endpoint:
+            self.session.default_endpoint = self.default_endpoint
+        self.clock = time.monotonic
+        self._line = _line_parser()
+
+    @observe("default_endpoint")
+    def _default_endpoint_changed(self, change: Any) -> None:
+        self.session.default_endpoint = change["new"]
+
+    # -- the magic ---------------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("endpoint", nargs="?", help="endpoint alias, or several comma-separated (gpt,claude) to compare")
+    @argument("-s", "--system", help="system prompt")
+    @argument("-a", "--attach", action="append", default=[], metavar="PATH|URL|VAR",
+              help="attach a file, URL or notebook object (repeatable)")
+    @argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+              help="any parameter; values parsed as numbers, booleans or JSON (repeatable)")
+    @argument("-t", "--temperature", type=float, help="sampling temperature")
+    @argument("--max-tokens", type=int, help="most tokens to generate")
+    @argument("-r", "--reasoning", metavar="low|medium|high|max|BUDGET", help="reasoning effort or token budget")
+    @argument("--json", action="store_true", help="ask for a JSON answer")
+    @argument("--schema", metavar="NAME_OR_JSON", help="JSON schema: a variable holding a dict, or JSON text")
+    @argument("-c", "--continue", dest="continue_", action="store_true",
+              help="continue this endpoint's last conversation (default: a fresh single turn)")
+    @argument("--chat", metavar="NAME", help="continue (or start) a named conversation")
+    @argument("--out", metavar="VAR", help="store the Reply (a dict of them for several endpoints) in VAR")
+    @argument("--no-stream", action="store_true", help="wait for the whole reply")
+    @argument("--format", choices=FORMATS, help="render as markdown (default), text, json, or code (new cell)")
+    @argument("--show", metavar="reasoning,usage,raw,logprobs", help="what to show (or none)")
+    @argument("--background", action="store_true", help="Responses API background mode (polls until done)")
+    @argument("-p", "--protocol", choices=PROTOCOLS, help="override the endpoint's protocol")
+    @argument("--no-interpolate", action="store_true", help="send {braces} literally")
+    @line_cell_magic
+    def cloudsway(self, line: str, cell: str | None = None) -> Any:
+        """Send the cell to a Cloudsway endpoint and stream the reply into the cell.
+
+        As a cell magic, `%%cloudsway [ENDPOINT[,ENDPOINT...]] [flags]`: the cell body is the
+        prompt; `{name}` and `{expr}` are filled from the notebook (`{In[3]}`, `{Out[3]}` too).
+        Several endpoints are asked at once and shown side by side with a comparison table.
+
+        As a line magic, `%cloudsway COMMAND`:
+          login                 ask for the API key (hidden; kept in memory only)
+          endpoints             the endpoint registry (DataFrame)
+          add NAME --path P --protocol X [--model M] [--save]
+          remove NAME           forget an alias
+          use NAME              make NAME the default endpoint
+          usage [--by-endpoint] the ledger of calls (DataFrame), or totals per endpoint
+          history [NAME]        a conversation (DataFrame)
+          reset [--all]         forget conversations (--all: and the ledger)
+          config                the settings, the key masked
+          emulator start|stop   run the bundled local gateway and use it
+
+        Configure with `%config CloudswayMagics.<option> = value`: default_endpoint, stream,
+        display_rate, show_reasoning, show_usage.
+        """
+        if cell is None:
+            return self._line_command(line)
+        return self._cell(line, cell)
+
+    # -- cell --------------------------------------------------------------------------------------
+
+    def _cell(self, line: str, cell: str) -> None:
+        args = self.cloudsway.parser.parse_args(_split(line))
+        prompt = cell if args.no_interpolate else interpolate(cell, self.shell.user_ns)
+        if not prompt.strip():
+            raise UsageError("the cell is empty: write the prompt under %%cloudsway")
+        aliases = [a.strip() for a in (args.endpoint or "").split(",") if a.strip()] or [None]
+        if len(aliases) > 1 and args.chat:
+            raise UsageError("--chat names one conversation; use it with one endpoint")
+        show = self._show(args.show)
+        fmt = args.format or ("json" if args.json or args.schema else "markdown")
+        try:
+            params = self._params(args)
+            resolved = [self.session.resolve(a) for a in aliases]
+            if resolved[0][1].protocol == "embeddings" and len(aliases) == 1 and not args.protocol:
+                result: Any = self._embed(resolved[0][0], prompt, params)
+            else:
+                if not self.session.client.api_key_set:
+                    raise UsageError(
+                        "no API key: run %cloudsway login, set CLOUDSWAY_API_KEY, or use %cloudsway emulator start"
+                    )
+                attachments = [self._attach(spec) for spec in args.attach]
+                kwargs = {
+                    "system": args.system, "attachments": attachments, "continue_": args.continue_,
+                    "chat": args.chat, "stream": self.stream and not args.no_stream and not args.background,
+                    "protocol": args.protocol, **params,
+                }
+                if len(resolved) > 1:
+                    result = self._many([a for a, _ in resolved], prompt, fmt, show, kwargs)
+                else:
+                    result = self._one(resolved[0][0], prompt, fmt, show, kwargs)
+        except CloudswayUsageError as exc:
+            raise UsageError(_one_line(exc)) from None
+        except APIError as exc:
+            print(f"cloudsway: {_one_line(exc)}", file=sys.stderr)
+            return None
+        if args.out:
+            self.shell.user_ns[args.out] = result
+        return None
+
+    def _show(self, spec: str | None) -> dict[str, bool]:
+        show = {"reasoning": self.show_reasoning, "usage": self.show_usage, "raw": False, "logprobs": True}
+        if spec is None:
+            return show
+        items = {s.strip() for s in spec.split(",") if s.strip()}
+        unknown = items - set(SHOW_ITEMS)
+        if unknown:
+            raise UsageError(f"--show takes {', '.join(SHOW_ITEMS)}; not {', '.join(sorted(unknown))}")
+        return {key: key in items for key in show}
+
+    def _params(self, args: Any) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for text in args.option:
+            key, value = parse_option(text)
+            params[key] = value
+        if args.temperature is not None:
+            params["temperature"] = args.temperature
+        if args.max_tokens is not None:
+            params["max_tokens"] = args.max_tokens
+        if args.reasoning is not None:
+            level = args.reasoning.strip().lower()
+            if level.isdigit():
+                params["reasoning"] = int(level)
+            elif level in REASONING_LEVELS:
+                params["reasoning"] = level
+            else:
+                raise UsageError(f"-r/--reasoning takes {'|'.join(REASONING_LEVELS)} or a token budget, not {level!r}")
+        if args.json:
+            params["json"] = True
+        if args.schema:
+            params["schema"] = self._schema(args.schema)
+        if args.background:
+            params["background"] = True
+        return params
+
+    def _schema(self, spec: str) -> dict[str, Any]:
+        value: Any = self.shell.user_ns.get(spec, None) if spec.isidentifier() else None
+        if value is None:
+            try:
+                value = json.loads(spec)
+            except ValueError:
+                raise UsageError(
+                    f"--schema {spec!r}: not a variable holding a dict schema, nor JSON text"
+                ) from None
+        elif hasattr(value, "model_json_schema"):  # a pydantic model class
+            value = value.model_json_schema()
+        if not isinstance(value, dict):
+            raise UsageError(f"--schema {spec!r} must be a dict (a JSON schema), not {type(value).__name__}")
+        return value
+
+    def _attach(self, spec: str) -> Any:
+        target: Any = spec
+        is_url = spec.startswith(("http://", "https://", "data:"))
+        if not is_url and not os.path.exists(os.path.expanduser(spec)):
+            if spec.isidentifier() and spec in self.shell.user_ns:
+                target = self.shell.user_ns[spec]
+            else:
+                raise UsageError(f"-a/--attach {spec!r}: no such file, URL or variable")
+        elif not is_url:
+            target = os.path.expanduser(spec)
+        try:
+            from .media import attach
+        except ImportError:
+            raise UsageError(
+                "-a/--attach needs cloudsway_nb.media, which this installation does not have"
+            ) from None
+        try:
+            return attach(target)
+        except (CloudswayError, OSError, ValueError, TypeError) as exc:
+            raise UsageError(f"-a/--attach {spec!r}: {_one_line(exc)}") from None
+
+    def _one(self, alias: str, prompt: str, fmt: str, show: dict[str, bool], kwargs: dict[str, Any]) -> Reply:
+        view = StreamView(alias, rate=self.display_rate, clock=self.clock, fmt=fmt, show_reasoning=show["reasoning"],
+                          show_usage=show["usage"], show_raw=show["raw"])
+        if kwargs.get("background"):
+            kwargs["on_progress"] = lambda r: view.status(f"background response {r.id}: {r.status}")
+        try:
+            reply = self.session.ask(alias, prompt, on_event=view.feed if kwargs["stream"] else None, **kwargs)
+        except APIError as exc:
+            if exc.partial is not None and (exc.partial.text or exc.partial.reasoning):
+                view.finish(exc.partial, note=f"error, partial answer: {_one_line(exc)}")
+            raise
+        note = "interrupted: partial answer, not added to the conversation" if reply.incomplete else None
+        view.finish(reply, note)
+        self._after(reply, fmt, show, kwargs)
+        return reply
+
+    def _after(self, reply: Reply, fmt: str, show: dict[str, bool], kwargs: dict[str, Any]) -> None:
+        if fmt == "code" and not reply.incomplete:
+            code = extract_code(reply.text)
+            self.shell.set_next_input(code if code is not None else reply.text, replace=False)
+        if show["logprobs"] and kwargs.get("logprobs") and reply.logprobs:
+            from IPython.display import display
+
+            from .frames import logprobs_frame
+
+            display(logprobs_frame(reply))
+
+    def _many(
+        self, aliases: list[str], prompt: str, fmt: str, show: dict[str, bool], kwargs: dict[str, Any]
+    ) -> dict[str, Reply | BaseException]:
+        view = MultiView(aliases, rate=self.display_rate, clock=self.clock, fmt=fmt,
+                         show_reasoning=show["reasoning"], show_usage=show["usage"])
+        cancel = threading.Event()
+        results: dict[str, Reply | BaseException] = {}
+        on_event = view.feed if kwargs["stream"] else None
+
+        def work() -> None:
+            results.update(self.session.ask_many(aliases, prompt, on_event=on_event, cancel=cancel, **kwargs))
+
+        worker = threading.Thread(target=work, name="cloudsway-many", daemon=True)
+        worker.start()
+        tick = min(0.05, 1.0 / self.display_rate if self.display_rate > 0 else 0.05)
+        try:
+            while worker.is_alive():
+                worker.join(tick)
+                view.pump()
+        except KeyboardInterrupt:
+            cancel.set()
+            worker.join()
+        view.finish(results)
+        for alias, result in results.items():
+            if isinstance(result, BaseException):
+                print(f"cloudsway: {alias}: {_one_line(result)}", file=sys.stderr)
+        return results
+
+    def _embed(self, alias: str, prompt: str, params: dict[str, Any]) -> Any:
+        from IPython.display import display
+
+        texts = [t for t in prompt.splitlines() if t.strip()]
+        result = self.session.embed(alias, texts, **params)
+        u = result.usage
+        display(
+            {"text/plain": f"{alias}: {len(result)} vectors × {result.dimensions} dimensions · in {u.input} tokens"},
+            raw=True,
+        )
+        return result
+
+    # -- line commands -------------------------------------------------------------------------------
+
+    def _line_command(self, line: str) -> Any:
+        if not line.strip():
+            print(f"%cloudsway COMMAND: {LINE_COMMANDS}; %%cloudsway [ENDPOINT] [flags] in a cell (see %cloudsway?)")
+            return None
+        args = self._line.parse_args(_split(line))
+        handler = getattr(self, f"_cmd_{args.command}")
+        try:
+            return handler(args)
+        except CloudswayUsageError as exc:
+            raise UsageError(_one_line(exc)) from None
+
+    def _cmd_login(self, args: Any) -> None:
+        import getpass
+
+        key = getpass.getpass("Cloudsway API key: ")
+        if not key.strip():
+            raise UsageError("no key entered; nothing changed")
+        self.session.login(key)
+        print("API key set for this session (kept in memory only, never saved).")
+
+    def _cmd_endpoints(self, args: Any) -> Any:
+        from .frames import endpoints_frame
+
+        return endpoints_frame(self.session.endpoints, self.session.default_endpoint)
+
+    def _cmd_add(self, args: Any) -> None:
+        endpoint = self.session.client.add_endpoint(args.name, path=args.path, protocol=args.protocol, model=args.model)
+        saved = ""
+        if args.save:
+            saved = f"; saved to {self.session.client.save_endpoints()}"
+        print(f"{args.name} -> {endpoint!r}{saved}")
+
+    def _cmd_remove(self, args: Any) -> None:
+        self.session.client.remove_endpoint(args.name)
+        if self.session.default_endpoint == args.name:
+            self.default_endpoint = None
+            self.session.default_endpoint = None
+        print(f"removed {args.name}")
+
+    def _cmd_use(self, args: Any) -> None:
+        self.session.use(args.name)
+        self.default_endpoint = args.name
+        print(f"default endpoint: {args.name}")
+
+    def _cmd_usage(self, args: Any) -> Any:
+        from .frames import ledger_frame, usage_totals_frame
+
+        return usage_totals_frame(self.session.ledger) if args.by_endpoint else ledger_frame(self.session.ledger)
+
+    def _cmd_history(self, args: Any) -> Any:
+        from .frames import history_frame
+
+        return history_frame(self.session.history(args.name))
+
+    def _cmd_reset(self, args: Any) -> None:
+        self.session.reset(ledger=args.all)
+        print("conversations forgotten" + (" and ledger cleared" if args.all else ""))
+
+    def _cmd_config(self, args: Any) -> None:
+        settings = self.session.config()
+        settings.update(
+            stream=self.stream, display_rate=self.display_rate,
+            show_reasoning=self.show_reasoning, show_usage=self.show_usage,
+        )
+        width = max(len(k) for k in settings)
+        print("\n".join(f"{k.ljust(width)}  {v}" for k, v in settings.items()))
+
+    def _cmd_emulator(self, args: Any) -> None:
+        if args.action == "stop":
+            self.session.stop_emulator()
+            print("emulator stopped")
+            return
+        url = self.session.use_emulator()
+        aliases = ", ".join(f"{a} ({proto})" for a, (_, proto, _m) in EMULATOR_ENDPOINTS.items())
+        print(f"emulator running at {url} with a dummy key; endpoints: {aliases}; "
+              f"default: {self.session.default_endpoint}")
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """Register `%%cloudsway` / `%cloudsway` (called by `%load_ext cloudsway_nb`)."""
+    if ip.magics_manager.registry.get("CloudswayMagics") is not None:
+        return
+    ip.register_magics(CloudswayMagics(ip))
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    """Remove the magics, stop the emulator and close the session's client."""
+    magics = ip.magics_manager.registry.pop("CloudswayMagics", None)
+    if magics is None:
+        return
+    for kind in ("line", "cell"):
+        ip.magics_manager.magics[kind].pop("cloudsway", None)
+    if magics in ip.configurables:
+        ip.configurables.remove(magics)
+    magics.session.close()

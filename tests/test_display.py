@@ -1,0 +1,142 @@
+"""The streaming display: throttling with a fake clock, safe rendering, reasoning and usage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from IPython.core.history import HistoryManager
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from cloudsway_nb.display import (
+    MultiView,
+    StreamView,
+    Throttle,
+    extract_code,
+    render_answer,
+    render_markdown,
+    usage_line,
+)
+from cloudsway_nb.types import Choice, ReasoningDelta, Reply, TextDelta, ToolCallDelta, Usage
+
+
+class FakeClock:
+    def __init__(self, step: float = 0.0) -> None:
+        self.now = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def ip() -> Iterator[InteractiveShell]:
+    HistoryManager.enabled = False
+    yield InteractiveShell.instance()
+
+
+def test_throttle_counts() -> None:
+    clock = FakeClock(step=1 / 64)  # 64 calls a second (exact binary fractions: no float drift)
+    throttle = Throttle(8, clock)
+    assert sum(throttle.ready() for _ in range(1024)) == 128  # 16 s of fake time, 8 per second
+    frozen = Throttle(10, FakeClock(0.0))
+    assert [frozen.ready() for _ in range(5)] == [True, False, False, False, False]
+
+
+def test_stream_view_updates_at_bounded_rate_then_flushes(ip: InteractiveShell) -> None:
+    clock = FakeClock(step=0.001)  # a token every millisecond
+    view = StreamView("gpt", rate=20, clock=clock)
+    with capture_output() as captured:
+        for i in range(2000):  # two seconds of fake time
+            view.feed(TextDelta(f"w{i} "))
+        reply = Reply(choices=[Choice(text="".join(f"w{i} " for i in range(2000)))], usage=Usage(input=1, output=2000))
+        view.finish(reply)
+    assert 38 <= view.updates <= 42  # at most 20 a second plus the final flush
+    updates = [o for o in captured.outputs if o.update]
+    assert len(updates) == view.updates and len(captured.outputs) == view.updates + 1  # one display, then updates
+    assert "w1999" in captured.outputs[-1].data["text/plain"]
+    ids = {o.transient["display_id"] for o in captured.outputs}
+    assert len(ids) == 1
+
+
+def test_reasoning_collapsed_above_answer_and_usage_footer(ip: InteractiveShell) -> None:
+    view = StreamView("claude", clock=FakeClock(1.0))
+    with capture_output() as captured:
+        view.feed(ReasoningDelta("thinking <b>hard</b>"))
+        view.feed(TextDelta("**yes**"))
+        streaming = captured.outputs[-1].data["text/html"]
+        reply = Reply(
+            choices=[Choice(text="**yes**", reasoning="thinking <b>hard</b>")],
+            usage=Usage(input=3, output=9, reasoning=5, cached=1), latency=1.25, ttft=0.5, model="claude-sonnet",
+        )
+        view.finish(reply)
+    final = captured.outputs[-1].data["text/html"]
+    assert "<details" in streaming and " open" in streaming
+    assert final.index("<details") < final.index("<strong>yes</strong>")
+    assert "<details class=\"cloudsway-reasoning\">" in final and "&lt;b&gt;hard" in final and "<b>hard" not in final
+    assert "in 3 · out 9 · reasoning 5 · cached 1 · 1.25 s · first token 0.50 s" in final
+    assert "claude" in captured.outputs[-1].data["text/plain"]
+
+
+def test_hide_reasoning_and_usage(ip: InteractiveShell) -> None:
+    view = StreamView("x", show_reasoning=False, show_usage=False)
+    with capture_output() as captured:
+        view.finish(Reply(choices=[Choice(text="ok", reasoning="secret thoughts")], usage=Usage(input=1, output=1)))
+    html = captured.outputs[-1].data["text/html"]
+    assert "secret thoughts" not in html and "in 1" not in html
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        '<a href="javascript:alert(1)">x</a>',
+        "[click](javascript:alert(1))",
+        '<div onmouseover="alert(1)">hi</div>',
+    ],
+)
+def test_model_output_is_never_raw_html(payload: str) -> None:
+    for fmt in ("markdown", "text", "json", "code"):
+        out = render_answer(payload, fmt)
+        assert "<script" not in out and "<img" not in out and "<a href=\"javascript" not in out
+        assert "<div onmouseover" not in out and 'href="javascript' not in out
+
+
+def test_markdown_rendering_and_formats() -> None:
+    assert "<h1>Title</h1>" in render_markdown("# Title")
+    assert "<table>" in render_markdown("| a | b |\n|---|---|\n| 1 | 2 |")
+    assert render_answer("*x*", "text").startswith("<pre")
+    assert "&quot;a&quot;: 1" in render_answer('```json\n{"a": 1}\n```', "json")
+    assert render_answer("not json", "json").endswith("not json</pre>")
+    assert extract_code("no code") is None
+    assert extract_code("```\nx = 1\n```") == "x = 1\n"
+
+
+def test_usage_line_marks_incomplete_and_unknowns() -> None:
+    line = usage_line(Reply(usage=Usage(), incomplete=True))
+    assert line == "in ? · out ? · incomplete"
+
+
+def test_tool_call_fragments_show_while_streaming(ip: InteractiveShell) -> None:
+    view = StreamView("gpt", clock=FakeClock(1.0))
+    with capture_output() as captured:
+        view.feed(ToolCallDelta(0, id="c1", name="get_weather", arguments='{"city"'))
+    assert "get_weather(" in captured.outputs[-1].data["text/html"]
+
+
+def test_multi_view_pumps_at_bounded_rate_and_draws_a_table(ip: InteractiveShell) -> None:
+    view = MultiView(["gpt", "claude"], rate=10, clock=FakeClock(0.01))
+    with capture_output() as captured:
+        view.start()
+        for i in range(300):
+            view.feed("gpt" if i % 2 else "claude", TextDelta("t "))
+            view.pump()
+        a = Reply(choices=[Choice(text="A <img src=x>")], usage=Usage(input=1, output=2, reasoning=1), latency=0.5)
+        view.finish({"gpt": a, "claude": RuntimeError("ServerError: 500 boom")})
+    assert view.updates <= 300 * 0.01 * 10 + 2
+    html = captured.outputs[-1].data["text/html"]
+    assert "cloudsway-table" in html and "reasoning tokens" in html and "ServerError: 500 boom" in html
+    assert "<img" not in html and "0.50 s" in html

@@ -1,0 +1,469 @@
+"""%%cloudsway and %cloudsway in a real InteractiveShell against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.history import HistoryManager
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import CapturedIO, capture_output
+
+import cloudsway_nb
+from cloudsway_nb import Client, Endpoint, Reply
+from cloudsway_nb.display import StreamView
+from cloudsway_nb.emulator.testing import running_emulator
+from cloudsway_nb.magics import CloudswayMagics, interpolate, parse_option, parse_value, unload_ipython_extension
+from cloudsway_nb.session import Session
+from cloudsway_nb.types import TextDelta
+
+CANARY = "sk-canary-magics-0123456789abcdef"
+ENDPOINTS = {
+    "gpt": Endpoint("MaaS-gpt", "chat", model="gpt-4o"),
+    "o3": Endpoint("MaaS-o3", "responses", model="o3"),
+    "claude": Endpoint("MaaS-claude", "messages", model="claude-sonnet"),
+    "gemini": Endpoint("MaaS-gemini", "gemini"),
+    "e5": Endpoint("MaaS-e5", "embeddings", model="e5"),
+}
+
+
+class FrozenClock:
+    def __call__(self) -> float:
+        return 0.0
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with running_emulator(api_key=CANARY) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def ip() -> Iterator[InteractiveShell]:
+    HistoryManager.enabled = False
+    yield InteractiveShell.instance()
+
+
+def _magics(ip: InteractiveShell, client: Client) -> CloudswayMagics:
+    unload_ipython_extension(ip)
+    magics = CloudswayMagics(ip, session=Session(client, default_endpoint="gpt"))
+    ip.register_magics(magics)
+    return magics
+
+
+@pytest.fixture
+def magics(ip: InteractiveShell, base_url: str) -> Iterator[CloudswayMagics]:
+    magics = _magics(ip, Client(base_url, CANARY, dict(ENDPOINTS), sleep=lambda _: None))
+    yield magics
+    unload_ipython_extension(ip)
+    for name in ("r", "rs", "person", "emb"):
+        ip.user_ns.pop(name, None)
+
+
+def cell(ip: InteractiveShell, line: str, body: str) -> CapturedIO:
+    with capture_output() as captured:
+        ip.run_cell_magic("cloudsway", line, body)
+    return captured
+
+
+def line(ip: InteractiveShell, text: str) -> tuple[Any, CapturedIO]:
+    with capture_output() as captured:
+        result = ip.run_line_magic("cloudsway", text)
+    return result, captured
+
+
+def final_html(captured: CapturedIO) -> str:
+    return [o for o in captured.outputs if "text/html" in o.data][-1].data["text/html"]
+
+
+# -- loading and documentation -------------------------------------------------------------------
+
+
+def test_load_ext_registers_both_magics_and_unload_removes_them(ip: InteractiveShell) -> None:
+    unload_ipython_extension(ip)
+    ip.run_line_magic("load_ext", "cloudsway_nb")
+    try:
+        assert ip.find_cell_magic("cloudsway") and ip.find_line_magic("cloudsway")
+        magics = ip.magics_manager.registry["CloudswayMagics"]
+        assert isinstance(magics.session, Session) and magics in ip.configurables
+    finally:
+        ip.run_line_magic("unload_ext", "cloudsway_nb")
+    assert ip.find_cell_magic("cloudsway") is None and ip.find_line_magic("cloudsway") is None
+    assert cloudsway_nb.Session is Session
+
+
+def test_help_documents_every_flag(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    doc = ip.find_cell_magic("cloudsway").__doc__
+    for flag in ("--system", "--attach", "--option", "--temperature", "--max-tokens", "--reasoning", "--json",
+                 "--schema", "--continue", "--chat", "--out", "--no-stream", "--format", "--show", "--background",
+                 "--protocol", "--no-interpolate", "emulator start|stop", "login", "usage"):
+        assert flag in doc, flag
+
+
+def test_config_traitlets(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    ip.run_line_magic("config", "CloudswayMagics.default_endpoint = 'claude'")
+    ip.run_line_magic("config", "CloudswayMagics.show_usage = False")
+    assert magics.session.default_endpoint == "claude"
+    captured = cell(ip, "--out r", "Hello")
+    assert ip.user_ns["r"].endpoint == "claude" and "cloudsway-usage" not in final_html(captured)
+    ip.run_line_magic("config", "CloudswayMagics.show_usage = True")
+    ip.run_line_magic("config", "CloudswayMagics.default_endpoint = None")
+
+
+# -- the cell magic ------------------------------------------------------------------------------------
+
+
+def test_cell_streams_with_reasoning_and_usage(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    captured = cell(ip, "gpt -r low -s 'Be brief.' -t 0.2 --max-tokens 200 --out r", "Is 17 prime?")
+    reply = ip.user_ns["r"]
+    assert isinstance(reply, Reply) and reply.text.startswith("You said: Is 17 prime?") and reply.reasoning
+    assert "Instructions noted: Be brief." in reply.text  # quotes removed from flag values, as in a shell
+    html = final_html(captured)
+    assert html.index("<details") < html.index("<p>You said")
+    assert re.search(r"gpt · gpt-4o · in \d+ · out \d+ · reasoning \d+ · cached \d+ · [\d.]+ s · first token", html)
+    assert len({o.transient["display_id"] for o in captured.outputs}) == 1  # one display, updated
+    assert captured.stderr == ""
+
+
+def test_stream_updates_are_throttled(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    magics.clock = FrozenClock()  # time never advances: only the first update and the final flush
+    deltas: list[int] = []
+    original = StreamView.feed
+
+    def counting(self: StreamView, event: Any) -> None:
+        deltas.append(1)
+        original(self, event)
+
+    StreamView.feed = counting  # type: ignore[method-assign]
+    try:
+        captured = cell(ip, "gpt", "word " * 200)
+    finally:
+        StreamView.feed = original  # type: ignore[method-assign]
+    assert len(deltas) > 30
+    assert len(captured.outputs) <= 3
+
+
+def test_no_stream_and_formats(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    captured = cell(ip, "claude --no-stream --format text", "*Hello*")
+    assert final_html(captured).startswith('<div class="cloudsway-reply"><pre class="cloudsway-text"')
+    assert magics.session.ledger[-1].ttft is None  # not streamed
+    ip.user_ns["person"] = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    captured = cell(ip, "gpt --schema person --out r", "Give me a person")
+    assert ip.user_ns["r"].text == '{"name": "Example"}' and "&quot;name&quot;: &quot;Example&quot;" in final_html(
+        captured
+    )
+    cell(ip, "gpt --schema '{\"type\": \"object\"}' --no-stream", "Give me JSON")
+    cell(ip, "gpt --json", "Give me JSON")
+    assert magics.session.ledger[-1].status == "ok"
+
+
+def test_code_format_fills_the_next_cell(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    ip.rl_next_input = None
+    cell(ip, "gpt --format code", "print(1)")
+    assert ip.rl_next_input == "You said: print(1)."
+
+
+def test_show_raw_and_none(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    html = final_html(cell(ip, "gpt --show raw -r low", "Hi"))
+    assert "<summary>raw</summary>" in html and "cloudsway-reasoning" not in html and "cloudsway-usage" not in html
+    html = final_html(cell(ip, "gpt --show none -r low", "Hi"))
+    assert "cloudsway-reasoning" not in html and "cloudsway-usage" not in html
+
+
+def test_model_output_is_escaped(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    captured = cell(ip, "gpt", "<img src=x onerror=alert(1)> <script>alert(2)</script>")
+    for output in captured.outputs:
+        html = output.data.get("text/html", "")
+        assert "<img" not in html and "<script" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in final_html(captured)
+
+
+def test_interpolation(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    ip.user_ns["city"] = "Oslo"
+    ip.run_cell("a = 41", store_history=True)
+    n_in = ip.execution_count - 1
+    ip.run_cell("6 * 7", store_history=True)
+    n_out = ip.execution_count - 1
+    cell(ip, "gpt --out r", f"Weather in {{city}} {{city.upper()}} [{{In[{n_in}]}}] [{{Out[{n_out}]}}]")
+    assert ip.user_ns["r"].text == "You said: Weather in Oslo OSLO [a = 41] [42]."
+    cell(ip, "gpt --out r", 'Keep {"a": 1} and {undefined_name} and {1+1}')
+    assert ip.user_ns["r"].text == 'You said: Keep {"a": 1} and {undefined_name} and {1+1}.'
+    cell(ip, "gpt --no-interpolate --out r", "Keep {city}")
+    assert ip.user_ns["r"].text == "You said: Keep {city}."
+
+
+def test_interpolate_function() -> None:
+    ns = {"x": 2, "d": {"k": "v"}, "boom": lambda: 1 / 0}
+    assert interpolate("{x} {x + 1} {d['k']} {boom()} {nope} {print}", ns) == "2 3 v {boom()} {nope} {print}"
+    assert interpolate('{"json": {"nested": true}}', ns) == '{"json": {"nested": true}}'
+    assert interpolate("{{x}}", ns) == "{{x}}"
+
+
+def test_conversations_fresh_continue_and_named(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    session = magics.session
+    cell(ip, "gpt", "One")
+    cell(ip, "gpt", "One")  # re-running a cell does not pile up history
+    assert len(session.history("gpt")) == 2
+    cell(ip, "gpt -c", "Two")
+    assert [m.text() for m in session.history("gpt") if m.role == "user"] == ["One", "Two"]
+    cell(ip, "claude --chat plan", "A")
+    cell(ip, "gemini --chat plan", "B")
+    assert len(session.history("plan")) == 4
+    result, _ = line(ip, "history plan")
+    assert result["role"].tolist() == ["user", "assistant", "user", "assistant"]
+    line(ip, "reset")
+    assert session.history("plan") == []
+
+
+def test_several_endpoints_inside_a_running_event_loop(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    async def in_kernel_like_loop() -> CapturedIO:
+        assert asyncio.get_running_loop().is_running()
+        return cell(ip, "gpt,claude,gemini -r low --out rs", "Hello")
+
+    captured = asyncio.run(in_kernel_like_loop())
+    results = ip.user_ns["rs"]
+    assert set(results) == {"gpt", "claude", "gemini"} and all(r.text == "You said: Hello." for r in results.values())
+    html = final_html(captured)
+    assert "cloudsway-table" in html and "reasoning tokens" in html
+    assert [e.endpoint for e in magics.session.ledger[-3:]].count("gpt") == 1
+
+
+def test_background_responses(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    cell(ip, "o3 --background --out r", "Hello")
+    assert ip.user_ns["r"].status == "completed" and ip.user_ns["r"].text == "You said: Hello."
+
+
+def test_protocol_override_and_options(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    magics.session.client.add_endpoint("raw", path="MaaS-raw", protocol="chat")
+    cell(ip, "raw -p messages --out r -o top_p=0.5 -o stop='[\"zzz\"]'", "Hello")
+    assert ip.user_ns["r"].protocol == "messages"
+
+
+def test_logprobs_frame_shown_when_asked(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    captured = cell(ip, "gpt -o logprobs=true -o top_logprobs=2", "Hi")
+    assert "alternatives" in captured.outputs[-1].data["text/plain"]
+
+
+def test_embeddings_endpoint(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    captured = cell(ip, "e5 --out emb", "a cat\na dog\n")
+    assert len(ip.user_ns["emb"]) == 2 and "2 vectors" in captured.outputs[-1].data["text/plain"]
+
+
+def test_option_and_value_parsing() -> None:
+    assert parse_value("1e-3") == 0.001 and parse_value("[1, 2]") == [1, 2] and parse_value("off") is False
+    assert parse_option("stop=END") == ("stop", "END")
+    with pytest.raises(UsageError):
+        parse_option("novalue")
+
+
+# -- errors ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("magic_line", "body", "message"),
+    [
+        ("nope", "hi", "unknown endpoint 'nope'"),
+        ("gpt --bogus", "hi", "unrecognized arguments: --bogus"),
+        ("gpt -t warm", "hi", "invalid float value"),
+        ("gpt -r extreme", "hi", "-r/--reasoning takes"),
+        ("gpt -o novalue", "hi", "-o/--option expects key=value"),
+        ("gpt -a /no/such/file.png", "hi", "no such file"),
+        ("gpt --schema missing_schema", "hi", "--schema 'missing_schema'"),
+        ("gpt --show everything", "hi", "--show takes"),
+        ("gpt,claude --chat x", "hi", "--chat names one conversation"),
+        ("gpt", "   ", "the cell is empty"),
+        ("gpt --background", "hi", "background=True needs a responses endpoint"),
+    ],
+)
+def test_user_errors_are_one_line_usage_errors(
+    ip: InteractiveShell, magics: CloudswayMagics, magic_line: str, body: str, message: str
+) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)) as info:
+        ip.run_cell_magic("cloudsway", magic_line, body)
+    assert "\n" not in str(info.value)
+    with capture_output() as captured:
+        result = ip.run_cell(f"%%cloudsway {magic_line}\n{body}")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert captured.stderr.strip().startswith("UsageError:") and "Traceback" not in captured.stderr
+    assert len(captured.stderr.strip().splitlines()) == 1
+
+
+def test_no_key_is_a_usage_error(ip: InteractiveShell, base_url: str) -> None:
+    client = Client(base_url, None, dict(ENDPOINTS))
+    client.set_api_key(None)
+    _magics(ip, client)
+    try:
+        with pytest.raises(UsageError, match="no API key: run %cloudsway login"):
+            ip.run_cell_magic("cloudsway", "gpt", "hi")
+    finally:
+        unload_ipython_extension(ip)
+
+
+def test_attach_uses_media_when_available(ip: InteractiveShell, magics: CloudswayMagics, tmp_path: Any) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("hello from a file")
+    try:
+        from cloudsway_nb.media import attach  # noqa: F401  (written concurrently; may not exist yet)
+    except ImportError:
+        with pytest.raises(UsageError, match=r"needs cloudsway_nb\.media"):
+            ip.run_cell_magic("cloudsway", f"gpt -a {path}", "Describe")
+        return
+    cell(ip, f"gpt -a {path} --out r", "Describe")
+    assert ip.user_ns["r"].text
+
+
+def test_server_error_is_one_line_recorded_and_leaves_conversation(ip: InteractiveShell, base_url: str) -> None:
+    good = Client(base_url, CANARY, dict(ENDPOINTS))
+    magics = _magics(ip, good)
+    try:
+        cell(ip, "gpt", "First")
+        before = list(magics.session.history("gpt"))
+        magics.session._client = Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "503"},
+                                        max_retries=0)
+        with capture_output() as captured:
+            result = ip.run_cell("%%cloudsway gpt -c\nSecond")
+        assert result.success
+        lines = captured.stderr.strip().splitlines()
+        assert len(lines) == 1 and "503" in lines[0] and "request id req_" in lines[0]
+        assert "Traceback" not in captured.stderr
+        entry = magics.session.ledger[-1]
+        assert entry.status == "error" and entry.request_id and "503" in entry.error
+        assert magics.session.history("gpt") == before
+        magics.session._client = Client(base_url, CANARY, dict(ENDPOINTS),
+                                        headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"},
+                                        max_retries=0)
+        captured = cell(ip, "gpt -c", "Third one is longer than the others")
+        assert "error, partial answer" in final_html(captured) and captured.stderr.count("\n") == 1
+        assert magics.session.history("gpt") == before
+    finally:
+        unload_ipython_extension(ip)
+
+
+def test_interrupt_keeps_partial_answer(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    original = StreamView.feed
+    count = [0]
+
+    def interrupting(self: StreamView, event: Any) -> None:
+        original(self, event)
+        if isinstance(event, TextDelta):
+            count[0] += 1
+            if count[0] == 3:
+                raise KeyboardInterrupt
+
+    StreamView.feed = interrupting  # type: ignore[method-assign]
+    try:
+        captured = cell(ip, "gpt --out r", "Tell me a long story about the sea and the mountains")
+    finally:
+        StreamView.feed = original  # type: ignore[method-assign]
+    reply = ip.user_ns["r"]
+    assert reply.incomplete and reply.text and len(reply.text) < 40
+    assert "interrupted: partial answer" in final_html(captured) and "incomplete" in final_html(captured)
+    assert magics.session.ledger[-1].status == "interrupted"
+    assert magics.session.history("gpt") == []
+
+
+# -- line commands --------------------------------------------------------------------------------------
+
+
+def test_line_commands(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    frame, _ = line(ip, "endpoints")
+    assert set(frame["alias"]) == set(ENDPOINTS) and frame.set_index("alias").loc["gpt", "default"]
+    _, out = line(ip, "add mini --path MaaS-mini --protocol chat --model gpt-4o-mini")
+    assert "MaaS-mini" in out.stdout and magics.session.endpoints["mini"].model == "gpt-4o-mini"
+    line(ip, "use mini")
+    assert magics.session.default_endpoint == "mini" and magics.default_endpoint == "mini"
+    cell(ip, "", "Hello")
+    assert magics.session.ledger[-1].endpoint == "mini"
+    line(ip, "remove mini")
+    assert "mini" not in magics.session.endpoints and magics.session.default_endpoint is None
+    ledger, _ = line(ip, "usage")
+    assert list(ledger.columns[:5]) == ["time", "endpoint", "protocol", "model", "status"] and len(ledger) == 1
+    totals, _ = line(ip, "usage --by-endpoint")
+    assert totals["endpoint"].tolist() == ["mini"]
+    _, out = line(ip, "")
+    assert "login" in out.stdout
+    with pytest.raises(UsageError, match="invalid choice"):
+        ip.run_line_magic("cloudsway", "fly")
+    with pytest.raises(UsageError, match="unknown endpoint"):
+        ip.run_line_magic("cloudsway", "use nowhere")
+    with pytest.raises(UsageError, match="required"):
+        ip.run_line_magic("cloudsway", "add x --path P")
+
+
+def test_login_uses_getpass_and_never_echoes(
+    ip: InteractiveShell, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Client(base_url, None, dict(ENDPOINTS))
+    client.set_api_key(None)
+    magics = _magics(ip, client)
+    try:
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": CANARY)
+        _, out = line(ip, "login")
+        _, config = line(ip, "config")
+        captured = cell(ip, "gpt", "Hello")
+        assert "You said: Hello." in captured.outputs[-1].data["text/plain"]
+        for text in (out.stdout, out.stderr, config.stdout):
+            assert CANARY not in text and CANARY[:12] not in text
+        assert "****" in config.stdout and magics.session.client.api_key_set
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": "")
+        with pytest.raises(UsageError, match="no key entered"):
+            ip.run_line_magic("cloudsway", "login")
+    finally:
+        unload_ipython_extension(ip)
+
+
+def test_emulator_start_and_stop(ip: InteractiveShell) -> None:
+    unload_ipython_extension(ip)
+    ip.run_line_magic("load_ext", "cloudsway_nb")
+    try:
+        _, out = line(ip, "emulator start")
+        assert "emulator running at http://127.0.0.1:" in out.stdout and "e5 (embeddings)" in out.stdout
+        cell(ip, "deepseek -r low --out r", "Hi")
+        assert ip.user_ns["r"].reasoning and ip.user_ns["r"].endpoint == "deepseek"
+        cell(ip, "--out r", "Hi")
+        assert ip.user_ns["r"].endpoint == "gpt"
+        _, out = line(ip, "emulator stop")
+        assert "stopped" in out.stdout
+    finally:
+        ip.run_line_magic("unload_ext", "cloudsway_nb")
+        ip.user_ns.pop("r", None)
+
+
+def test_canary_key_never_in_outputs_ledger_or_reprs(ip: InteractiveShell, base_url: str) -> None:
+    magics = _magics(ip, Client(base_url, CANARY, dict(ENDPOINTS)))
+    try:
+        seen: list[str] = []
+        calls = [("gpt -r low", "Hello"), ("gpt,claude,o3", "Hi"), ("e5", "x"), ("claude --show raw", "Hi")]
+        for magic_line, body in calls:
+            captured = cell(ip, magic_line, body)
+            seen += [captured.stdout, captured.stderr]
+            seen += [str(v) for o in captured.outputs for v in o.data.values()]
+        magics.session._client = Client(base_url, CANARY + "-wrong", dict(ENDPOINTS), max_retries=0)
+        captured = cell(ip, "gpt", "Hello")  # a 401: the error line must not echo the key
+        assert "401" in captured.stderr
+        seen += [captured.stderr]
+        magics.session._client = Client(base_url, CANARY, dict(ENDPOINTS))
+        for command in ("config", "usage", "usage --by-endpoint", "endpoints", "history gpt"):
+            result, captured = line(ip, command)
+            seen += [captured.stdout, captured.stderr, repr(result)]
+            if hasattr(result, "to_csv"):
+                seen.append(result.to_csv())
+        seen += [repr(magics.session), repr(magics.session.ledger), repr(magics.session.config())]
+        blob = "\n".join(seen)
+        assert "You said" in blob
+        assert CANARY not in blob and CANARY[:16] not in blob
+    finally:
+        unload_ipython_extension(ip)
+
+
+def test_import_cloudsway_nb_does_not_import_ipython() -> None:
+    import subprocess
+
+    code = "import sys, cloudsway_nb\nprint('IPython' in sys.modules, 'cloudsway_nb.magics' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False False"

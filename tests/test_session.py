@@ -1,0 +1,187 @@
+"""Session against the emulator: conversations, the ledger, interrupts, errors, several endpoints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from cloudsway_nb import Client, ConfigError, Endpoint, ServerError, TextDelta, UsageError
+from cloudsway_nb.emulator.testing import running_emulator
+from cloudsway_nb.session import EMULATOR_ENDPOINTS, Session
+
+CANARY = "sk-canary-session-0123456789abcdef"
+ENDPOINTS = {
+    "gpt": Endpoint("MaaS-gpt", "chat", model="gpt-4o"),
+    "o3": Endpoint("MaaS-o3", "responses", model="o3"),
+    "claude": Endpoint("MaaS-claude", "messages", model="claude-sonnet"),
+    "gemini": Endpoint("MaaS-gemini", "gemini"),
+    "e5": Endpoint("MaaS-e5", "embeddings", model="e5"),
+}
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with running_emulator(api_key=CANARY) as url:
+        yield url
+
+
+@pytest.fixture
+def session(base_url: str) -> Iterator[Session]:
+    s = Session(Client(base_url, CANARY, dict(ENDPOINTS), sleep=lambda _: None), default_endpoint="gpt")
+    yield s
+    s.close()
+
+
+def test_ask_records_ok_call_and_fresh_turn_by_default(session: Session) -> None:
+    events: list[object] = []
+    reply = session.ask(None, "Hello", on_event=events.append)
+    assert reply.text == "You said: Hello." and reply.endpoint == "gpt"
+    assert any(isinstance(e, TextDelta) for e in events)
+    entry = session.ledger[-1]
+    assert (entry.endpoint, entry.protocol, entry.model, entry.status) == ("gpt", "chat", "gpt-4o", "ok")
+    assert entry.input and entry.output and entry.total == entry.input + entry.output
+    assert entry.ttft is not None and entry.latency is not None and entry.finish_reason == "stop"
+    session.ask("gpt", "Again")  # a fresh turn: no hidden history piles up
+    assert len(session.history("gpt")) == 2
+
+
+def test_continue_and_named_chats(session: Session) -> None:
+    session.ask("gpt", "One", system="Be brief.")
+    session.ask("gpt", "Two", continue_=True)
+    history = session.history("gpt")
+    assert [m.role for m in history] == ["system", "user", "assistant", "user", "assistant"]
+    session.ask("claude", "A", chat="notes")
+    session.ask("gpt", "B", chat="notes")  # a named chat may change endpoint
+    assert [m.text() for m in session.history("notes") if m.role == "user"] == ["A", "B"]
+    assert session.ledger[-1].chat == "notes"
+    session.reset()
+    assert session.history("gpt") == [] and session.history("notes") == []
+
+
+def test_failed_turn_leaves_conversation_and_is_recorded(base_url: str) -> None:
+    good = Session(Client(base_url, CANARY, dict(ENDPOINTS)), default_endpoint="gpt")
+    good.ask("gpt", "First")
+    before = list(good.history("gpt"))
+    failing = Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "500"}, max_retries=0)
+    good._client = failing
+    with pytest.raises(ServerError) as info:
+        good.ask("gpt", "Second", continue_=True)
+    assert good.history("gpt") == before
+    entry = good.ledger[-1]
+    assert entry.status == "error" and "500" in entry.error and "\n" not in entry.error
+    assert entry.request_id and entry.request_id == info.value.request_id
+    assert CANARY not in repr(good.ledger)
+
+
+def test_interrupt_keeps_partial_marks_incomplete_and_records(session: Session) -> None:
+    seen: list[str] = []
+
+    def stop_after_three(event: object) -> None:
+        if isinstance(event, TextDelta):
+            seen.append(event.text)
+            if len(seen) == 3:
+                raise KeyboardInterrupt
+
+    reply = session.ask("gpt", "Tell me a long story about rivers and mountains", on_event=stop_after_three)
+    assert reply.incomplete and reply.text == "".join(seen)
+    assert session.ledger[-1].status == "interrupted"
+    assert session.history("gpt") == []  # the interrupted turn did not join the conversation
+
+
+def test_cancel_event_stops_streams(session: Session) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    reply = session.ask("claude", "Hello there", cancel=cancel)
+    assert reply.incomplete and session.ledger[-1].status == "interrupted"
+
+
+def test_ask_many_runs_concurrently_and_records_each(session: Session) -> None:
+    results = session.ask_many(["gpt", "claude", "gemini", "o3"], "Hi", reasoning="low")
+    assert set(results) == {"gpt", "claude", "gemini", "o3"}
+    assert all(r.text == "You said: Hi." for r in results.values())
+    assert sorted(e.endpoint for e in session.ledger) == ["claude", "gemini", "gpt", "o3"]
+    totals = session.usage_totals()
+    assert totals["gpt"].total == results["gpt"].usage.total
+
+
+def test_ask_many_collects_errors_per_endpoint(session: Session) -> None:
+    session.client.add_endpoint("bad", path="MaaS-bad", protocol="chat")
+    results = session.ask_many(["gpt", "bad"], "Hi", max_tokens=-1)
+    assert all(isinstance(r, BaseException) for r in results.values())
+
+
+def test_user_errors(session: Session, base_url: str) -> None:
+    with pytest.raises(ConfigError, match=r"unknown endpoint 'nope'.*%cloudsway add"):
+        session.ask("nope", "hi")
+    with pytest.raises(UsageError, match="embeddings"):
+        session.ask("e5", "hi")
+    keyless = Session(Client(base_url, None, dict(ENDPOINTS)), default_endpoint="gpt")
+    keyless._client.set_api_key(None)
+    with pytest.raises(ConfigError, match="no API key"):
+        keyless.ask("gpt", "hi")
+    with pytest.raises(ConfigError, match="no default endpoint"):
+        Session(Client(base_url, CANARY, {})).ask(None, "hi")
+    assert not keyless.ledger
+
+
+def test_protocol_override_and_background(session: Session) -> None:
+    reply = session.ask("o3", "Hello", background=True)
+    assert reply.status == "completed" and reply.text == "You said: Hello."
+    session.client.add_endpoint("any", path="MaaS-x", protocol="chat")
+    assert session.ask("any", "Hello", protocol="messages").protocol == "messages"
+    assert session.ledger[-1].protocol == "messages"
+
+
+def test_embed_is_recorded(session: Session) -> None:
+    result = session.embed("e5", ["a cat", "a dog"])
+    assert len(result) == 2 and session.ledger[-1].endpoint == "e5" and session.ledger[-1].input
+
+
+def test_login_config_and_repr_never_show_the_key(base_url: str) -> None:
+    s = Session(Client(base_url, None, dict(ENDPOINTS)))
+    s.client.set_api_key(None)
+    assert s.config()["api_key"] == "(not set)"
+    s.login(CANARY)
+    assert s.ask("gpt", "hi").text == "You said: hi."
+    shown = repr(s) + repr(s.config()) + repr(s.ledger) + repr(s.client)
+    assert CANARY not in shown and CANARY[-8:] not in shown
+    with pytest.raises(UsageError):
+        s.login("  ")
+
+
+def test_use_emulator_and_stop_restore_the_client() -> None:
+    s = Session(Client("http://127.0.0.1:9", "k", {}))
+    before = s.client
+    url = s.use_emulator()
+    assert url.startswith("http://127.0.0.1:") and s.default_endpoint == "gpt"
+    assert set(s.endpoints) == set(EMULATOR_ENDPOINTS)
+    assert {EMULATOR_ENDPOINTS[a][1] for a in s.endpoints} == {"chat", "responses", "messages", "gemini", "embeddings"}
+    assert s.use_emulator() == url  # idempotent
+    assert s.ask("deepseek", "Hi", reasoning="low").reasoning
+    s.stop_emulator()
+    assert s.client is before and s.default_endpoint is None and s.emulator_url is None
+
+
+def test_session_import_is_light() -> None:
+    code = (
+        "import sys, cloudsway_nb.session\n"
+        "print(','.join(m for m in ['pandas', 'IPython', 'uvicorn'] if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_interrupt_of_a_non_streamed_call_is_recorded_and_reraised(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session.client, "chat", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        session.ask("gpt", "Hi", stream=False)
+    assert session.ledger[-1].status == "interrupted" and session.history("gpt") == []
