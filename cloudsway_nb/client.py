@@ -44,6 +44,7 @@ Prompt = str | Message | Sequence[Message | dict[str, Any] | str]
 EndpointRef = str | Endpoint
 
 TERMINAL_STATUSES = ("completed", "failed", "cancelled", "incomplete")
+_DEFAULT_HEADERS = {"user-agent": transport.USER_AGENT}
 
 # keyword arguments of chat()/stream()/embed() that steer the client rather than go on the wire
 _CALL_OPTIONS = ("timeout", "max_retries", "poll_interval", "poll_timeout", "on_progress", "wait")
@@ -162,7 +163,7 @@ class _ClientCore:
                 "no API key: set the CLOUDSWAY_API_KEY environment variable or pass Client(api_key=...) "
                 "(in a notebook: %cloudsway login)"
             )
-        return {"authorization": f"Bearer {self._api_key}", "user-agent": transport.USER_AGENT, **self.extra_headers}
+        return {"authorization": f"Bearer {self._api_key}", **self.extra_headers}
 
     @property
     def _secrets(self) -> tuple[str, ...]:
@@ -217,7 +218,13 @@ class _ClientCore:
         )
         if call.params.get("background") and ep.protocol != "responses":
             raise UsageError(f"background=True needs a responses endpoint; {alias!r} speaks {ep.protocol}")
-        return _Prepared(alias, ep, adapter, adapter.build_request(call), options)
+        request = adapter.build_request(call)
+        # only attachments put media Payloads in a body: skip the search for them otherwise
+        request.may_hold_payloads = any(
+            not isinstance(m.content, str) and any(isinstance(p, Attachment) for p in m.content)
+            for m in call.messages
+        )
+        return _Prepared(alias, ep, adapter, request, options)
 
     def _prepare_embed(self, endpoint: EndpointRef, texts: str | Sequence[str], params: dict[str, Any]) -> _Prepared:
         alias, ep = self._resolve(endpoint)
@@ -499,7 +506,8 @@ class Client(_ClientCore):
         **options: Any,
     ) -> None:
         super().__init__(base_url, api_key, endpoints, **options)
-        self._http = http_client or httpx.Client(timeout=self.timeout, transport=transport)
+        # our user-agent as a client default (set per request, httpx would rebuild its headers each time)
+        self._http = http_client or httpx.Client(timeout=self.timeout, transport=transport, headers=_DEFAULT_HEADERS)
         self._sleep = sleep
 
     def close(self) -> None:
@@ -637,7 +645,9 @@ class AsyncClient(_ClientCore):
         **options: Any,
     ) -> None:
         super().__init__(base_url, api_key, endpoints, **options)
-        self._http = http_client or httpx.AsyncClient(timeout=self.timeout, transport=transport)
+        self._http = http_client or httpx.AsyncClient(
+            timeout=self.timeout, transport=transport, headers=_DEFAULT_HEADERS
+        )
         self._sleep = sleep
 
     async def aclose(self) -> None:

@@ -163,7 +163,10 @@ def build_request(
     all_headers = {**headers, **request.headers}
     content: Any = None
     if request.json is not None:
-        body = encode_json_body(request.json)
+        if request.may_hold_payloads:
+            body = encode_json_body(request.json)
+        else:
+            body = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         if isinstance(body, bytes):
             content = body
         else:

@@ -119,6 +119,7 @@ def test_chat_sends_the_right_request_and_parses_the_reply(clock: FakeClock) -> 
     request = gateway.requests[0]
     assert str(request.url) == f"{BASE}/v1/ai/MaaS-gpt/chat/completions"
     assert request.headers["authorization"] == f"Bearer {CANARY}"
+    assert request.headers["user-agent"].startswith("cloudsway-nb/")
     body = gateway.body()
     assert body["model"] == "gpt-4o" and body["temperature"] == 0.2 and body["max_tokens"] == 50
     assert body["seed"] == 7  # unknown parameters pass through verbatim

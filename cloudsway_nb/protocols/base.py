@@ -94,6 +94,8 @@ class HttpRequest:
     params: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     stream: bool = False
+    #: False when the body surely holds no media Payloads, so it is serialized in one go
+    may_hold_payloads: bool = True
 
 
 @dataclass(slots=True)
