@@ -265,17 +265,20 @@ class _ClientCore:
                 request_id=transport.request_id_of(response.headers),
             ) from None
 
-    def _parse(self, prep: _Prepared, response: httpx.Response, data: Any, started: float) -> Reply:
-        prep_secrets = self._secrets
+    def _parse(self, prep: _Prepared, response: httpx.Response, data: Any, started: float) -> Any:
+        """The adapter's parse of a reply (a Reply, or Embeddings), timed; errors get the request id."""
+        embeddings = prep.endpoint.protocol == "embeddings"
+        parse = prep.adapter.parse_embeddings if embeddings else prep.adapter.parse_reply  # type: ignore[attr-defined]
         try:
-            reply = prep.adapter.parse_reply(data)
+            result = parse(data)
         except APIError as exc:
             exc.request_id = exc.request_id or transport.request_id_of(response.headers)
-            exc.message = redact(exc.message, prep_secrets)
+            exc.message = redact(exc.message, self._secrets)
             raise
-        reply.endpoint = prep.alias
-        reply.latency = time.perf_counter() - started
-        return reply
+        if not embeddings:
+            result.endpoint = prep.alias
+        result.latency = time.perf_counter() - started
+        return result
 
     def _poll_state(self, prep: _Prepared, reply: Reply, started: float) -> float:
         timeout = prep.options.get("poll_timeout", 600.0)
@@ -591,14 +594,7 @@ class Client(_ClientCore):
             vectors = client.embed("e5", ["a cat", "a dog"]).vectors
         """
         prep = self._prepare_embed(endpoint, texts, params)
-        response, data, started = self._request(prep)
-        try:
-            result = prep.adapter.parse_embeddings(data)  # type: ignore[attr-defined]
-        except APIError as exc:
-            exc.request_id = exc.request_id or transport.request_id_of(response.headers)
-            raise
-        result.latency = time.perf_counter() - started
-        return result
+        return self._parse(prep, *self._request(prep))
 
     def retrieve(self, endpoint: EndpointRef, response_id: str) -> Reply:
         """Fetch a Responses API response by id (its status, and its output once done)."""
@@ -717,14 +713,7 @@ class AsyncClient(_ClientCore):
     async def embed(self, endpoint: EndpointRef, texts: str | Sequence[str], **params: Any) -> Any:
         """See Client.embed."""
         prep = self._prepare_embed(endpoint, texts, params)
-        response, data, started = await self._request(prep)
-        try:
-            result = prep.adapter.parse_embeddings(data)  # type: ignore[attr-defined]
-        except APIError as exc:
-            exc.request_id = exc.request_id or transport.request_id_of(response.headers)
-            raise
-        result.latency = time.perf_counter() - started
-        return result
+        return self._parse(prep, *(await self._request(prep)))
 
     async def retrieve(self, endpoint: EndpointRef, response_id: str) -> Reply:
         """See Client.retrieve."""

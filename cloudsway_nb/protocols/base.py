@@ -13,10 +13,11 @@ Example:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import UnsupportedError
+from ..errors import MalformedReplyError, UnsupportedError
 from ..types import Attachment, Event, Message, Reply, Tool
 
 __all__ = [
@@ -124,6 +125,25 @@ class StreamParser:
 
     #: True once the protocol's own end marker has been seen ([DONE], message_stop, ...).
     done: bool = False
+    #: the protocol's name, for error messages
+    protocol: str = ""
+
+    def decode(self, sse: ServerSentEvent) -> Any:
+        """The event's JSON; None for empty data and a stray `[DONE]`; MalformedReplyError if not JSON.
+
+        The error's `partial` keeps what had arrived, marked incomplete.
+        """
+        text = sse.data.strip()
+        if not text or text == "[DONE]":
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            partial = self.finish()
+            partial.incomplete = True
+            raise MalformedReplyError(
+                f"a {self.protocol} stream event was not JSON: {text[:120]!r}", partial=partial
+            ) from None
 
     def feed(self, sse: ServerSentEvent) -> list[Event]:
         raise NotImplementedError

@@ -405,6 +405,8 @@ class RawChunks(Sequence[Any]):
 class ChatStreamParser(StreamParser):
     """Chat completion chunks -> events; `finish()` assembles the Reply. See the module docstring."""
 
+    protocol = "chat"
+
     __slots__ = (
         "_calls", "_finish", "_logprobs", "_raw", "_reasoning", "_texts", "_usage", "done",
     )  # fmt: skip

@@ -561,6 +561,8 @@ class GeminiStreamParser(StreamParser):
     finishReason (or the prompt was blocked).
     """
 
+    protocol = "gemini"
+
     def __init__(self) -> None:
         self.done = False
         self.events: list[Any] = []
@@ -571,17 +573,9 @@ class GeminiStreamParser(StreamParser):
         self._block: str | None = None
 
     def feed(self, sse: ServerSentEvent) -> list[Event]:
-        text = sse.data
-        if not text or not text.strip():
+        data = self.decode(sse)
+        if data is None:
             return []
-        try:
-            data = json.loads(text)
-        except ValueError:
-            if text.strip() == "[DONE]":  # some proxies add an OpenAI-style end marker
-                return []
-            raise MalformedReplyError(
-                f"a gemini stream chunk was not JSON: {text[:120]!r}", partial=self.finish()
-            ) from None
         if isinstance(data, list):  # a chunk array: tolerate it
             out: list[Event] = []
             for chunk in data:

@@ -413,6 +413,8 @@ def _choice(blocks: list[Any], stop_reason: str | None) -> Choice:
 class MessagesStreamParser(StreamParser):
     """Anthropic stream events -> TextDelta / ReasoningDelta / ToolCallDelta / UsageEvent."""
 
+    protocol = "messages"
+
     def __init__(self) -> None:
         self.done = False
         self.events: list[Any] = []
@@ -425,17 +427,9 @@ class MessagesStreamParser(StreamParser):
         self._model: str | None = None
 
     def feed(self, sse: ServerSentEvent) -> list[Event]:
-        text = sse.data
-        if not text or not text.strip():
+        data = self.decode(sse)
+        if data is None:
             return []
-        try:
-            data = json.loads(text)
-        except ValueError:
-            if text.strip() == "[DONE]":  # some proxies add an OpenAI-style end marker
-                return []
-            raise MalformedReplyError(
-                f"a messages stream event was not JSON: {text[:120]!r}", partial=self.finish()
-            ) from None
         if not isinstance(data, dict):
             raise MalformedReplyError("a messages stream event must be a JSON object", partial=self.finish())
         self.events.append(data)

@@ -470,6 +470,8 @@ class ResponsesStreamParser(StreamParser):
     be resumed with `build_retrieve(..., stream=True, starting_after=parser.sequence_number)`.
     """
 
+    protocol = "responses"
+
     def __init__(self) -> None:
         self.done = False
         self.events: list[Any] = []
@@ -489,15 +491,9 @@ class ResponsesStreamParser(StreamParser):
     # -- feeding ----------------------------------------------------------------------------
 
     def feed(self, sse: ServerSentEvent) -> list[Event]:
-        raw = sse.data
-        if not raw or raw == "[DONE]":
+        data = self.decode(sse)
+        if data is None:
             return []
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise MalformedReplyError(
-                f"stream event is not JSON: {raw[:200]!r}", partial=self._finish(incomplete=True)
-            ) from None
         self.events.append(data)
         if not isinstance(data, dict):
             return []
