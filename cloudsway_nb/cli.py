@@ -1,6 +1,7 @@
 """The `cloudsway-nb` command.
 
     cloudsway-nb emulator [--host 127.0.0.1] [--port N] [...]   run the local gateway emulator
+    cloudsway-nb demo [--out DIR] [--lab] [--gateway]           run the quickstart notebook (no key needed)
 
 Example:
     $ cloudsway-nb emulator --port 8765
@@ -20,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="cloudsway-nb", description="Cloudsway in notebooks.")
-    parser.add_argument("command", choices=["emulator"], help="what to run")
+    parser.add_argument("command", choices=["emulator", "demo"], help="what to run")
     if not args or args[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if args else 2
@@ -29,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .emulator.cli import main as emulator_main
 
         return emulator_main(rest, prog="cloudsway-nb emulator") or 0
+    if command == "demo":
+        from .demo import main as demo_main
+
+        return demo_main(rest, prog="cloudsway-nb demo")
     parser.parse_args(args)  # prints the usage error for an unknown command
     return 2
 

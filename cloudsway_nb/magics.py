@@ -38,6 +38,7 @@ from .types import PROTOCOLS, Reply
 
 __all__ = [
     "CloudswayMagics",
+    "get_session",
     "interpolate",
     "load_ipython_extension",
     "parse_option",
@@ -47,7 +48,7 @@ __all__ = [
 
 REASONING_LEVELS = ("low", "medium", "high", "max")
 SHOW_ITEMS = ("reasoning", "usage", "raw", "logprobs", "none")
-LINE_COMMANDS = "login, endpoints, add, remove, use, usage, history, reset, config, emulator"
+LINE_COMMANDS = "connect, login, endpoints, add, remove, use, usage, history, reset, config, emulator"
 
 _BRACES = re.compile(r"(?<!\{)\{([^{}\n]+)\}(?!\})")
 
@@ -132,6 +133,13 @@ def _one_line(value: object) -> str:
 def _line_parser() -> MagicArgumentParser:
     parser = MagicArgumentParser(prog="%cloudsway", description="Line commands of %cloudsway")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    connect = sub.add_parser(
+        "connect", help="use the configured gateway when CLOUDSWAY_API_KEY is set, else start the emulator"
+    )
+    where = connect.add_mutually_exclusive_group()
+    where.add_argument("--emulator", dest="where", action="store_const", const=True, help="always the emulator")
+    where.add_argument("--gateway", dest="where", action="store_const", const=False,
+                       help="always the configured gateway")
     sub.add_parser("login", help="ask for the API key (hidden input; kept in memory only)")
     sub.add_parser("endpoints", help="the endpoint registry as a DataFrame")
     add = sub.add_parser("add", help="register an endpoint alias")
@@ -218,6 +226,7 @@ class CloudswayMagics(Magics):
         Several endpoints are asked at once and shown side by side with a comparison table.
 
         As a line magic, `%cloudsway COMMAND`:
+          connect [--emulator|--gateway]  the gateway when CLOUDSWAY_API_KEY is set, else the emulator
           login                 ask for the API key (hidden; kept in memory only)
           endpoints             the endpoint registry (DataFrame)
           add NAME --path P --protocol X [--model M] [--save]
@@ -428,6 +437,18 @@ class CloudswayMagics(Magics):
         except CloudswayUsageError as exc:
             raise UsageError(_one_line(exc)) from None
 
+    def _cmd_connect(self, args: Any) -> None:
+        info = self.session.connect(emulator=args.where)
+        if info["default_endpoint"]:
+            self.default_endpoint = info["default_endpoint"]
+        endpoints = ", ".join(f"{alias} ({proto})" for alias, proto in info["endpoints"].items())
+        if info["mode"] == "emulator":
+            print(f"emulator running at {info['base_url']} with a dummy key (no CLOUDSWAY_API_KEY needed)")
+        else:
+            print(f"gateway: {info['base_url']} (key from CLOUDSWAY_API_KEY)")
+        print(f"endpoints: {endpoints or 'none: add one with %cloudsway add NAME --path P --protocol X'}")
+        print(f"default: {info['default_endpoint']}")
+
     def _cmd_login(self, args: Any) -> None:
         import getpass
 
@@ -493,6 +514,25 @@ class CloudswayMagics(Magics):
         aliases = ", ".join(f"{a} ({proto})" for a, (_, proto, _m) in EMULATOR_ENDPOINTS.items())
         print(f"emulator running at {url} with a dummy key; endpoints: {aliases}; "
               f"default: {self.session.default_endpoint}")
+
+
+def get_session(ip: Any = None) -> Session:
+    """The Session behind `%%cloudsway` in this notebook (the extension is loaded if it is not),
+    so Python cells share its endpoints, conversations and ledger.
+
+    Example (in a notebook):
+        from cloudsway_nb.magics import get_session
+        session = get_session()
+        session.ask("gpt", "Hello").text
+    """
+    if ip is None:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+        if ip is None:
+            raise CloudswayUsageError("get_session() needs IPython: use cloudsway_nb.Session() outside a notebook")
+    load_ipython_extension(ip)
+    return ip.magics_manager.registry["CloudswayMagics"].session
 
 
 def load_ipython_extension(ip: Any) -> None:

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -243,6 +244,39 @@ class Session:
         self._client_before_emulator = None
         if self._client is None or self.default_endpoint not in self._client.endpoints:
             self.default_endpoint = None
+
+    def connect(self, *, emulator: bool | None = None) -> dict[str, Any]:
+        """Point the session at a gateway: the configured one when a key is set, else the emulator.
+
+        With `CLOUDSWAY_API_KEY` set (and `emulator` not True) the Client comes from the
+        environment: `CLOUDSWAY_BASE_URL` and the endpoint registry at `CLOUDSWAY_CONFIG`.
+        Without a key (or with `emulator=True`) the bundled emulator is started as
+        `use_emulator()` does. The default endpoint becomes the first alias when none is set.
+        Returns what a user should see (never the key): mode ("gateway" or "emulator"),
+        base_url, endpoints (alias -> protocol) and default_endpoint.
+
+        Example:
+            >>> s = Session()
+            >>> info = s.connect(emulator=True)
+            >>> info["mode"], info["default_endpoint"], info["endpoints"]["claude"]
+            ('emulator', 'gpt', 'messages')
+            >>> s.close()
+        """
+        use_emulator = emulator if emulator is not None else not (os.environ.get("CLOUDSWAY_API_KEY") or "").strip()
+        if use_emulator:
+            self.use_emulator()
+        elif emulator is False and self._emulator is not None:
+            self.stop_emulator()
+        client = self.client
+        endpoints = {alias: ep.protocol for alias, ep in client.endpoints.items()}
+        if self.default_endpoint not in endpoints:
+            self.default_endpoint = next(iter(endpoints), None)
+        return {
+            "mode": "emulator" if self._emulator is not None else "gateway",
+            "base_url": client.base_url,
+            "endpoints": endpoints,
+            "default_endpoint": self.default_endpoint,
+        }
 
     @property
     def emulator_url(self) -> str | None:

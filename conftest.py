@@ -1,0 +1,80 @@
+"""Suite-wide setup: one gateway emulator for the example notebooks that nbval runs.
+
+`pytest_configure` starts the emulator and puts `CLOUDSWAY_BASE_URL`, a dummy `CLOUDSWAY_API_KEY`
+and a `CLOUDSWAY_CONFIG` registry of its aliases into `os.environ`, so the kernels nbval starts
+inherit them and each notebook's `%cloudsway connect` takes the configured-gateway path, exactly
+as it would with a real key. `pytest_unconfigure` stops it and restores the environment.
+
+nbval (0.11) ignores `update_display_data` messages, so a cell that streams into one display
+(`%%cloudsway`) would be compared by its first frame; `_fold_display_updates` applies each update
+to the display it targets, as a notebook front end does, before outputs are compared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import pytest
+
+_ENV_NAMES = ("CLOUDSWAY_BASE_URL", "CLOUDSWAY_API_KEY", "CLOUDSWAY_CONFIG")
+_state: dict[str, Any] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not getattr(config.option, "nbval", False) or "emulator" in _state:
+        return
+    from cloudsway_nb.demo import emulator_environment
+
+    stack = contextlib.ExitStack()
+    env = stack.enter_context(emulator_environment())
+    _state.update(emulator=stack, saved={name: os.environ.get(name) for name in _ENV_NAMES})
+    os.environ.update(env)
+    _fold_display_updates()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stack = _state.pop("emulator", None)
+    if stack is None:
+        return
+    for name, value in _state.pop("saved").items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    stack.close()
+
+
+def _fold_display_updates() -> None:
+    """Make nbval apply `update_display_data` to the output it updates (as Jupyter does)."""
+    try:
+        from nbformat import from_dict
+        from nbval.plugin import IPyNbFile
+    except ImportError:  # pragma: no cover - nbval absent: nothing to patch
+        return
+    if getattr(IPyNbFile, "_cloudsway_folds_updates", False):
+        return
+    original = IPyNbFile.get_kernel_message
+
+    def get_kernel_message(self: Any, timeout: float | None = None, stream: str = "iopub") -> dict[str, Any]:
+        displays: dict[str, Any] = self.__dict__.setdefault("_cloudsway_displays", {})
+        while True:
+            msg = original(self, timeout=timeout, stream=stream)
+            kind, content = msg["msg_type"], msg["content"]
+            display_id = (content.get("transient") or {}).get("display_id")
+            if kind == "display_data" and display_id:
+                # NotebookNode values are stored by nbval as they are, so later updates reach them
+                content["data"], content["metadata"] = from_dict(content["data"]), from_dict(content["metadata"])
+                displays[display_id] = content
+            elif kind == "update_display_data":
+                target = displays.get(display_id)
+                if target is not None:
+                    for key in ("data", "metadata"):
+                        target[key].clear()
+                        target[key].update(from_dict(content[key]))
+                continue  # consumed: nbval would only print "unhandled iopub msg"
+            return msg
+
+    IPyNbFile.get_kernel_message = get_kernel_message
+    IPyNbFile._cloudsway_folds_updates = True
