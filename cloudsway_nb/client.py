@@ -30,7 +30,15 @@ from typing import Any
 import httpx
 
 from . import transport
-from .config import Endpoint, config_path, load_endpoints, resolve_api_key, resolve_base_url, save_endpoints
+from .config import (
+    Endpoint,
+    config_path,
+    load_endpoints,
+    mask_key,
+    resolve_api_key,
+    resolve_base_url,
+    save_endpoints,
+)
 from .errors import APIError, APITimeoutError, ConfigError, MalformedReplyError, UsageError, redact
 from .protocols import get_adapter
 from .protocols.base import Adapter, CallSpec, HttpRequest, StreamParser
@@ -144,6 +152,19 @@ class _ClientCore:
     def save_endpoints(self, path: str | Path | None = None) -> Path:
         """Write the registry to its TOML file (never the key) and return the path."""
         return save_endpoints(self.endpoints, path if path is not None else self._config_file)
+
+    def resolve(self, endpoint: EndpointRef) -> tuple[str, Endpoint]:
+        """(alias, Endpoint) for an alias or an Endpoint; a ConfigError that says how to fix an unknown alias."""
+        return self._resolve(endpoint)
+
+    def redact(self, text: str) -> str:
+        """`text` with this client's key scrubbed out (for messages built from what a server said)."""
+        return redact(text, self._secrets)
+
+    @property
+    def masked_key(self) -> str:
+        """The key as it may be shown: its length and at most its last two characters."""
+        return mask_key(self._api_key)
 
     def _resolve(self, endpoint: EndpointRef) -> tuple[str, Endpoint]:
         if isinstance(endpoint, Endpoint):

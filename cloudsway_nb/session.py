@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .config import Endpoint, mask_key
-from .errors import APIError, ConfigError, UsageError, redact
+from .config import Endpoint
+from .errors import APIError, ConfigError, UsageError
 from .types import Choice, Done, Event, Message, Reply, Usage
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class Session:
 
     def use(self, alias: str) -> None:
         """Make `alias` the default endpoint."""
-        self.client._resolve(alias)
+        self.client.resolve(alias)
         self.default_endpoint = alias
 
     def resolve(self, alias: str | None) -> tuple[str, Endpoint]:
@@ -186,14 +186,14 @@ class Session:
                 f"unknown endpoint {alias!r} (known: {known}); add it with "
                 f"%cloudsway add {alias} --path PATH --protocol chat, or try %cloudsway emulator start"
             )
-        return self.client._resolve(alias)
+        return self.client.resolve(alias)
 
     def config(self) -> dict[str, Any]:
         """The settings as shown to a user: base URL, the key masked, endpoints, default, emulator."""
         client = self.client
         return {
             "base_url": client.base_url,
-            "api_key": mask_key(client._secrets[0] if client._secrets else None),
+            "api_key": client.masked_key,
             "default_endpoint": self.default_endpoint,
             "endpoints": sorted(client.endpoints),
             "emulator": self._emulator is not None,
@@ -507,7 +507,7 @@ class Session:
             latency=latency,
             ttft=reply.ttft if reply is not None else None,
             finish_reason=reply.finish_reason if reply is not None else None,
-            error=redact(_one_line(str(error)), self.client._secrets) if error is not None else None,
+            error=self.client.redact(_one_line(str(error))) if error is not None else None,
             request_id=error.request_id if error is not None else None,
             chat=chat,
             response_id=reply.id if reply is not None else None,

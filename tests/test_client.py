@@ -490,3 +490,10 @@ def test_the_key_never_appears_in_reprs_errors_logs_or_tracebacks(
     for text in texts:
         assert CANARY not in text
         assert CANARY[:20] not in text
+
+
+def test_public_accessors_never_expose_the_key(clock: FakeClock) -> None:
+    client = make_client(Recorder(httpx.Response(200, json=CHAT_REPLY)), clock)
+    assert client.resolve("gpt") == ("gpt", ENDPOINTS["gpt"])
+    assert client.redact(f"echo {CANARY} back") == "echo *** back"
+    assert CANARY not in client.masked_key and client.masked_key.startswith("****")

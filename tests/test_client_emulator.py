@@ -140,8 +140,8 @@ def test_embeddings(client: Client) -> None:
 def test_wrong_key_is_an_authentication_error_without_the_key(base_url: str) -> None:
     with running_emulator(api_key="the-right-key") as url:
         for alias in CHATTY:
-            with pytest.raises(AuthenticationError) as info:
-                Client(url, CANARY, ENDPOINTS).chat(alias, "hi")
+            with Client(url, CANARY, ENDPOINTS) as wrong, pytest.raises(AuthenticationError) as info:
+                wrong.chat(alias, "hi")
             assert CANARY not in str(info.value) and info.value.status == 401
 
 
