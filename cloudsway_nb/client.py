@@ -39,12 +39,23 @@ from .config import (
     resolve_base_url,
     save_endpoints,
 )
-from .errors import APIError, APITimeoutError, ConfigError, MalformedReplyError, UsageError, redact
+from .errors import APIError, APITimeoutError, ConfigError, MalformedReplyError, StreamError, UsageError, redact
 from .protocols import get_adapter
 from .protocols.base import Adapter, CallSpec, HttpRequest, StreamParser
 from .retry import RetryPolicy
 from .sse import SSEDecoder
-from .types import Attachment, Done, Event, Message, Reply, Tool
+from .types import (
+    Attachment,
+    Done,
+    Event,
+    Message,
+    ReasoningDelta,
+    Reply,
+    TextDelta,
+    Tool,
+    ToolCallDelta,
+    UsageEvent,
+)
 
 __all__ = ["AsyncClient", "AsyncReplyStream", "Client", "ReplyStream"]
 
@@ -55,7 +66,30 @@ TERMINAL_STATUSES = ("completed", "failed", "cancelled", "incomplete")
 _DEFAULT_HEADERS = {"user-agent": transport.USER_AGENT}
 
 # keyword arguments of chat()/stream()/embed() that steer the client rather than go on the wire
-_CALL_OPTIONS = ("timeout", "max_retries", "poll_interval", "poll_timeout", "on_progress", "wait")
+_CALL_OPTIONS = (
+    "timeout",
+    "connect_timeout",
+    "max_retries",
+    "retry",
+    "poll_interval",
+    "poll_timeout",
+    "on_progress",
+    "wait",
+)
+
+
+class _Secret(str):
+    """A string (the key, or a header holding it) whose repr is masked: verbose tracebacks and
+    debuggers show the locals of every frame, and this keeps the key out of them."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'****'"
+
+
+def _secret(key: str | None) -> _Secret | None:
+    return None if key is None else _Secret(key)
 
 
 @dataclass(slots=True)
@@ -112,7 +146,7 @@ class _ClientCore:
     ) -> None:
         self._clock = clock
         self.base_url = resolve_base_url(base_url)
-        self._api_key = resolve_api_key(api_key)
+        self._api_key = _secret(resolve_api_key(api_key))
         self._config_file = Path(config_file).expanduser() if config_file is not None else None
         self.endpoints: dict[str, Endpoint] = (
             dict(endpoints) if endpoints is not None else load_endpoints(self._config_file)
@@ -132,7 +166,7 @@ class _ClientCore:
 
     def set_api_key(self, api_key: str | None) -> None:
         """Replace the key (e.g. after `%cloudsway login`)."""
-        self._api_key = resolve_api_key(api_key) if api_key else None
+        self._api_key = _secret(resolve_api_key(api_key)) if api_key else None
 
     def add_endpoint(
         self, alias: str, *, path: str, protocol: str, model: str | None = None, **defaults: Any
@@ -184,7 +218,7 @@ class _ClientCore:
                 "no API key: set the CLOUDSWAY_API_KEY environment variable or pass Client(api_key=...) "
                 "(in a notebook: %cloudsway login)"
             )
-        return {"authorization": f"Bearer {self._api_key}", **self.extra_headers}
+        return {"authorization": _Secret(f"Bearer {self._api_key}"), **self.extra_headers}
 
     @property
     def _secrets(self) -> tuple[str, ...]:
@@ -202,14 +236,20 @@ class _ClientCore:
         return options, params
 
     def _timeout_for(self, options: dict[str, Any]) -> httpx.Timeout | None:
-        value = options.get("timeout")
-        if value is None:
+        value, connect = options.get("timeout"), options.get("connect_timeout")
+        if value is None and connect is None:
             return None
-        return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value, connect=self.timeout.connect)
+        if isinstance(value, httpx.Timeout):
+            return value
+        read = self.timeout.read if value is None else value
+        return httpx.Timeout(read, connect=self.timeout.connect if connect is None else connect)
 
     def _policy_for(self, options: dict[str, Any]) -> RetryPolicy:
+        policy = options.get("retry") or self.retry
+        if not isinstance(policy, RetryPolicy):
+            raise UsageError(f"retry= takes a RetryPolicy, not {type(policy).__name__}")
         retries = options.get("max_retries")
-        return self.retry if retries is None else self.retry.with_(max_retries=retries)
+        return policy if retries is None else policy.with_(max_retries=retries)
 
     def _prepare_chat(
         self,
@@ -258,7 +298,9 @@ class _ClientCore:
         request = adapter.build_embed_request(ep.path, texts, model, merged)  # type: ignore[attr-defined]
         return _Prepared(alias, ep, adapter, request, options)
 
-    def _prepare_followup(self, endpoint: EndpointRef, response_id: str, action: str) -> _Prepared:
+    def _prepare_followup(
+        self, endpoint: EndpointRef, response_id: str, action: str, options: dict[str, Any] | None = None
+    ) -> _Prepared:
         alias, ep = self._resolve(endpoint)
         if ep.protocol != "responses":
             raise UsageError(f"{action} works on responses endpoints; {alias!r} speaks {ep.protocol}")
@@ -267,7 +309,7 @@ class _ClientCore:
             request = adapter.build_cancel(ep.path, response_id)  # type: ignore[attr-defined]
         else:
             request = adapter.build_retrieve(ep.path, response_id)  # type: ignore[attr-defined]
-        return _Prepared(alias, ep, adapter, request, {})
+        return _Prepared(alias, ep, adapter, request, dict(options or {}))
 
     def _httpx_request(self, http: httpx.Client | httpx.AsyncClient, prep: _Prepared) -> httpx.Request:
         return transport.build_request(
@@ -301,6 +343,24 @@ class _ClientCore:
         result.latency = time.perf_counter() - started
         return result
 
+    def _whole_reply(self, prep: _Prepared, response: httpx.Response) -> Reply:
+        """The Reply from a JSON body sent where a stream was asked for; an error body raises StreamError."""
+        data = self._decode(response)
+        if isinstance(data, dict) and data.get("error"):
+            said = transport.error_from_response(response, secrets=self._secrets)
+            raise StreamError(said.message, status=response.status_code, request_id=said.request_id, code=said.code)
+        return self._parse(prep, response, data, time.perf_counter())
+
+    @staticmethod
+    def _poll_failed(prep: _Prepared, reply: Reply, error: APIError) -> APIError:
+        """A failed poll keeps the response it was polling, and says how to fetch it later."""
+        error.partial = reply
+        error.message = (
+            f"{error.message} (while polling background response {reply.id}, last seen {reply.status}; "
+            f"fetch it later with client.retrieve({prep.alias!r}, {reply.id!r}))"
+        )
+        return error
+
     def _poll_state(self, prep: _Prepared, reply: Reply, started: float) -> float:
         timeout = prep.options.get("poll_timeout", 600.0)
         elapsed = self._clock() - started
@@ -314,10 +374,14 @@ class _ClientCore:
         return prep.options.get("poll_interval", 1.0)
 
 
+def _is_json(response: httpx.Response) -> bool:
+    return "json" in response.headers.get("content-type", "")
+
+
 class _StreamState:
     """The I/O-free part of a stream: SSE decoding, parsing, timing. Shared by both stream classes."""
 
-    __slots__ = ("alias", "decoder", "finished", "first_token", "parser", "started")
+    __slots__ = ("alias", "decoder", "finished", "first_token", "parser", "started", "whole")
 
     def __init__(self, prep: _Prepared, started: float) -> None:
         self.alias = prep.alias
@@ -326,13 +390,14 @@ class _StreamState:
         self.started = started
         self.first_token: float | None = None
         self.finished = False  # the body was read to its end
+        self.whole: Reply | None = None  # set when the server answered with one JSON reply, not a stream
 
     def events(self, chunk: bytes) -> list[Event]:
         out: list[Event] = []
         feed = self.parser.feed
         for sse in self.decoder.feed(chunk):
             out += feed(sse)
-        if out and self.first_token is None:
+        if self.first_token is None and out and any(type(e) is not UsageEvent for e in out):
             self.first_token = time.perf_counter()
         return out
 
@@ -343,8 +408,22 @@ class _StreamState:
         self.finished = True
         return out
 
+    def whole_reply_events(self, reply: Reply) -> list[Event]:
+        """Events for a server that ignored stream=true and sent the whole reply as JSON."""
+        self.whole, self.finished = reply, True
+        self.first_token = time.perf_counter()
+        out: list[Event] = []
+        for c in reply.choices:
+            if c.reasoning:
+                out.append(ReasoningDelta(c.reasoning, c.index))
+            if c.text:
+                out.append(TextDelta(c.text, c.index))
+            out += [ToolCallDelta(k, t.id, t.name, t.arguments_json, c.index) for k, t in enumerate(c.tool_calls)]
+        out.append(UsageEvent(reply.usage))
+        return out
+
     def reply(self) -> Reply:
-        reply = self.parser.finish()
+        reply = self.whole if self.whole is not None else self.parser.finish()
         reply.endpoint = self.alias
         now = time.perf_counter()
         reply.latency = now - self.started
@@ -409,9 +488,13 @@ class ReplyStream:
             sleep=client._sleep,
         )
         try:
-            for chunk in response.iter_bytes():
-                yield from state.events(chunk)
-            yield from state.final_events()
+            if _is_json(response):
+                response.read()
+                yield from state.whole_reply_events(client._whole_reply(prep, response))
+            else:
+                for chunk in response.iter_bytes():
+                    yield from state.events(chunk)
+                yield from state.final_events()
         except (APIError, httpx.HTTPError) as exc:
             raise state.fail(exc, response, client._secrets) from None
         finally:
@@ -469,11 +552,16 @@ class AsyncReplyStream:
             sleep=client._sleep,
         )
         try:
-            async for chunk in response.aiter_bytes():
-                for event in state.events(chunk):
+            if _is_json(response):
+                await response.aread()
+                for event in state.whole_reply_events(client._whole_reply(prep, response)):
                     yield event
-            for event in state.final_events():
-                yield event
+            else:
+                async for chunk in response.aiter_bytes():
+                    for event in state.events(chunk):
+                        yield event
+                for event in state.final_events():
+                    yield event
         except (APIError, httpx.HTTPError) as exc:
             raise state.fail(exc, response, client._secrets) from None
         finally:
@@ -638,7 +726,11 @@ class Client(_ClientCore):
             if reply.status in TERMINAL_STATUSES or reply.id is None:
                 return reply
             self._sleep(self._poll_state(prep, reply, started))
-            reply = self.retrieve(prep.endpoint, reply.id)
+            poll = self._prepare_followup(prep.endpoint, reply.id, "retrieve", prep.options)
+            try:
+                reply = self._parse(poll, *self._request(poll))
+            except APIError as exc:
+                raise self._poll_failed(prep, reply, exc) from None
             reply.endpoint = prep.alias
 
 
@@ -757,6 +849,10 @@ class AsyncClient(_ClientCore):
             if reply.status in TERMINAL_STATUSES or reply.id is None:
                 return reply
             await self._sleep(self._poll_state(prep, reply, started))
-            reply = await self.retrieve(prep.endpoint, reply.id)
+            poll = self._prepare_followup(prep.endpoint, reply.id, "retrieve", prep.options)
+            try:
+                reply = self._parse(poll, *(await self._request(poll)))
+            except APIError as exc:
+                raise self._poll_failed(prep, reply, exc) from None
             reply.endpoint = prep.alias
 

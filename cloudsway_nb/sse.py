@@ -25,12 +25,13 @@ __all__ = ["SSEDecoder", "aiter_sse", "iter_sse"]
 class SSEDecoder:
     """Bytes in, `ServerSentEvent`s out. Keeps state between `feed` calls; `flush` at the end."""
 
-    __slots__ = ("_data", "_decoder", "_event", "_id", "_pending_cr", "_retry", "_tail")
+    __slots__ = ("_data", "_decoder", "_event", "_id", "_pending_cr", "_retry", "_started", "_tail")
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._tail = ""
+        self._tail: list[str] = []  # the pieces of an unfinished line (joined once it ends: no quadratic growth)
         self._pending_cr = False
+        self._started = False  # a UTF-8 byte-order mark is dropped from the very start of the stream
         self._data: list[str] = []
         self._event: str | None = None
         self._id: str | None = None
@@ -64,16 +65,27 @@ class SSEDecoder:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text:
             return []
+        if not self._started:
+            self._started = True
+            if text.startswith("\ufeff"):
+                text = text[1:]
+        if "\n" not in text:
+            self._tail.append(text)
+            return []
         if self._tail:
-            text = self._tail + text
+            self._tail.append(text)
+            text = "".join(self._tail)
         lines = text.split("\n")
-        self._tail = lines.pop()
+        last = lines.pop()
+        self._tail = [last] if last else []
         events: list[ServerSentEvent] = []
         data = self._data
         for line in lines:
             if not line:
                 if data:
-                    events.append(ServerSentEvent("\n".join(data), self._event, self._id, self._retry))
+                    joined = "\n".join(data)
+                    if joined:  # the standard drops an event whose data is empty
+                        events.append(ServerSentEvent(joined, self._event, self._id, self._retry))
                     data.clear()
                 self._event = None
                 continue
@@ -88,7 +100,9 @@ class SSEDecoder:
             name, sep, value = line.partition(":")
             if sep and value.startswith(" "):
                 value = value[1:]
-            if name == "event":
+            if name == "data":  # a bare "data" line: an empty data line
+                data.append(value)
+            elif name == "event":
                 self._event = value
             elif name == "id":
                 if "\0" not in value:

@@ -21,7 +21,15 @@ from typing import Any
 import httpx
 
 from . import __version__
-from .errors import APIConnectionError, APIError, APIStatusError, APITimeoutError, error_for_status, redact
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    UsageError,
+    error_for_status,
+    redact,
+)
 from .protocols.base import HttpRequest
 from .retry import RetryPolicy
 from .types import Payload
@@ -163,10 +171,13 @@ def build_request(
     all_headers = {**headers, **request.headers}
     content: Any = None
     if request.json is not None:
-        if request.may_hold_payloads:
-            body = encode_json_body(request.json)
-        else:
-            body = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            if request.may_hold_payloads:
+                body = encode_json_body(request.json)
+            else:
+                body = json.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"{_unsendable(request.json)} cannot be sent as JSON ({exc})") from None
         if isinstance(body, bytes):
             content = body
         else:
@@ -184,6 +195,17 @@ def build_request(
         content=content,
         extensions=extensions,
     )
+
+
+def _unsendable(body: Any) -> str:
+    """Which top-level parameter of a body JSON cannot encode (for the error message)."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError):
+                return f"the parameter {key!r}"
+    return "the request"
 
 
 def error_from_response(response: httpx.Response, *, secrets: Sequence[str]) -> APIStatusError:

@@ -497,3 +497,86 @@ def test_public_accessors_never_expose_the_key(clock: FakeClock) -> None:
     assert client.resolve("gpt") == ("gpt", ENDPOINTS["gpt"])
     assert client.redact(f"echo {CANARY} back") == "echo *** back"
     assert CANARY not in client.masked_key and client.masked_key.startswith("****")
+
+
+# -- regressions found in review --------------------------------------------------------------
+
+
+def test_the_key_is_masked_in_the_locals_of_every_frame(clock: FakeClock) -> None:
+    """Verbose tracebacks (IPython's %xmode Verbose) print each frame's locals with repr()."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(APIConnectionError) as info:
+        make_client(Recorder(refuse), clock, max_retries=0).chat("gpt", "hi")
+    tb = info.value.__traceback__
+    seen = []
+    while tb is not None:
+        seen += [repr(v) for v in tb.tb_frame.f_locals.values()]
+        tb = tb.tb_next
+    assert seen and not any(CANARY in text for text in seen)
+
+
+def test_ttft_counts_content_not_a_usage_only_first_event(clock: FakeClock) -> None:
+    from cloudsway_nb.client import _Prepared, _StreamState
+    from cloudsway_nb.protocols import get_adapter
+
+    prep = _Prepared("claude", ENDPOINTS["claude"], get_adapter("messages"), None, {})  # type: ignore[arg-type]
+    state = _StreamState(prep, started=0.0)
+    start = b'event: message_start\ndata: {"type":"message_start","message":{"id":"m","model":"c",' \
+            b'"usage":{"input_tokens":3,"output_tokens":1}}}\n\n'
+    assert state.events(start) and state.first_token is None
+    delta = b'event: content_block_start\ndata: {"type":"content_block_start","index":0,' \
+            b'"content_block":{"type":"text","text":""}}\n\nevent: content_block_delta\ndata: ' \
+            b'{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}\n\n'
+    state.events(delta)
+    assert state.first_token is not None
+
+
+def test_a_stream_answered_with_one_json_reply_is_still_a_reply(clock: FakeClock) -> None:
+    gateway = Recorder(httpx.Response(200, json=CHAT_REPLY))
+    stream = make_client(gateway, clock).stream("gpt", "hi")
+    events = list(stream)
+    assert [type(e).__name__ for e in events] == ["TextDelta", "UsageEvent", "Done"]
+    assert stream.reply.text == "Hello!" and not stream.reply.incomplete and stream.reply.usage.total == 7
+
+
+def test_a_stream_answered_with_a_json_error_raises_it(clock: FakeClock) -> None:
+    gateway = Recorder(httpx.Response(200, json={"error": {"message": "bad key"}}, headers={"x-request-id": "r5"}))
+    with pytest.raises(StreamError) as info:
+        list(make_client(gateway, clock).stream("gpt", "hi"))
+    assert "bad key" in str(info.value) and info.value.request_id == "r5"
+
+
+def test_client_options_per_call_never_reach_the_wire(clock: FakeClock) -> None:
+    from cloudsway_nb import RetryPolicy
+
+    seen = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((request.extensions["timeout"], json.loads(request.content)))
+        return httpx.Response(503)
+
+    client = make_client(Recorder(answer), clock)
+    with pytest.raises(ServerError):
+        client.chat("gpt", "hi", connect_timeout=1.5, retry=RetryPolicy(max_retries=4, jitter=0.0))
+    assert len(seen) == 5 and clock.slept == [0.5, 1.0, 2.0, 4.0]
+    timeout, body = seen[0]
+    assert timeout["connect"] == 1.5 and "connect_timeout" not in body and "retry" not in body
+    with pytest.raises(UsageError, match="RetryPolicy"):
+        client.chat("gpt", "hi", retry=3)
+
+
+def test_a_parameter_that_is_not_json_is_a_usage_error(clock: FakeClock) -> None:
+    with pytest.raises(UsageError, match="'seed' cannot be sent as JSON"):
+        make_client(Recorder(httpx.Response(200, json=CHAT_REPLY)), clock).chat("gpt", "hi", seed=object())
+
+
+def test_a_failed_background_poll_keeps_the_response_id(clock: FakeClock) -> None:
+    gateway = Recorder(httpx.Response(200, json=response_obj("queued")),
+                       httpx.Response(500, json={"error": {"message": "poll broke"}}))
+    with pytest.raises(ServerError) as info:
+        make_client(gateway, clock).chat("resp", "x", background=True, poll_interval=1, max_retries=0)
+    assert info.value.partial.id == "resp_1" and "client.retrieve('resp', 'resp_1')" in str(info.value)
+    assert len(gateway.requests) == 2  # max_retries=0 applied to the poll too

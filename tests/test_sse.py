@@ -70,8 +70,26 @@ def test_flush_dispatches_an_event_missing_its_blank_line() -> None:
     assert list(iter_sse([b"data: {\"x\":1}\n", b"data: more"])) == [ServerSentEvent('{"x":1}\nmore')]
 
 
-def test_empty_data_line_counts_as_data() -> None:
-    assert decode_in_pieces(b"data:\n\n", 1) == [ServerSentEvent("")]
+def test_events_with_empty_data_are_dropped_but_empty_lines_inside_data_are_kept() -> None:
+    assert decode_in_pieces(b"data:\n\n", 1) == []
+    assert decode_in_pieces(b"data:\ndata:\n\n", 1) == [ServerSentEvent("\n")]
+
+
+def test_a_bare_data_field_is_an_empty_data_line() -> None:
+    assert decode_in_pieces(b"data: a\ndata\ndata: b\n\n", 2) == [ServerSentEvent("a\n\nb")]
+
+
+def test_a_leading_byte_order_mark_is_dropped() -> None:
+    bom = "\ufeff".encode()
+    for size in (1, 2, 100):
+        assert decode_in_pieces(bom + b"data: x\n\n", size) == [ServerSentEvent("x")]
+    assert decode_in_pieces(b"data: \xef\xbb\xbfx\n\n", 100) == [ServerSentEvent("\ufeffx")]  # only at the start
+
+
+def test_a_long_line_in_small_chunks_is_assembled() -> None:
+    payload = "x" * 300_000
+    events = decode_in_pieces(f"data: {payload}\n\n".encode(), 1024)
+    assert events == [ServerSentEvent(payload)]
 
 
 def test_gemini_style_crlf_framing() -> None:
