@@ -31,7 +31,10 @@ Example:
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
+
+from .types import summarize_data_url
 
 if TYPE_CHECKING:
     from .types import Reply
@@ -76,6 +79,37 @@ def redact(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
     return text
 
 
+# a data URL's base64 (with any "…" or "..." a server added when it cut it short), or a bare base64 run
+_DATA_URL = re.compile(r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[^;,\s]*)*);base64,([A-Za-z0-9+/_-]*=*)(?:…|\.\.\.)?")
+_BARE_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{200,}={0,2}")
+_UPPER, _LOWER, _DIGIT = re.compile("[A-Z]"), re.compile("[a-z]"), re.compile("[0-9]")
+
+
+def _shorten_base64(text: str) -> str:
+    """`text` with data URLs and long base64 runs replaced by `data:MIME;base64,… (N KB)` summaries.
+
+    Servers echo the request's images back in their error messages; a 1 MB payload must not become
+    a 1 MB exception message, log line or ledger row.
+
+    Example:
+        >>> _shorten_base64("Invalid image_url: data:image/png;base64," + "A" * 2000 + "; check it")
+        'Invalid image_url: data:image/png;base64,… (1 KB); check it'
+    """
+    if len(text) < 200:
+        return text
+
+    def data_url(m: re.Match[str]) -> str:
+        return summarize_data_url(m.group(1) or "application/octet-stream", len(m.group(3)) * 3 // 4)
+
+    def bare(m: re.Match[str]) -> str:
+        run = m.group()
+        if not (_UPPER.search(run) and _LOWER.search(run) and _DIGIT.search(run)):
+            return run  # a long word or path, not base64
+        return summarize_data_url("x/x", len(run) * 3 // 4).replace("data:x/x;base64,", "base64,")
+
+    return _BARE_BASE64.sub(bare, _DATA_URL.sub(data_url, text))
+
+
 class CloudswayError(Exception):
     """Base of every error this package raises."""
 
@@ -107,7 +141,7 @@ class APIError(CloudswayError):
         body: Any = None,
         partial: Reply | None = None,
     ) -> None:
-        self.message = " ".join(str(message).split()) or "(no message)"
+        self.message = _shorten_base64(" ".join(str(message).split())) or "(no message)"
         if status is not None:
             self.status = status
         self.request_id = request_id

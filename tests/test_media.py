@@ -255,11 +255,70 @@ def test_bmp_and_tiff_are_converted_and_formats_can_be_chosen() -> None:
     assert m.mime_type == "image/jpeg" and Image.open(io.BytesIO(m.data)).getpixel((0, 0)) == (255, 255, 255)
 
 
-def test_animated_gif_is_sent_unchanged() -> None:
+@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP"])
+def test_an_animation_is_downscaled_frame_by_frame(fmt: str) -> None:
     frames = [Image.new("RGB", (40, 40), color) for color in ("red", "green", "blue")]
     buf = io.BytesIO()
-    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
-    assert image(buf.getvalue(), max_side=10).data == buf.getvalue()
+    frames[0].save(buf, fmt, save_all=True, append_images=frames[1:], duration=[50, 60, 70], loop=0)
+    assert image(buf.getvalue(), max_side=100).data == buf.getvalue()  # needing nothing: sent unchanged
+    out = Image.open(io.BytesIO(image(buf.getvalue(), max_side=10).data))
+    assert (out.format, out.size, out.n_frames) == (fmt, (10, 10), 3)
+    colours = []
+    for index in range(3):
+        out.seek(index)
+        colours.append(out.convert("RGB").getpixel((5, 5)))
+    assert [max(range(3), key=c.__getitem__) for c in colours] == [0, 1, 2]  # red, green, blue: every frame kept
+    if fmt == "GIF":
+        out.seek(1)
+        assert out.info["duration"] == 60
+
+
+def _bytes_type(data: bytes, name: str | None = None) -> tuple[str, str]:
+    m = attach(data, filename=name)
+    return m.kind, m.mime_type
+
+
+def test_utf16_and_utf32_text_is_text_not_mp3(tmp_path: Path) -> None:
+    text = "Meeting notes\r\n- café at 10\r\n"
+    for encoding in ("utf-16", "utf-16-be", "utf-32", "utf-8-sig"):
+        data = text.encode(encoding) if encoding != "utf-16-be" else b"\xfe\xff" + text.encode(encoding)
+        m = attach(write(tmp_path, "notes.txt", data))
+        assert (m.kind, m.mime_type) == ("document", "text/plain"), encoding
+        assert m.data == text.encode("utf-8"), encoding  # sent as UTF-8, without the byte-order mark
+    utf16 = attach(text.encode("utf-16"), filename="notes.txt")
+    assert media_parts("messages", utf16)[0]["source"]["data"] == text
+    assert base64.b64decode(media_parts("gemini", utf16)[0]["inlineData"]["data"]).decode() == text
+    chat = media_parts("chat", utf16)[0]["file"]["file_data"]
+    assert base64.b64decode(chat.partition(",")[2]).decode() == text
+    assert media_parts("chat", attach(text.encode("utf-16"), kind="text", mime_type="text/plain"))[0]["text"] == text
+
+
+def test_one_mpeg_frame_header_alone_is_not_mp3() -> None:
+    assert _bytes_type(samples.mp3()) == ("audio", "audio/mpeg")
+    lone = b"\xff\xfb\x90\xc0" + bytes(413) + b"not another frame"
+    with pytest.raises(UsageError, match="unknown file type"):
+        _ = attach(lone).kind
+
+
+def test_cp1252_text_is_text_sent_as_utf8() -> None:
+    csv = "Name;City;Amount\r\nJosé;Zürich;12 €\r\n".encode("cp1252")
+    m = attach(csv, filename="export.csv")
+    assert (m.kind, m.mime_type) == ("document", "text/csv")
+    assert m.data.decode("utf-8") == "Name;City;Amount\r\nJosé;Zürich;12 €\r\n"
+    # UTF-8 at the start, cp1252 further on (the sniffer reads 4 KB): the whole file is transcoded
+    mixed = b"a;b\r\n" * 2000 + "Müller;1\r\n".encode("cp1252")
+    assert attach(mixed, filename="big.csv").data.endswith("Müller;1\r\n".encode())
+    utf8 = "plain UTF-8 ✓\n".encode()
+    assert attach(utf8, filename="a.txt").data == utf8
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\x80\x81\x82\x83 abc", b"abc\x00def\xe9", b"caf\xe9\x01\x02", bytes(range(128, 256)), b"\xff\xfe\x00\xd8\x01"],
+)
+def test_binary_is_not_taken_for_cp1252_or_utf16_text(data: bytes) -> None:
+    with pytest.raises(UsageError, match="unknown file type"):
+        _ = attach(data).kind
 
 
 def test_numpy_image_array() -> None:

@@ -154,7 +154,12 @@ def test_native_chat_message_is_sent_verbatim():
 
 
 def test_text_only_part_lists_collapse_to_a_string():
-    assert body([Message.user(["a", "b"])])["messages"][0] == {"role": "user", "content": "ab"}
+    assert body([Message.user(["a", "b"])])["messages"][0] == {"role": "user", "content": "a\nb"}
+
+
+def test_text_parts_are_joined_with_a_newline_not_glued():
+    content = body([Message.user(["Describe", "/tmp/x.png"])])["messages"][0]["content"]
+    assert content == "Describe\n/tmp/x.png"
 
 
 def test_attachments_of_every_kind():
@@ -192,6 +197,28 @@ def test_audio_by_url_is_unsupported():
     audio = Attachment("audio", "audio/wav", url="https://x.test/a.wav")
     with pytest.raises(UnsupportedError, match="audio"):
         body([Message.user([audio])])
+
+
+def test_a_document_url_is_refused_naming_the_protocols_that_take_one():
+    pdf = Attachment("document", "application/pdf", url="https://x.test/paper.pdf")
+    with pytest.raises(UnsupportedError, match="not a URL") as caught:
+        body([Message.user(["summarize", pdf])])
+    message = str(caught.value)
+    assert "https://x.test/paper.pdf" in message and "attach its bytes" in message
+    named = [p for p in ("messages", "responses", "gemini") if p in message]
+    assert named == ["messages", "responses", "gemini"]
+    for protocol in named:  # each protocol it names does send the URL
+        spec = CallSpec(messages=[Message.user([pdf])], endpoint_path="x")
+        assert "https://x.test/paper.pdf" in json.dumps(get_adapter(protocol).build_request(spec).json)
+    inline = Attachment("document", "application/pdf", url="data:application/pdf;base64,JVBERi0xLjc=")
+    part = body([Message.user([inline])])["messages"][0]["content"][0]
+    assert part["file"]["file_data"] == "data:application/pdf;base64,JVBERi0xLjc="
+
+
+def test_a_utf16_text_attachment_arrives_as_text():
+    note = Attachment("text", "text/plain", data="notes: ✓ café".encode("utf-16"))
+    part = body([Message.user([note])])["messages"][0]["content"][0]
+    assert part == {"type": "text", "text": "notes: ✓ café"}
 
 
 def test_a_part_of_unknown_type_is_refused():

@@ -62,6 +62,24 @@ def test_multi_line_messages_become_one_line() -> None:
     assert str(error) == "BadRequestError: 400 a b"
 
 
+def test_base64_echoed_by_the_server_is_summarized() -> None:
+    import base64
+    import os
+
+    payload = base64.b64encode(os.urandom(1500)).decode()
+    body = {"error": {"message": f"Invalid image_url: data:image/png;base64,{payload}\nExpected a valid image."}}
+    error = error_from_response(httpx.Response(400, json=body, headers={"x-request-id": "r1"}), secrets=())
+    assert str(error) == (
+        "BadRequestError: 400 Invalid image_url: data:image/png;base64,… (1 KB) Expected a valid image. (request id r1)"
+    )
+    bare = errors.APIError(f"could not decode {payload[:900]}... as an image")
+    assert bare.message == "could not decode base64,… (675 B)... as an image"
+    for text in (str(error), repr(error), str(bare)):
+        assert payload[:50] not in text and "\n" not in text
+    path = "/" + "abcdefgh/" * 40  # a long run of base64 characters that is not base64
+    assert errors.APIError(f"not found: {path}").message == f"not found: {path}"
+
+
 def test_transport_exceptions() -> None:
     timeout = error_from_exception(httpx.ReadTimeout("read timed out"), secrets=())
     assert isinstance(timeout, errors.APITimeoutError) and "timed out" in str(timeout)

@@ -1,8 +1,10 @@
 """Image preparation with Pillow (imported only here, only when an image's bytes are needed).
 
 EXIF orientation is applied, BMP / TIFF / HEIC / AVIF are converted to PNG, and an image is
-downscaled to `max_side` / `max_pixels` keeping its aspect ratio. An image that needs none of
-that is sent byte for byte as it is: nothing is re-encoded unless it has to be.
+downscaled to `max_side` / `max_pixels` keeping its aspect ratio (every frame of an animated GIF,
+PNG or WebP, keeping the frame durations; converted to JPEG, an animation keeps its first frame).
+An image that needs none of that is sent byte for byte as it is: nothing is re-encoded unless it
+has to be.
 
 Example:
     >>> scaled_size(4000, 3000, max_side=1000)
@@ -29,6 +31,7 @@ CONVERTED = {"image/bmp": "BMP", "image/tiff": "TIFF", "image/heic": "HEIC", "im
 """Image types few models accept: converted to PNG before sending."""
 
 _PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP", "image/gif": "GIF"}
+_ANIMATED = ("image/gif", "image/png", "image/webp")  # what can hold every frame of an animation
 _FORMAT_NAMES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
 
 
@@ -121,14 +124,16 @@ def prepare_image(
     with open_file() as fp:
         try:
             with Image.open(fp) as im:
-                animated = getattr(im, "n_frames", 1) > 1
+                animated = getattr(im, "n_frames", 1) > 1 and im.format in ("GIF", "PNG", "WEBP")
                 orientation = 1 if animated else _orientation(im)
                 width, height = im.size
                 if orientation in (5, 6, 7, 8):
                     width, height = height, width
                 new_size = scaled_size(width, height, options.max_side, options.max_pixels)
-                if animated and target == mime:
-                    return None  # an animation is sent as it is (resizing it would keep one frame)
+                if animated and target in _ANIMATED:
+                    if new_size == (width, height) and target == mime:
+                        return None  # an animation needing nothing is sent as it is
+                    return _encode_animation(im, new_size, _PIL_FORMATS[target])
                 if orientation == 1 and new_size == (width, height) and target == mime:
                     if im.format in ("JPEG", "MPO"):
                         im.draft(im.mode, (max(1, width // 8), max(1, height // 8)))
@@ -153,6 +158,25 @@ def prepare_image(
             raise UsageError(
                 f"{name}: the {label} data is truncated or corrupt ({detail}); re-export or re-download it"
             ) from None
+
+
+def _encode_animation(im: Any, size: tuple[int, int], fmt: str) -> bytes:
+    """Every frame of an animation (GIF, APNG, WebP) scaled to `size`, keeping frame durations and looping."""
+    from PIL import Image, ImageSequence
+
+    frames, durations = [], []
+    for frame in ImageSequence.Iterator(im):
+        durations.append(frame.info.get("duration", im.info.get("duration", 100)))
+        rgba = frame.convert("RGBA")
+        frames.append(rgba.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0) if rgba.size != size else rgba)
+    params: dict[str, Any] = {"save_all": True, "append_images": frames[1:], "duration": durations}
+    if "loop" in im.info:
+        params["loop"] = im.info["loop"]
+    if fmt in ("GIF", "PNG"):
+        params["disposal"] = 2 if fmt == "GIF" else 1  # every frame is whole: clear before the next
+    buf = io.BytesIO()
+    frames[0].save(buf, fmt, **params)
+    return buf.getvalue()
 
 
 def _orientation(im: Any) -> int:

@@ -13,7 +13,7 @@ from ..errors import UsageError
 from ..types import Attachment, Payload, summarize_data_url
 from ._images import ImageOptions, encode_pil, format_mime, prepare_image, target_mime
 from ._limits import b64_length, format_size
-from ._sniff import SUPPORTED, FileType, completeness_problem, describe_unknown, extension_of, sniff
+from ._sniff import SUPPORTED, FileType, completeness_problem, describe_unknown, extension_of, sniff, to_utf8
 from ._sources import BytesSource, PathSource, ProducedSource, Source, bytes_name, numpy_to_wav
 
 __all__ = ["CHUNK_SIZE", "Media", "attach", "audio", "document", "image", "video"]
@@ -25,6 +25,7 @@ chunks concatenates into the base64 of the whole); each becomes 1 MiB of base64 
 KINDS = ("image", "audio", "video", "document")
 DETAILS = ("low", "high", "auto")
 _URL_SCHEMES = ("http://", "https://", "gs://")
+_TRANSCODE_MAX = 64 * 1024 * 1024  # text larger than this is sent as it is (no whole-file read)
 
 # extension -> (kind, MIME type, label): for URLs (never fetched) and as a fallback
 _BY_EXTENSION: dict[str, tuple[str, str, str]] = {
@@ -409,6 +410,12 @@ class Media(Attachment):
                 processed = prepare_image(src.open, src.name, ftype.mime_type, ftype.label, self._image_options)
                 if processed is not None:
                     ready = BytesSource(processed, src.name, src.filename)
+            elif (ftype.kind == "text" or ftype.mime_type.startswith("text/")) and src.size() <= _TRANSCODE_MAX:
+                # UTF-16/32 (with a byte-order mark) and Windows-1252 text is sent as UTF-8, which every
+                # adapter assumes when it inlines text and every model reads in a text file
+                utf8 = to_utf8(src.read_all())
+                if utf8 is not None:
+                    ready = BytesSource(utf8, src.name, src.filename)
             self._ready = ready
         return self._ready
 

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ __all__ = [
     "describe_unknown",
     "extension_of",
     "sniff",
+    "text_encoding",
+    "to_utf8",
 ]
 
 ReadAt = Callable[[int, int], bytes]
@@ -92,6 +95,8 @@ def sniff(read_at: ReadAt, size: int, name: str | None = None) -> FileType | Non
     """
     head = read_at(0, 4096)
     ext = extension_of(name)
+    if head.startswith(_BOMS) and text_encoding(head, size):  # before MP3: UTF-16 LE starts FF FE
+        return FileType("document", _TEXT_SUBTYPES.get(ext, "text/plain"), "text")
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return FileType("image", "image/png", "PNG")
     if head.startswith(b"\xff\xd8\xff"):
@@ -126,13 +131,13 @@ def sniff(read_at: ReadAt, size: int, name: str | None = None) -> FileType | Non
         return FileType("video", "video/quicktime", "MOV")  # an old QuickTime file without ftyp
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return _ebml(read_at, size, head, ext)
-    if _is_mp3_frame(head):
+    if _is_mp3_frame(head) and _is_mp3_frame(read_at(_mp3_frame_length(head), 4)):
         return FileType("audio", "audio/mpeg", "MP3")
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
         return FileType("audio", "audio/aac", "AAC")
     if b"%PDF-" in head[:1024]:
         return FileType("document", "application/pdf", "PDF")
-    if _looks_like_text(head, size):
+    if text_encoding(head, size):
         return FileType("document", _TEXT_SUBTYPES.get(ext, "text/plain"), "text")
     return None
 
@@ -146,21 +151,88 @@ def _is_mp3_frame(head: bytes) -> bool:
         return False
     version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
     bitrate, rate = head[2] >> 4, (head[2] >> 2) & 3
-    return version != 1 and layer != 0 and bitrate != 15 and rate != 3
+    return version != 1 and layer != 0 and bitrate not in (0, 15) and rate != 3  # 0: free format
 
 
-def _looks_like_text(head: bytes, size: int) -> bool:
-    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
-    if not body:
-        return False
+# MPEG audio bitrates in kbit/s by (MPEG-1?, layer bits: 3 = I, 2 = II, 1 = III) and bitrate index
+_MP3_BITRATES = {
+    (True, 3): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 1): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 3): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 1): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mp3_frame_length(head: bytes) -> int:
+    """The byte length of the MPEG audio frame whose (valid, see `_is_mp3_frame`) header starts `head`."""
+    version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
+    bitrate = _MP3_BITRATES[version == 3, layer][head[2] >> 4] * 1000
+    rate = _MP3_RATES[version][(head[2] >> 2) & 3]
+    padding = (head[2] >> 1) & 1
+    if layer == 3:
+        return (12 * bitrate // rate + padding) * 4
+    return (144 if version == 3 or layer == 2 else 72) * bitrate // rate + padding
+
+
+_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")
+_BOM_ENCODINGS = dict(zip(_BOMS, ("utf-32-be", "utf-32-le", "utf-8", "utf-16-be", "utf-16-le"), strict=True))
+_CONTROLS_OK = frozenset("\t\n\r\f\v\x1b")
+_CP1252_CONTROLS_OK = frozenset("\t\n\r\f")
+
+
+def _decoded_text(body: bytes, encoding: str, complete: bool) -> str | None:
+    """`body` decoded (a character cut by the end of an incomplete sample is dropped), or None."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut by the end of the sample is fine
-        if size <= len(head) or exc.start < len(body) - 3 or exc.reason != "unexpected end of data":
-            return False
-        text = body[: exc.start].decode("utf-8")
-    return not any(ord(c) < 32 and c not in "\t\n\r\f\v\x1b" for c in text)
+        return codecs.getincrementaldecoder(encoding)("strict").decode(body, final=complete)
+    except UnicodeDecodeError:
+        return None
+
+
+def text_encoding(head: bytes, size: int) -> str | None:
+    """The encoding of text data from its first bytes (`head`, of `size` in all), or None if not text.
+
+    A byte-order mark decides (UTF-8, UTF-16 or UTF-32, returned with the `-sig`-free codec name:
+    the mark is not part of the text); else UTF-8; else Windows-1252 (which reads Latin-1 text,
+    e.g. Excel's CSV exports) when the bytes are printable in it: no NULs, no control characters
+    but tab, newlines and form feed, and mostly ASCII.
+
+    Example:
+        >>> text_encoding("hé".encode("utf-16"), 6), text_encoding("café".encode("cp1252"), 4)
+        ('utf-16-le', 'cp1252')
+        >>> text_encoding(b"\\x00\\x01\\x02", 3) is None
+        True
+    """
+    complete = size <= len(head)
+    for bom, encoding in _BOM_ENCODINGS.items():
+        if head.startswith(bom):
+            text = _decoded_text(head[len(bom) :], encoding, complete)
+            return encoding if text and not any(ord(c) < 32 and c not in _CONTROLS_OK for c in text) else None
+    if not head:
+        return None
+    text = _decoded_text(head, "utf-8", complete)
+    if text is not None:
+        return None if any(ord(c) < 32 and c not in _CONTROLS_OK for c in text) else "utf-8"
+    text = head.decode("cp1252", errors="replace")  # the five bytes cp1252 leaves undefined become U+FFFD
+    if "\ufffd" in text or any((ord(c) < 32 and c not in _CP1252_CONTROLS_OK) or c == "\x7f" for c in text):
+        return None
+    return "cp1252" if sum(ord(c) > 127 for c in text) * 3 <= len(text) else None
+
+
+def to_utf8(data: bytes) -> bytes | None:
+    """Text `data` as UTF-8 without a byte-order mark, or None when it is that already or is not text.
+
+    Example:
+        >>> to_utf8("naïve".encode("utf-16")), to_utf8(b"na\\xefve"), to_utf8(b"plain")
+        (b'na\\xc3\\xafve', b'na\\xc3\\xafve', None)
+    """
+    encoding = text_encoding(data, len(data))
+    if encoding is None or (encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf")):
+        return None
+    bom = next((b for b in _BOMS if data.startswith(b)), b"") if encoding != "cp1252" else b""
+    return data[len(bom) :].decode(encoding).encode("utf-8")
 
 
 # ---------------------------------------------------------------- ISO base media (MP4, MOV, M4A, HEIC)

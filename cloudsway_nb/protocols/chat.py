@@ -189,7 +189,7 @@ class ChatAdapter(Adapter):
         if isinstance(m.content, str):
             out["content"] = m.content
         elif all(isinstance(p, str) for p in m.content):
-            out["content"] = "".join(m.content)  # type: ignore[arg-type]
+            out["content"] = "\n".join(m.content)  # type: ignore[arg-type]  # "Describe" + "/tmp/x.png" stay apart
         else:
             out["content"] = [self._part(p) for p in m.content]
         if m.name:
@@ -232,12 +232,20 @@ class ChatAdapter(Adapter):
                 )
             return {"type": "input_audio", "input_audio": {"data": att.wire_base64(), "format": att.format}}
         if kind == "document":
+            if att.url is not None and not att.url.startswith("data:"):
+                raise UnsupportedError(
+                    f"the chat protocol takes documents only as inline data (file_data), not a URL ({att.url}); "
+                    "download the file and attach its bytes, or use an endpoint on the messages (PDF only), "
+                    "responses or gemini protocol, which take document URLs"
+                )
             filename = att.filename or f"document.{att.format}"
             return {"type": "file", "file": {"filename": filename, "file_data": att.wire_data_url()}}
         # kind == "text": inlined as a text part
         if att.data is None:
             raise UnsupportedError(f"a text attachment needs inline data to be inlined, not a URL ({att.url})")
-        return {"type": "text", "text": att.data.decode("utf-8", errors="replace")}
+        from ..media._sniff import to_utf8  # lazy: media imports the protocols; UTF-16 / cp1252 text too
+
+        return {"type": "text", "text": (to_utf8(att.data) or att.data).decode("utf-8", errors="replace")}
 
     @staticmethod
     def _tool(tool: Tool | dict[str, Any]) -> dict[str, Any]:
