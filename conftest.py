@@ -3,7 +3,9 @@
 `pytest_configure` starts the emulator and puts `CLOUDSWAY_BASE_URL`, a dummy `CLOUDSWAY_API_KEY`
 and a `CLOUDSWAY_CONFIG` registry of its aliases into `os.environ`, so the kernels nbval starts
 inherit them and each notebook's `%cloudsway connect` takes the configured-gateway path, exactly
-as it would with a real key. `pytest_unconfigure` stops it and restores the environment.
+as it would with a real key (and, recognising the emulator by its /health reply, prints
+`emulator at http://127.0.0.1:PORT: the bundled one`, as under `cloudsway-nb demo`, which refreshes
+the stored outputs the same way). `pytest_unconfigure` stops it and restores the environment.
 
 nbval (0.11) ignores `update_display_data` messages, so a cell that streams into one display
 (`%%cloudsway`) would be compared by its first frame; `_fold_display_updates` applies each update

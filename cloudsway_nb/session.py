@@ -30,8 +30,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import Endpoint
-from .errors import APIError, ConfigError, UsageError
-from .types import Choice, Done, Event, Message, Reply, Usage
+from .errors import APIError, CloudswayError, ConfigError, UsageError
+from .types import Attachment, Choice, Done, Event, Message, Reply, Usage
 
 if TYPE_CHECKING:
     from .client import Client
@@ -248,25 +248,43 @@ class Session:
     def connect(self, *, emulator: bool | None = None) -> dict[str, Any]:
         """Point the session at a gateway: the configured one when a key is set, else the emulator.
 
-        With `CLOUDSWAY_API_KEY` set (and `emulator` not True) the Client comes from the
-        environment: `CLOUDSWAY_BASE_URL` and the endpoint registry at `CLOUDSWAY_CONFIG`.
-        Without a key (or with `emulator=True`) the bundled emulator is started as
-        `use_emulator()` does. The default endpoint becomes the first alias when none is set.
-        Returns what a user should see (never the key): mode ("gateway" or "emulator"),
-        base_url, endpoints (alias -> protocol) and default_endpoint.
+        With `CLOUDSWAY_API_KEY` set (and `emulator` not True), or with `emulator=False`, any
+        emulator this session runs is stopped and the Client comes from the environment as it is
+        now: `CLOUDSWAY_BASE_URL`, the key in `CLOUDSWAY_API_KEY` (none when unset: then
+        `login()`), the endpoint registry at `CLOUDSWAY_CONFIG`. `emulator=False` always builds a
+        new Client; `emulator=None` keeps the current one (with a key from `login()` and endpoints
+        added since) while `CLOUDSWAY_BASE_URL` still names its gateway. Without a key (or with
+        `emulator=True`) the bundled emulator is started as `use_emulator()` does. The default
+        endpoint becomes the first alias when none is set.
+
+        Returns what a user should see (never the key): mode ("emulator" when this session runs
+        the emulator, else "gateway"), base_url, endpoints (alias -> protocol), default_endpoint,
+        and emulator: whether the gateway is the bundled emulator, also when it was started
+        elsewhere (`cloudsway-nb demo`, binder, the test suite) and configured through the
+        environment; see `on_emulator`.
 
         Example:
             >>> s = Session()
             >>> info = s.connect(emulator=True)
-            >>> info["mode"], info["default_endpoint"], info["endpoints"]["claude"]
-            ('emulator', 'gpt', 'messages')
+            >>> info["mode"], info["default_endpoint"], info["endpoints"]["claude"], info["emulator"]
+            ('emulator', 'gpt', 'messages', True)
             >>> s.close()
         """
+        from .client import Client
+        from .config import resolve_base_url
+
         use_emulator = emulator if emulator is not None else not (os.environ.get("CLOUDSWAY_API_KEY") or "").strip()
         if use_emulator:
             self.use_emulator()
-        elif emulator is False and self._emulator is not None:
+        else:
+            was_running = self._emulator is not None
             self.stop_emulator()
+            current = self._client
+            if emulator is False or was_running or current is None or current.base_url != resolve_base_url():
+                fresh = Client()  # CLOUDSWAY_BASE_URL, CLOUDSWAY_API_KEY and CLOUDSWAY_CONFIG as they are now
+                if current is not None:
+                    current.close()
+                self._client = fresh
         client = self.client
         endpoints = {alias: ep.protocol for alias, ep in client.endpoints.items()}
         if self.default_endpoint not in endpoints:
@@ -276,7 +294,35 @@ class Session:
             "base_url": client.base_url,
             "endpoints": endpoints,
             "default_endpoint": self.default_endpoint,
+            "emulator": self.on_emulator,
         }
+
+    @property
+    def on_emulator(self) -> bool:
+        """Whether calls go to the bundled emulator: one this session runs, or one configured
+        through `CLOUDSWAY_BASE_URL` (recognised by its `/health` reply; see `is_bundled_emulator`)."""
+        return self._emulator is not None or self.is_bundled_emulator(self.client.base_url)
+
+    @staticmethod
+    def is_bundled_emulator(base_url: str) -> bool:
+        """Whether `base_url` is the bundled emulator: its `GET /health` (no key sent) names it.
+
+        Only plain-http URLs are asked (the emulator serves no TLS), with a short timeout, so a
+        real https gateway is never contacted.
+
+        Example:
+            >>> Session.is_bundled_emulator("https://genaiapi.cloudsway.net")
+            False
+        """
+        if not base_url.startswith("http://"):
+            return False
+        import httpx
+
+        try:
+            reply = httpx.get(f"{base_url.rstrip('/')}/health", timeout=2.0)
+            return reply.status_code == 200 and reply.json().get("name") == "cloudsway-nb emulator"
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
 
     @property
     def emulator_url(self) -> str | None:
@@ -346,7 +392,7 @@ class Session:
                 "no API key: run %cloudsway login, set CLOUDSWAY_API_KEY, or try %cloudsway emulator start"
             )
         conv = self._conversation_for(alias, chat, continue_, system)
-        attachments = list(attachments)
+        attachments = _attachments(attachments)
         user = Message.user([prompt, *attachments] if attachments else prompt)
         messages = [*conv.messages, user]
         system = system if system is not None else conv.system
@@ -365,6 +411,13 @@ class Session:
         except KeyboardInterrupt:  # a non-streamed call has nothing partial to keep: record and re-raise
             self._record(alias, ep, None, status="interrupted", chat=chat, started=started)
             raise
+        except CloudswayError:
+            raise  # the package's own (UsageError is a ValueError too): already one clear line
+        except (TypeError, ValueError) as exc:  # a bad parameter (nothing sent), or a genuine bug: re-raised
+            bad = self._bad_parameter(ep, messages, system, params)
+            if bad is None:
+                raise
+            raise UsageError(f"{bad}: {_one_line(str(exc))}") from None
         reply.endpoint = alias
         if reply.latency is None:
             reply.latency = time.perf_counter() - started
@@ -379,6 +432,34 @@ class Session:
             self.chats[chat] = conv
         self.last[alias] = conv
         return reply
+
+    def _bad_parameter(
+        self, ep: Endpoint, messages: list[Message], system: str | None, params: dict[str, Any]
+    ) -> str | None:
+        """Which parameter breaks building the request (None when building it works).
+
+        Building a request (`client.stream()` before iteration) sends nothing, so a TypeError or
+        ValueError it raises is the caller's parameter, reported as a UsageError; anything else
+        (a parsing bug after sending, say) is not ours to hide.
+        """
+
+        def builds(values: dict[str, Any]) -> bool:
+            try:
+                self.client.stream(ep, messages, system=system, **values)
+            except CloudswayError:
+                return True  # a clear error of its own, not the one being explained
+            except (TypeError, ValueError):
+                return False
+            except Exception:
+                return True  # another kind of error: not the one being explained
+            return True
+
+        if builds(params):
+            return None
+        for key, value in params.items():
+            if not builds({key: value}):
+                return f"parameter {key}={value!r} is not valid"
+        return f"parameters {', '.join(sorted(params)) or '(none)'} are not valid together"
 
     def _conversation_for(self, alias: str, chat: str | None, continue_: bool, system: str | None) -> Conversation:
         """A copy of the conversation to continue (so a failed turn changes nothing), or a fresh one."""
@@ -439,6 +520,8 @@ class Session:
         aliases = list(dict.fromkeys(endpoints))
         for alias in aliases:
             self.resolve(alias)
+        if kwargs.get("attachments"):  # converted once, here: a bad one fails before any thread starts
+            kwargs["attachments"] = _attachments(kwargs["attachments"])
         cancel = cancel or threading.Event()
 
         def run(alias: str) -> Reply:
@@ -537,6 +620,16 @@ class Session:
             f"Session(base_url={base!r}, default_endpoint={self.default_endpoint!r}, "
             f"calls={len(self.ledger)}, conversations={len(self.last) + len(self.chats)})"
         )
+
+
+def _attachments(items: Iterable[Any]) -> list[Attachment]:
+    """Attachments as Client.chat takes them: paths, URLs, bytes, images... through media.attach()."""
+    items = list(items)
+    if all(isinstance(item, Attachment) for item in items):
+        return items
+    from .media import attach  # lazy, as in the client: media pulls in more than a session needs
+
+    return [item if isinstance(item, Attachment) else attach(item) for item in items]
 
 
 def _usage_counts(usage: Usage) -> dict[str, int | None]:

@@ -140,3 +140,26 @@ def test_multi_view_pumps_at_bounded_rate_and_draws_a_table(ip: InteractiveShell
     html = captured.outputs[-1].data["text/html"]
     assert "cloudsway-table" in html and "reasoning tokens" in html and "ServerError: 500 boom" in html
     assert "<img" not in html and "0.50 s" in html
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    ["![](http://evil.example/p.png?d=secret)", "![alt text](https://evil.example/p.png)",
+     "![x][ref]\n\n[ref]: http://evil.example/q.png", "[![x](http://evil.example/i.png)](http://a.example)"],
+)
+def test_markdown_images_become_links_never_img(markdown: str) -> None:
+    rendered = render_markdown(markdown)
+    assert "<img" not in rendered and "<a href=" in rendered and "[image: " in rendered
+    assert "<img" not in render_answer(markdown) and "<img" not in render_answer(markdown, "text")
+
+
+def test_show_raw_renders_sequences_as_json_arrays(ip: InteractiveShell) -> None:
+    from cloudsway_nb.protocols.chat import RawChunks
+
+    reply = Reply(choices=[Choice(text="hi")], raw=RawChunks(['{"id": "c1", "object": "chat.completion.chunk"}']))
+    view = StreamView("gpt", show_raw=True)
+    with capture_output() as captured:
+        view.finish(reply)
+    html = captured.outputs[-1].data["text/html"]
+    assert "RawChunks" not in html and "&quot;object&quot;: &quot;chat.completion.chunk&quot;" in html
+    assert "<pre>[\n  {" in html

@@ -402,6 +402,8 @@ def test_login_uses_getpass_and_never_echoes(
     client.set_api_key(None)
     magics = _magics(ip, client)
     try:
+        # the emulator stands in for a real gateway here (login refuses to ask for a key on the emulator)
+        monkeypatch.setattr(Session, "is_bundled_emulator", staticmethod(lambda url: False))
         monkeypatch.setattr("getpass.getpass", lambda prompt="": CANARY)
         _, out = line(ip, "login")
         _, config = line(ip, "config")
@@ -467,3 +469,150 @@ def test_import_cloudsway_nb_does_not_import_ipython() -> None:
     code = "import sys, cloudsway_nb\nprint('IPython' in sys.modules, 'cloudsway_nb.magics' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False False"
+
+
+# -- reviewer's findings: regressions ------------------------------------------------------------------
+
+
+def test_interrupting_side_by_side_keeps_every_partial_answer(
+    ip: InteractiveShell, magics: CloudswayMagics, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import _thread
+    import threading
+
+    from cloudsway_nb.display import MultiView
+
+    session = magics.session
+    aliases = ["gpt", "claude", "gemini"]
+    cancels: list[threading.Event] = []
+    original_ask = session.ask
+
+    def ask(*args: Any, **kwargs: Any) -> Reply:
+        cancels.append(kwargs["cancel"])
+        return original_ask(*args, **kwargs)
+
+    monkeypatch.setattr(session, "ask", ask)
+    original_feed = MultiView.feed
+    counts = dict.fromkeys(aliases, 0)
+    lock = threading.Lock()
+
+    def feed(self: MultiView, alias: str, event: Any) -> None:
+        original_feed(self, alias, event)
+        if not isinstance(event, TextDelta):
+            return
+        with lock:
+            counts[alias] += 1
+            if counts[alias] == 2 and all(n >= 2 for n in counts.values()):
+                _thread.interrupt_main()  # Ctrl-C, while the cell's thread waits for the workers
+        if counts[alias] >= 2:
+            assert cancels[0].wait(5), "the interrupt did not cancel the workers"
+
+    monkeypatch.setattr(MultiView, "feed", feed)
+    before = len(session.ledger)
+    captured = cell(ip, "gpt,claude,gemini --out parts", "Tell me a long story about the sea and the mountains")
+    parts = ip.user_ns.pop("parts")
+    assert set(parts) == set(aliases)
+    for alias in aliases:
+        reply = parts[alias]
+        assert isinstance(reply, Reply) and reply.incomplete and reply.text, alias
+    assert sorted(e.endpoint for e in session.ledger[before:]) == sorted(aliases)
+    assert {e.status for e in session.ledger[before:]} == {"interrupted"}
+    html = final_html(captured)
+    assert html.count("interrupted: partial answer") == 3 and "no result" not in html
+    assert session.history("gpt") == []
+
+
+def test_cell_attach_accepts_every_url_scheme_attach_does(
+    ip: InteractiveShell, magics: CloudswayMagics, tmp_path: Any
+) -> None:
+    cell(ip, "gemini -a gs://bucket/clip.mp4 --out r", "Describe")
+    assert "gs://bucket/clip.mp4" in ip.user_ns["r"].text
+    sent = magics.session.history("gemini")[0].content
+    assert [getattr(part, "url", None) for part in sent[1:]] == ["gs://bucket/clip.mp4"]
+    note = tmp_path / "note.txt"
+    note.write_text("hello")
+    for spec in (f"file://{note}", "data:text/plain;base64,aGk=", "https://example.com/a.png"):
+        cell(ip, f"gpt -a {spec} --out r", "Describe")
+        assert ip.user_ns["r"].text.startswith("You said: Describe."), spec
+
+
+def test_add_save_is_refused_while_the_emulator_runs(
+    ip: InteractiveShell, magics: CloudswayMagics, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = tmp_path / "endpoints.toml"
+    monkeypatch.setenv("CLOUDSWAY_CONFIG", str(registry))
+    magics.session.use_emulator()
+    with pytest.raises(UsageError, match="--save is refused while the emulator runs") as info:
+        ip.run_line_magic("cloudsway", "add mine --path MaaS-mine --protocol chat --save")
+    assert "\n" not in str(info.value)
+    assert not registry.exists() and "mine" not in magics.session.endpoints
+    magics.session.stop_emulator()
+
+
+def test_show_raw_of_a_chat_stream_is_json(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    html = final_html(cell(ip, "gpt --show raw", "Hi"))
+    raw = html.split("<summary>raw</summary><pre>", 1)[1].split("</pre>", 1)[0]
+    import html as html_module
+    import json
+
+    chunks = json.loads(html_module.unescape(raw))
+    assert isinstance(chunks, list) and chunks and chunks[0]["object"] == "chat.completion.chunk"
+
+
+def test_out_is_reset_when_the_server_errors(ip: InteractiveShell, base_url: str) -> None:
+    magics = _magics(ip, Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "503"},
+                                max_retries=0))
+    try:
+        ip.user_ns["r"] = "stale"
+        captured = cell(ip, "gpt --out r", "Hello")
+        assert "503" in captured.stderr and ip.user_ns["r"] is None
+        ip.user_ns["rs"] = "stale"
+        cell(ip, "gpt,claude --out rs", "Hello")
+        assert set(ip.user_ns["rs"]) == {"gpt", "claude"}
+        magics.session._client = Client(base_url, CANARY, dict(ENDPOINTS), max_retries=0,
+                                        headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"})
+        cell(ip, "gpt --out r", "A partial answer is kept in VAR when there is one")
+        partial = ip.user_ns["r"]
+        assert isinstance(partial, Reply) and partial.text
+        assert "(never left stale)" in " ".join(ip.find_cell_magic("cloudsway").__doc__.split())
+    finally:
+        unload_ipython_extension(ip)
+        ip.user_ns.pop("r", None)
+        ip.user_ns.pop("rs", None)
+
+
+def test_bad_parameter_is_a_one_line_usage_error_naming_it(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    for magic_line in ("gpt -o tools=3", "gpt -o tools=3 --no-stream"):
+        with capture_output() as captured:
+            result = ip.run_cell(f"%%cloudsway {magic_line}\nHello")
+        assert isinstance(result.error_in_exec, UsageError), magic_line
+        assert "tools=3" in captured.stderr and "Traceback" not in captured.stderr
+        assert len(captured.stderr.strip().splitlines()) == 1
+    assert magics.session.ledger == []  # nothing was sent
+
+
+def test_display_rate_must_be_positive(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    from traitlets import TraitError
+
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(TraitError, match="display_rate must be > 0"):
+            magics.display_rate = bad
+    magics.display_rate = 4
+    assert magics.display_rate == 4.0
+    magics.display_rate = 12.0
+
+
+def test_cell_trailing_whitespace_is_not_sent(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    cell(ip, "gpt --out r", "  Hello\n\n")
+    assert ip.user_ns["r"].text.endswith("Hello.")
+    user = magics.session.history("gpt")[0]
+    assert user.text() == "  Hello"
+
+
+def test_history_of_an_unknown_conversation_says_so(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    with pytest.raises(UsageError, match="no conversation named 'nope'") as info:
+        ip.run_line_magic("cloudsway", "history nope")
+    assert "\n" not in str(info.value)
+    cell(ip, "gpt --chat plan", "Hi")
+    frame, _ = line(ip, "history plan")
+    assert len(frame) == 2

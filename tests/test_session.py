@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,39 @@ def test_interrupt_of_a_non_streamed_call_is_recorded_and_reraised(
     with pytest.raises(KeyboardInterrupt):
         session.ask("gpt", "Hi", stream=False)
     assert session.ledger[-1].status == "interrupted" and session.history("gpt") == []
+
+
+def test_attachments_go_through_media_attach(session: Session, tmp_path: Path) -> None:
+    from cloudsway_nb.media import samples
+    from cloudsway_nb.types import Attachment
+
+    png = tmp_path / "x.png"
+    png.write_bytes(samples.image_bytes())
+    for item in (str(png), png):
+        reply = session.ask("gpt", "Describe", attachments=[item])
+        assert reply.text == "You said: Describe. Image 1: PNG, 64x48 pixels.", item
+        content = session.history("gpt")[0].content
+        assert content[0] == "Describe" and isinstance(content[1], Attachment)
+    results = session.ask_many(["gpt", "claude"], "Describe", attachments=[png])
+    assert {alias: r.text for alias, r in results.items()} == dict.fromkeys(
+        ["gpt", "claude"], "You said: Describe. Image 1: PNG, 64x48 pixels."
+    )
+    with pytest.raises(UsageError, match="no such file"):
+        session.ask_many(["gpt", "claude"], "Describe", attachments=[str(png) + ".missing"])
+
+
+def test_a_bad_parameter_is_a_usage_error_and_sends_nothing(session: Session) -> None:
+    for stream in (True, False):
+        with pytest.raises(UsageError, match=r"parameter tools=3 is not valid") as info:
+            session.ask("gpt", "Hi", tools=3, stream=stream)
+        assert "\n" not in str(info.value)
+    assert session.ledger == []
+
+
+def test_a_type_error_after_sending_is_not_hidden(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise TypeError("a genuine bug while parsing")
+
+    monkeypatch.setattr(session.client, "chat", broken)
+    with pytest.raises(TypeError, match="a genuine bug"):
+        session.ask("gpt", "Hi", stream=False)
