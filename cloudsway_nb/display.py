@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from .errors import describe_error
 from .types import Event, ReasoningDelta, Reply, TextDelta, ToolCallDelta
 
 __all__ = [
@@ -432,7 +433,7 @@ class MultiView:
                              _secs(result.latency), _secs(result.ttft), "incomplete" if result.incomplete else "ok"])
                 plain.append(f"{alias}: {result.text}")
             else:
-                message = " ".join(str(result).split()) if result is not None else "no result"
+                message = describe_error(result) if result is not None else "no result"
                 columns[alias] = _note_html(message)
                 rows.append([alias, "", None, None, None, None, "", "", message])
                 plain.append(f"{alias}: {message}")

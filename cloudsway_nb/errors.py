@@ -26,6 +26,8 @@ is one line. Messages are scrubbed of the API key before they are stored.
 Example:
     >>> e = RateLimitError("slow down", status=429, request_id="req_1")
     >>> str(e)
+    '429 slow down (request id req_1)'
+    >>> describe_error(e)
     'RateLimitError: 429 slow down (request id req_1)'
 """
 
@@ -58,6 +60,7 @@ __all__ = [
     "StreamError",
     "UnsupportedError",
     "UsageError",
+    "describe_error",
     "error_for_status",
     "redact",
 ]
@@ -156,7 +159,11 @@ class APIError(CloudswayError):
         partial = ""
         if self.partial is not None and self.partial.text:
             partial = f" [{len(self.partial.text)} characters had arrived]"
-        return f"{type(self).__name__}: {head}{self.message}{tail}{partial}"
+        return f"{head}{self.message}{tail}{partial}"
+
+    def one_line(self) -> str:
+        """The error as one line for a notebook or a ledger: its class, status, message, request id."""
+        return f"{type(self).__name__}: {self}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status={self.status!r}, request_id={self.request_id!r})"
@@ -232,6 +239,17 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     429: RateLimitError,
     529: OverloadedError,
 }
+
+
+def describe_error(error: BaseException) -> str:
+    """Any exception as one line: an APIError with its class, status and request id; others as their text.
+
+    Example:
+        >>> describe_error(ValueError("bad\n  input"))
+        'bad input'
+    """
+    text = error.one_line() if isinstance(error, APIError) else str(error)
+    return " ".join(text.split())
 
 
 def error_for_status(status: int) -> type[APIStatusError]:

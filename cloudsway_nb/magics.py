@@ -31,7 +31,7 @@ from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_ar
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
 from .display import FORMATS, MultiView, StreamView, extract_code
-from .errors import APIError, CloudswayError
+from .errors import APIError, CloudswayError, describe_error
 from .errors import UsageError as CloudswayUsageError
 from .session import EMULATOR_ENDPOINTS, Session
 from .types import PROTOCOLS, Reply
@@ -294,7 +294,7 @@ class CloudswayMagics(Magics):
         except CloudswayUsageError as exc:
             raise UsageError(_one_line(exc)) from None
         except APIError as exc:
-            print(f"cloudsway: {_one_line(exc)}", file=sys.stderr)
+            print(f"cloudsway: {describe_error(exc)}", file=sys.stderr)
             if args.out:  # never leave a stale VAR behind for Run All to reuse
                 partial = exc.partial
                 kept = partial is not None and bool(partial.text or partial.reasoning)
@@ -384,7 +384,7 @@ class CloudswayMagics(Magics):
             reply = self.session.ask(alias, prompt, on_event=view.feed if kwargs["stream"] else None, **kwargs)
         except APIError as exc:
             if exc.partial is not None and (exc.partial.text or exc.partial.reasoning):
-                view.finish(exc.partial, note=f"error, partial answer: {_one_line(exc)}")
+                view.finish(exc.partial, note=f"error, partial answer: {describe_error(exc)}")
             raise
         note = "interrupted: partial answer, not added to the conversation" if reply.incomplete else None
         view.finish(reply, note)

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import Endpoint
-from .errors import APIError, CloudswayError, ConfigError, UsageError
+from .errors import APIError, CloudswayError, ConfigError, UsageError, describe_error
 from .types import Attachment, Choice, Done, Event, Message, Reply, Usage
 
 if TYPE_CHECKING:
@@ -590,7 +590,7 @@ class Session:
             latency=latency,
             ttft=reply.ttft if reply is not None else None,
             finish_reason=reply.finish_reason if reply is not None else None,
-            error=self.client.redact(_one_line(str(error))) if error is not None else None,
+            error=self.client.redact(describe_error(error)) if error is not None else None,
             request_id=error.request_id if error is not None else None,
             chat=chat,
             response_id=reply.id if reply is not None else None,

@@ -7,7 +7,7 @@ long to wait, which exception) are made by pure functions shared by both.
 Example:
     >>> import httpx
     >>> r = httpx.Response(429, json={"error": {"message": "slow down"}}, headers={"x-request-id": "r1"})
-    >>> str(error_from_response(r, secrets=()))
+    >>> error_from_response(r, secrets=()).one_line()
     'RateLimitError: 429 slow down (request id r1)'
 """
 

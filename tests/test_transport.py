@@ -35,7 +35,7 @@ def test_protocol_error_bodies(status, body, cls, message, code) -> None:
     error = error_from_response(response, secrets=[CANARY])
     assert type(error) is cls
     assert (error.status, error.message, error.request_id, error.code) == (status, message, "req_42", code)
-    assert str(error) == f"{cls.__name__}: {status} {message} (request id req_42)"
+    assert error.one_line() == f"{cls.__name__}: {status} {message} (request id req_42)"
 
 
 def test_plain_text_and_empty_bodies() -> None:
@@ -59,7 +59,7 @@ def test_a_server_echoing_the_key_is_scrubbed() -> None:
 
 def test_multi_line_messages_become_one_line() -> None:
     error = error_from_response(httpx.Response(400, json={"error": {"message": "a\n  b\n"}}), secrets=())
-    assert str(error) == "BadRequestError: 400 a b"
+    assert error.one_line() == "BadRequestError: 400 a b"
 
 
 def test_base64_echoed_by_the_server_is_summarized() -> None:
@@ -69,7 +69,7 @@ def test_base64_echoed_by_the_server_is_summarized() -> None:
     payload = base64.b64encode(os.urandom(1500)).decode()
     body = {"error": {"message": f"Invalid image_url: data:image/png;base64,{payload}\nExpected a valid image."}}
     error = error_from_response(httpx.Response(400, json=body, headers={"x-request-id": "r1"}), secrets=())
-    assert str(error) == (
+    assert error.one_line() == (
         "BadRequestError: 400 Invalid image_url: data:image/png;base64,… (1 KB) Expected a valid image. (request id r1)"
     )
     bare = errors.APIError(f"could not decode {payload[:900]}... as an image")
