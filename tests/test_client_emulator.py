@@ -174,3 +174,16 @@ async def test_async_client_concurrently(base_url: str) -> None:
         stream = client.stream("claude", "Stream please")
         text = "".join([e.text async for e in stream if isinstance(e, TextDelta)])
         assert text == stream.reply.text and text
+
+
+@pytest.mark.parametrize("alias", ["o3", "gemini"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_logprobs_responses_and_gemini(client: Client, alias: str, stream: bool) -> None:
+    reply = client.chat(alias, "Say something", logprobs=True, top_logprobs=2, stream=stream)
+    assert reply.logprobs, (alias, stream)
+    assert "".join(t.token for t in reply.logprobs) == reply.text == "You said: Say something."
+    assert all(len(t.top) == 2 and t.logprob < 0 for t in reply.logprobs)
+    assert all(t.top[0].token == t.token and t.top[0].logprob == t.logprob for t in reply.logprobs)
+    # one generator behind every protocol: the chat route gives the same tokens and values
+    chat = client.chat("gpt", "Say something", logprobs=True, top_logprobs=2)
+    assert [(t.token, t.logprob) for t in reply.logprobs] == [(t.token, t.logprob) for t in chat.logprobs]

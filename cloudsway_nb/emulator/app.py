@@ -371,6 +371,12 @@ class EmulatorApp:
                 elif pacing.chunk_delay > 0:
                     await asyncio.sleep(pacing.chunk_delay)
             await send({"type": "http.response.body", "body": frame.data, "more_body": True})
+        else:
+            if reply.live is not None:  # frames that become due later (a background response)
+                async for frame in reply.live(gone.is_set):
+                    if gone.is_set():
+                        return
+                    await send({"type": "http.response.body", "body": frame.data, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     @staticmethod

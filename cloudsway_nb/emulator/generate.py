@@ -26,7 +26,15 @@ from .conversation import Prompt, ToolCall, digest
 from .schema_values import Hints, value_for_schema
 from .tokenizer import count_tokens, pieces
 
-__all__ = ["Plan", "gist", "plan_replies", "plan_reply", "reasoning_signature", "token_logprobs"]
+__all__ = [
+    "Plan",
+    "gist",
+    "plan_replies",
+    "plan_reply",
+    "reasoning_signature",
+    "text_logprobs",
+    "token_logprobs",
+]
 
 _EFFORT_SENTENCES = {"none": 1, "minimal": 1, "low": 1, "medium": 2, "high": 3, "xhigh": 4, "max": 4}
 
@@ -281,6 +289,19 @@ def token_logprobs(piece: str, seed: str, position: int, top: int) -> dict[str, 
     if top == 0:
         entry["top_logprobs"] = []
     return entry
+
+
+def text_logprobs(plan: Plan, top: int) -> list[dict[str, Any]]:
+    """OpenAI-style logprob entries (see :func:`token_logprobs`) for every piece of ``plan.text``.
+
+    Every protocol renders these same values, so one prompt gets the same logprobs everywhere.
+
+    Example:
+        >>> plan = Plan(text="Hi there", text_pieces=["Hi", " there"], seed="s")
+        >>> [e["token"] for e in text_logprobs(plan, 1)]
+        ['Hi', ' there']
+    """
+    return [token_logprobs(piece, plan.seed, i, top) for i, piece in enumerate(plan.text_pieces)]
 
 
 def reasoning_signature(text: str) -> str:

@@ -61,7 +61,7 @@ def embeddings_body(body: dict[str, Any], endpoint: str) -> dict[str, Any]:
     Example:
         >>> body = embeddings_body({"input": "hi", "encoding_format": "base64", "dimensions": 2}, "e")
         >>> body["data"][0]["embedding"]
-        'qIRbP/61Az8='
+        's+VxP2KXp74='
     """
     if "input" not in body:
         raise EmulatorError(

@@ -3,8 +3,11 @@
 Request (camelCase on the wire, snake_case accepted too): ``contents`` (parts ``text``,
 ``inlineData``, ``fileData``, ``functionCall``, ``functionResponse``), ``systemInstruction``,
 ``generationConfig`` (``maxOutputTokens``, ``candidateCount``, ``stopSequences``,
-``responseMimeType``, ``responseSchema`` / ``responseJsonSchema``, ``thinkingConfig``),
-``tools[].functionDeclarations``, ``toolConfig.functionCallingConfig``.
+``responseMimeType``, ``responseSchema`` / ``responseJsonSchema``, ``thinkingConfig``,
+``responseLogprobs`` + ``logprobs``), ``tools[].functionDeclarations``,
+``toolConfig.functionCallingConfig``. With ``responseLogprobs`` each text candidate (each
+streamed text chunk) has ``avgLogprobs`` and ``logprobsResult`` (``chosenCandidates``,
+``topCandidates`` with ``logprobs`` alternatives each, ``logProbabilitySum``).
 
 Streaming with ``?alt=sse`` sends ``data: {chunk}`` events framed with CRLF, no ``[DONE]``,
 with cumulative ``usageMetadata``; without ``alt=sse`` the chunks come as one JSON array.
@@ -17,12 +20,13 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
 from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
 from .errors import EmulatorError, bad_request, error_body
-from .generate import Plan, plan_replies, reasoning_signature
+from .generate import Plan, plan_replies, reasoning_signature, text_logprobs
 from .media import MediaInfo, describe_base64, describe_url
 from .replies import Frame, JSONReply, StreamReply, interleave, sse_data
 from .tokenizer import count_tokens
@@ -194,8 +198,18 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
             prompt.effort = str(level).lower() if level else None
             if isinstance(budget, int) and budget > 0:
                 prompt.reasoning_budget = budget
+    top = _get(config, "logprobs")
+    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or not 0 <= top <= 20):
+        raise bad_request(
+            "* GenerateContentRequest.generation_config.logprobs: must be in the range of [0, 20]"
+        )
     _tools(body, prompt)
-    return prompt, {"include_thoughts": include_thoughts and prompt.reasoning, "model": prompt.model}
+    return prompt, {
+        "include_thoughts": include_thoughts and prompt.reasoning,
+        "model": prompt.model,
+        "logprobs": bool(_get(config, "responseLogprobs")),
+        "top_logprobs": top or 0,
+    }
 
 
 def _tools(body: dict[str, Any], prompt: Prompt) -> None:
@@ -239,6 +253,30 @@ def _usage(prompt: Prompt, plans: list[Plan], done: list[int] | None = None) -> 
     return usage
 
 
+def _token_id(token: str) -> int:
+    """A stable stand-in for the token's vocabulary id."""
+    return int.from_bytes(hashlib.sha256(("token:" + token).encode()).digest()[:4], "big") % 256_000
+
+
+def _logprob_fields(entries: list[dict[str, Any]], top: int) -> dict[str, Any]:
+    """``avgLogprobs`` and ``logprobsResult`` of a candidate from OpenAI-style entries, one per token."""
+    if not entries:
+        return {}
+
+    def candidate(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "tokenId": _token_id(token), "logProbability": logprob}
+
+    total = sum(e["logprob"] for e in entries)
+    result: dict[str, Any] = {}
+    if top:
+        result["topCandidates"] = [
+            {"candidates": [candidate(t["token"], t["logprob"]) for t in e["top_logprobs"]]} for e in entries
+        ]
+    result["chosenCandidates"] = [candidate(e["token"], e["logprob"]) for e in entries]
+    result["logProbabilitySum"] = round(total, 6)
+    return {"avgLogprobs": round(total / len(entries), 6), "logprobsResult": result}
+
+
 def _parts(plan: Plan, include_thoughts: bool) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     if include_thoughts and plan.reasoning is not None:
@@ -261,11 +299,13 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
         [{'text': 'You said: Hi.'}]
     """
     plans = plan_replies(prompt)
+    top = extra.get("top_logprobs", 0)
     return {
         "candidates": [
             {
                 "content": {"role": "model", "parts": _parts(p, extra["include_thoughts"])},
                 "finishReason": _FINISH[p.finish],
+                **(_logprob_fields(text_logprobs(p, top), top) if extra.get("logprobs") else {}),
                 "index": p.index,
             }
             for p in plans
@@ -287,24 +327,31 @@ def render_chunks(
         'STOP'
     """
     plans = plan_replies(prompt)
+    top = extra.get("top_logprobs", 0)
     lanes: list[list[tuple[dict[str, Any], int]]] = []  # per candidate: (candidate chunk, output tokens)
     for plan in plans:
-        parts: list[tuple[dict[str, Any], int]] = []
+        # (part, output tokens, the part's logprob fields)
+        parts: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
         if extra["include_thoughts"]:
-            parts += [({"text": p, "thought": True}, 0) for p in plan.reasoning_pieces]
+            parts += [({"text": p, "thought": True}, 0, {}) for p in plan.reasoning_pieces]
         if plan.tool_call is not None:
             call = {"name": plan.tool_call.name, "args": plan.tool_call.arguments}
-            parts.append(({"functionCall": call}, plan.tool_tokens))
+            parts.append(({"functionCall": call}, plan.tool_tokens, {}))
         else:
-            parts += [({"text": p}, count_tokens(p)) for p in plan.text_pieces]
+            entries = text_logprobs(plan, top) if extra.get("logprobs") else []
+            parts += [
+                ({"text": p}, count_tokens(p), _logprob_fields(entries[i : i + 1], top))
+                for i, p in enumerate(plan.text_pieces)
+            ]
         if not parts:
-            parts.append(({"text": ""}, 0))
+            parts.append(({"text": ""}, 0, {}))
         if plan.reasoning is not None:
-            last = next((part for part, _ in reversed(parts) if not part.get("thought")), None)
+            last = next((part for part, _, _ in reversed(parts) if not part.get("thought")), None)
             if last is not None:
                 last["thoughtSignature"] = reasoning_signature(plan.reasoning)
         lane = [
-            ({"content": {"role": "model", "parts": [part]}, "index": plan.index}, n) for part, n in parts
+            ({"content": {"role": "model", "parts": [part]}, **fields, "index": plan.index}, n)
+            for part, n, fields in parts
         ]
         lane[-1][0]["finishReason"] = _FINISH[plan.finish]
         lanes.append(lane)

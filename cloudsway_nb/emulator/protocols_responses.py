@@ -4,12 +4,25 @@ Request: ``input`` (string or items: messages with ``input_text`` / ``input_imag
 ``input_file`` parts, ``function_call``, ``function_call_output``, ``reasoning``),
 ``instructions``, ``previous_response_id``, ``tools`` (flat function tools), ``tool_choice``
 (including ``allowed_tools``), ``text.format``, ``reasoning.{effort, summary}``,
-``max_output_tokens``, ``background``, ``store``, ``stream``.
+``max_output_tokens``, ``background``, ``store``, ``stream``, ``include``
+(``message.output_text.logprobs``) and ``top_logprobs``: either one puts ``logprobs`` (with
+``bytes`` and ``top_logprobs``) on each ``output_text`` part, and per-token logprobs on each
+``response.output_text.delta`` / ``.done`` event.
 
 Streams are ``event: TYPE`` + ``data: {..., "sequence_number": N}`` in the documented order:
 created, (queued,) in_progress, then per output item added / deltas / done, then completed.
 Every response is stored (unless ``store: false``) with its full event list, so
 ``GET .../responses/{id}?stream=true&starting_after=N`` replays the events after ``N``.
+
+A background response's stream (the create with ``stream: true`` or a streamed GET) follows the
+response's own timeline: ``created`` and ``queued`` at once, ``in_progress`` once it has been
+queued ``background_queued`` seconds, the output events spread over ``background_running``
+seconds and ``completed`` when a plain GET says so too; events already due are sent at once,
+the rest as they fall due (keep-alives in between). A cancel ends every open stream of the
+response within a poll interval. The SDK's ``ResponseStreamEvent`` union has no
+``response.cancelled`` event, so a cancelled response's stream ends with its last state event
+(``response.queued`` or ``response.in_progress``) sent once more, now carrying the response
+with ``status: "cancelled"``; the events due before the cancel come first.
 
 Example:
     >>> from cloudsway_nb.emulator.store import ResponseStore
@@ -20,17 +33,20 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import hashlib
 import json
 import time
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
 from .errors import EmulatorError, bad_request, error_event_body
-from .generate import Plan, plan_reply
+from .generate import Plan, plan_reply, text_logprobs
 from .media import MediaInfo, describe_base64, describe_reference, describe_url
+from .pacing import Pacing
 from .replies import SSE_KEEPALIVE, Frame, JSONReply, StreamReply, sse_event
 from .store import ResponseStore, StoredResponse
 from .tokenizer import pieces
@@ -41,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build", "cancel", "create", "delete", "parse", "retrieve"]
 
+_LOGPROBS_INCLUDE = "message.output_text.logprobs"
 _TOKEN_EVENTS = (
     "response.output_text.delta",
     "response.reasoning_summary_text.delta",
@@ -226,6 +243,14 @@ def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Pr
                 "integer_below_min_value",
             )
         prompt.max_tokens = limit
+    include = body.get("include") or []
+    if not isinstance(include, list):
+        raise bad_request("Invalid type for 'include': expected an array of strings.", "include", "invalid_type")
+    top = body.get("top_logprobs")
+    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or not 0 <= top <= 20):
+        raise bad_request(
+            "Invalid 'top_logprobs': must be an integer between 0 and 20.", "top_logprobs", "invalid_value"
+        )
     background = bool(body.get("background"))
     store_it = body.get("store", True) is not False
     if background and not store_it:
@@ -248,7 +273,9 @@ def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Pr
         "temperature": body.get("temperature", 1.0),
         "top_p": body.get("top_p", 1.0),
         "user": body.get("user"),
-        "encrypted_reasoning": "reasoning.encrypted_content" in (body.get("include") or []),
+        "encrypted_reasoning": "reasoning.encrypted_content" in include,
+        "logprobs": _LOGPROBS_INCLUDE in include or top is not None,
+        "top_logprobs": top or 0,
     }
     return prompt, settings
 
@@ -341,6 +368,7 @@ def build(
         "text": settings["text"],
         "tool_choice": settings["tool_choice"],
         "tools": settings["tools"],
+        "top_logprobs": settings["top_logprobs"],
         "top_p": settings["top_p"],
         "truncation": "disabled",
         "usage": _usage(prompt, plan),
@@ -371,7 +399,9 @@ def build(
     if plan.tool_call is not None:
         _function_events(plan, response_id, output, events)
     elif plan.text is not None:
-        _message_events(plan, response_id, "incomplete" if incomplete else "completed", output, events)
+        logprobs = text_logprobs(plan, settings["top_logprobs"]) if settings["logprobs"] else None
+        status = "incomplete" if incomplete else "completed"
+        _message_events(plan, response_id, status, logprobs, output, events)
     base["output"] = output
     closing = "response.incomplete" if incomplete else "response.completed"
     events.append(({"type": closing, "response": copy.deepcopy(base)}, False))
@@ -478,9 +508,28 @@ def _function_events(
     output.append(item)
 
 
+def _event_logprobs(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Logprobs as text delta / done events carry them: no ``bytes`` (``ResponseTextDeltaEvent``)."""
+    return [
+        {
+            "token": e["token"],
+            "logprob": e["logprob"],
+            "top_logprobs": [{"token": t["token"], "logprob": t["logprob"]} for t in e["top_logprobs"]],
+        }
+        for e in entries
+    ]
+
+
 def _message_events(
-    plan: Plan, rid: str, status: str, output: list[dict[str, Any]], events: list[tuple[dict[str, Any], bool]]
+    plan: Plan,
+    rid: str,
+    status: str,
+    logprobs: list[dict[str, Any]] | None,
+    output: list[dict[str, Any]],
+    events: list[tuple[dict[str, Any], bool]],
 ) -> None:
+    """The message item's events; ``logprobs`` (one entry per text piece) when they were asked for."""
+    entries = logprobs or []
     index = len(output)
     item_id = _item_id("msg", rid)
     text = plan.text or ""
@@ -505,10 +554,15 @@ def _message_events(
             False,
         )
     )
-    for piece in plan.text_pieces:
-        events.append(({"type": "response.output_text.delta", **where, "delta": piece, "logprobs": []}, True))
-    events.append(({"type": "response.output_text.done", **where, "text": text, "logprobs": []}, False))
-    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+    for i, piece in enumerate(plan.text_pieces):
+        delta_logprobs = _event_logprobs(entries[i : i + 1])
+        events.append(
+            ({"type": "response.output_text.delta", **where, "delta": piece, "logprobs": delta_logprobs}, True)
+        )
+    events.append(
+        ({"type": "response.output_text.done", **where, "text": text, "logprobs": _event_logprobs(entries)}, False)
+    )
+    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": copy.deepcopy(entries)}
     events.append(({"type": "response.content_part.done", **where, "part": copy.deepcopy(part)}, False))
     item.update(status=status, content=[part])
     events.append(
@@ -530,6 +584,108 @@ def _stream(events: list[dict[str, Any]], starting_after: int = -1) -> StreamRep
         return sse_event("error", error_event_body("responses", error, first + position))
 
     return StreamReply(frames, error_frame, SSE_KEEPALIVE)
+
+
+_STATE_EVENTS = ("response.created", "response.queued", "response.in_progress")
+_POLL = 0.02  # seconds between checks for a cancel while a stream waits
+
+
+def _timeline(entry: StoredResponse, queued_for: float, running_for: float) -> list[float]:
+    """When each stored event falls due, in seconds after the response was created.
+
+    Example:
+        >>> events = [{"type": t} for t in ("response.created", "response.queued", "response.in_progress",
+        ...           "response.output_text.delta", "response.completed")]
+        >>> _timeline(StoredResponse("r", {}, events, [], 0.0, background=True), 1.0, 2.0)
+        [0.0, 0.0, 1.0, 2.0, 3.0]
+    """
+    events = entry.events
+    if not entry.background:
+        return [0.0] * len(events)
+    types = [e["type"] for e in events]
+    start = types.index("response.in_progress") if "response.in_progress" in types else len(events) - 1
+    middle = max(0, len(events) - start - 2)
+    due: list[float] = []
+    for i in range(len(events)):
+        if i < start:
+            due.append(0.0)
+        elif i == start:
+            due.append(queued_for)
+        elif i == len(events) - 1:
+            due.append(queued_for + running_for)
+        else:
+            due.append(queued_for + running_for * (i - start) / (middle + 1))
+    return due
+
+
+def _cancelled_events(entry: StoredResponse, due: list[float]) -> list[dict[str, Any]]:
+    """The events of a cancelled response: those due before the cancel, then the closing state event."""
+    at = (entry.cancelled_at if entry.cancelled_at is not None else entry.started) - entry.started
+    shown = [e for e, d in zip(entry.events, due, strict=True) if d <= at]
+    states = [e for e in shown if e["type"] in _STATE_EVENTS]
+    if not states:
+        return shown
+    last = copy.deepcopy(states[-1])
+    last["response"]["status"] = "cancelled"
+    last["sequence_number"] = shown[-1]["sequence_number"] + 1
+    return [*shown, last]
+
+
+def _follow(entry: StoredResponse, after: int, app: EmulatorApp, request: Request) -> StreamReply:
+    """The stream of a stored response as its timeline stands now; the rest follows as it falls due."""
+    options = app.options
+    due = _timeline(entry, options.background_queued, options.background_running)
+    if entry.cancelled:
+        return _stream(_cancelled_events(entry, due), after)
+    elapsed = time.monotonic() - entry.started
+    ready = [e for e, d in zip(entry.events, due, strict=True) if d <= elapsed]
+    pending = [(e, d) for e, d in zip(entry.events, due, strict=True) if d > elapsed]
+    reply = _stream(ready, after)
+    if pending:
+        try:
+            keepalive = Pacing.from_request(options, request.headers).keepalive_interval
+        except ValueError:
+            keepalive = options.keepalive_interval
+        sent = max([after, *(e["sequence_number"] for e in ready)])
+
+        def live(stopped: Callable[[], bool]) -> AsyncIterator[Frame]:
+            return _live(entry, due, pending, sent, keepalive, stopped)
+
+        reply.live = live
+    return reply
+
+
+async def _live(
+    entry: StoredResponse,
+    due: list[float],
+    pending: list[tuple[dict[str, Any], float]],
+    sent: int,
+    keepalive: float,
+    stopped: Callable[[], bool],
+) -> AsyncIterator[Frame]:
+    """Yield ``pending`` events as they fall due; on a cancel, the cancelled ending instead."""
+    quiet_since = time.monotonic()
+    for event, when in pending:
+        while True:
+            if stopped():
+                return
+            if entry.cancelled:
+                for late in _cancelled_events(entry, due):
+                    if late["sequence_number"] > sent:
+                        yield Frame(sse_event(late["type"], late))
+                return
+            now = time.monotonic()
+            wait = entry.started + when - now
+            if wait <= 0:
+                break
+            if now - quiet_since >= keepalive:
+                yield Frame(SSE_KEEPALIVE)
+                quiet_since = now
+            await asyncio.sleep(max(0.001, min(wait, _POLL, keepalive - (now - quiet_since))))
+        if event["sequence_number"] > sent:
+            yield Frame(sse_event(event["type"], event), token=event["type"] in _TOKEN_EVENTS)
+            sent = event["sequence_number"]
+            quiet_since = time.monotonic()
 
 
 def _reply_turn(plan: Plan) -> Turn:
@@ -560,13 +716,14 @@ def create(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
     response_id = "resp_" + seed[:48]
     final, raw_events, plan = build(prompt, settings, response_id, int(time.time()))
     events = _numbered(raw_events)
+    entry = None
     if settings["store"]:
         turns = [t for t in prompt.turns if t.role not in ("system", "developer")] + [_reply_turn(plan)]
-        app.store.put(
+        entry = app.store.put(
             StoredResponse(response_id, final, events, turns, time.monotonic(), settings["background"])
         )
     if settings["stream"]:
-        return _stream(events)
+        return _follow(entry, -1, app, request) if entry is not None and entry.background else _stream(events)
     if settings["background"]:
         return JSONReply(events[0]["response"])
     return JSONReply(final)
@@ -599,10 +756,7 @@ def retrieve(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
             after = int(raw) if raw not in (None, "") else -1
         except ValueError:
             raise bad_request("Invalid 'starting_after': expected an integer.", "starting_after") from None
-        events = entry.events
-        if entry.cancelled:
-            events = [e for e in events if e["type"] in ("response.created", "response.queued")]
-        return _stream(events, after)
+        return _follow(entry, after, app, request)
     return JSONReply(entry.snapshot(options.background_queued, options.background_running))
 
 
@@ -623,7 +777,7 @@ def cancel(request: Request, app: EmulatorApp) -> JSONReply:
         raise bad_request("Only responses created with background=true can be cancelled.", "response_id")
     options = app.options
     if entry.status(options.background_queued, options.background_running) in ("queued", "in_progress"):
-        entry.cancelled = True
+        entry.cancel()
     return JSONReply(entry.snapshot(options.background_queued, options.background_running))
 
 

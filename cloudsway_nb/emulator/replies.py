@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -122,6 +122,10 @@ class StreamReply:
         keepalive: the bytes of a keep-alive (an SSE comment or a ping event), or None when the
             protocol has none.
         content_type: the media type of the body.
+        live: when set, called (with a ``stopped()`` test that turns true once the client has
+            gone) after ``frames`` are sent; it yields more frames as they become due, waiting
+            in between (a background response followed along its timeline). Faults and pacing
+            apply to ``frames`` only.
 
     Example:
         >>> StreamReply([Frame(b"data: [DONE]\\n\\n")], lambda e, n: b"").content_type
@@ -133,3 +137,4 @@ class StreamReply:
     keepalive: bytes | None = None
     content_type: str = "text/event-stream; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    live: Callable[[Callable[[], bool]], AsyncIterator[Frame]] | None = None

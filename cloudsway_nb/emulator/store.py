@@ -2,8 +2,9 @@
 
 A background response is ``queued`` for ``queued_for`` seconds, then ``in_progress`` for
 ``running_for`` seconds, then ``completed`` (or ``incomplete``); a cancel freezes it as
-``cancelled``. The final object and its full event list are computed at creation, so a
-retrieve or a resumed stream only chooses what to show.
+``cancelled`` (``cancelled_at`` records when, so a stream shows what was due before it). The
+final object and its full event list are computed at creation, so a retrieve or a resumed
+stream only chooses what to show.
 
 Example:
     >>> store = ResponseStore(capacity=2)
@@ -46,6 +47,13 @@ class StoredResponse:
     background: bool = False
     cancelled: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    cancelled_at: float | None = None
+
+    def cancel(self, now: float | None = None) -> None:
+        """Freeze the response as ``cancelled`` (``now``: monotonic seconds, for the stream timeline)."""
+        if not self.cancelled:
+            self.cancelled_at = time.monotonic() if now is None else now
+            self.cancelled = True
 
     def status(self, queued_for: float, running_for: float, now: float | None = None) -> str:
         """The status at time ``now`` (monotonic seconds)."""

@@ -148,3 +148,116 @@ def test_embeddings_are_unit_norm_deterministic_and_similarity_aware() -> None:
     assert a == embed("The quick brown fox jumps over the lazy dog", 256)
     assert cosine(a, b) > 0.5 > cosine(a, c)
     assert abs(sum(x * x for x in embed("", 16)) - 1) < 1e-9
+
+
+def test_embeddings_relate_word_forms_and_related_words_but_not_unrelated_texts() -> None:
+    import itertools
+    import statistics
+
+    def sim(x: str, y: str) -> float:
+        return cosine(embed(x), embed(y))
+
+    assert sim("dog", "puppy") > sim("dog", "stock market") + 0.2  # was 0.0 vs 0.046
+    assert sim("dog", "dogs") > 0.6 and sim("run", "running") > 0.6  # shared stems and n-grams
+    assert sim("a small cat", "a little cat") > sim("a small cat", "quarterly tax filing") + 0.3
+    assert sim("dog", "dogs") < 1.0  # the exact form still counts
+    unrelated = [
+        "dog", "stock market", "weather in Oslo", "python programming", "a red car", "quarterly revenue",
+        "the history of Rome", "football match tonight", "quantum physics", "gardening tips",
+        "train timetable", "jazz concert", "tax filing deadline", "chess opening",
+    ]  # fmt: skip
+    pairs = list(itertools.combinations(unrelated, 2))
+    for dimensions in (1024, 256):
+        values = [cosine(embed(x, dimensions), embed(y, dimensions)) for x, y in pairs]
+        assert abs(statistics.mean(values)) < 0.03
+    for text in ("dog", "Dogs running fast!", "日本語", ""):
+        vector = embed(text, 128)
+        assert vector == embed(text, 128) and abs(sum(x * x for x in vector) - 1) < 1e-9
+
+
+# every keyword that once was ignored: pattern, min/maxProperties, lengths, items, const, formats,
+# oneOf/anyOf/allOf, $ref into $defs/definitions, additionalProperties: false, patternProperties
+KEYWORD_SCHEMAS = [
+    {"type": "string", "pattern": "^[A-Z]{3}-\\d{4}$"},
+    {"type": "object", "properties": {"id": {"type": "string", "pattern": "^[A-Z]{3}-\\d{4}$"}}, "required": ["id"]},
+    {"type": "object", "minProperties": 2},
+    {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}, "c": {"type": "boolean"}},
+     "minProperties": 2, "maxProperties": 2},
+    {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"], "additionalProperties": False,
+     "minProperties": 1},
+    {"type": "object", "additionalProperties": {"type": "integer"}, "minProperties": 3},
+    {"type": "object", "properties": {"n": {"type": "integer"}}, "patternProperties": {"^x_": {"type": "string"}},
+     "additionalProperties": False, "minProperties": 2},
+    {"type": "string", "minLength": 10, "maxLength": 12},
+    {"type": "string", "maxLength": 3},
+    {"type": "array", "items": {"type": "integer"}, "minItems": 3, "maxItems": 5, "uniqueItems": True},
+    {"type": "array", "items": {"type": "string", "pattern": "^t[0-9]$"}, "minItems": 3, "uniqueItems": True},
+    {"const": {"x": 1}},
+    {"type": "string", "format": "date"},
+    {"type": "string", "format": "date-time"},
+    {"type": "string", "format": "email"},
+    {"type": "string", "format": "uri"},
+    {"type": "string", "format": "uuid"},
+    {"oneOf": [{"type": "string", "maxLength": 3}, {"type": "integer"}]},
+    {"oneOf": [{"type": "integer"}, {"type": "number", "minimum": 0}]},
+    {"oneOf": [
+        {"type": "object", "properties": {"kind": {"const": "circle"}, "r": {"type": "number"}},
+         "required": ["kind", "r"], "additionalProperties": False},
+        {"type": "object", "properties": {"kind": {"const": "square"}, "side": {"type": "number"}},
+         "required": ["kind", "side"], "additionalProperties": False}]},
+    {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 3}]},
+    {"allOf": [{"type": "integer", "minimum": 5}, {"maximum": 10}, {"multipleOf": 3}]},
+    {"allOf": [{"type": "string", "minLength": 4}, {"maxLength": 4}, {"pattern": "^[a-z]+$"}]},
+    {"$defs": {"P": {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[a-z]+_[0-9]{2}$"}},
+                     "required": ["code"], "additionalProperties": False}}, "$ref": "#/$defs/P"},
+    {"definitions": {"N": {"type": "integer", "minimum": 7}}, "type": "array", "items": {"$ref": "#/definitions/N"},
+     "minItems": 2, "uniqueItems": True},
+    {"not": {"type": "string"}},
+    {"type": "string", "pattern": "^(foo|bar)+baz?$"},
+    {"type": "string", "pattern": "^\\w+@\\w+\\.com$"},
+    {"type": "string", "pattern": "^[^0-9]{2,4}\\s[0-9a-f]{6}$"},
+    {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"},
+    {"type": "string", "pattern": "^\\+?[1-9]\\d{1,14}$"},
+    {"type": "string", "pattern": "^(?:[a-z]{2}|[A-Z]{3})-(\\d{2})?x*$", "minLength": 8},
+    {"type": "string", "pattern": "^(?P<y>\\d{4})-(?P<m>0[1-9]|1[0-2])$"},
+    {"type": "string", "pattern": "(?i)^ab+c$", "minLength": 5},
+    {"type": "string", "pattern": "[0-9]{5}"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("schema", KEYWORD_SCHEMAS, ids=[str(i) for i in range(len(KEYWORD_SCHEMAS))])
+@pytest.mark.parametrize("prompt", ["Book a table in Oslo for 4 people on Friday", ""])
+def test_every_keyword_is_honoured(schema: dict, prompt: str) -> None:
+    jsonschema.validate(value_for_schema(schema, Hints.from_text(prompt, "seed")), schema)
+
+
+def test_patterns_and_property_counts_give_real_values() -> None:
+    assert value_for_schema({"type": "string", "pattern": "^[A-Z]{3}-\\d{4}$"}) == "ABC-1234"
+    assert len(value_for_schema({"type": "object", "minProperties": 2})) == 2
+    from cloudsway_nb.emulator.regex_sample import sample
+
+    assert sample("^[a-z]+$", prefer="oslo") == "oslo"  # a fitting hint is kept
+    assert sample("(") is None  # not a regex: the caller keeps its value
+
+
+def test_string_arguments_are_plausible_for_their_names() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            name: {"type": "string"}
+            for name in ("location", "unit", "date", "email", "website", "query", "user_id", "count", "created_at")
+        }
+        | {"year": {"type": "integer"}, "limit": {"type": "integer"}},
+    }
+    value = value_for_schema(schema, Hints.from_text("What's the weather in Oslo? Show 3 results", "s"))
+    assert value["location"] == "Oslo" and value["query"] == "What's the weather in Oslo? Show 3 results"
+    assert value["unit"] == "celsius" and value["date"] == "2024-01-15"  # not 'Oslo'
+    assert value["email"] == "user@example.com" and value["website"] == "https://example.com/"
+    assert value["created_at"] == "2024-01-15T12:00:00Z" and value["count"] == "3"
+    assert value["user_id"].startswith("id_") and value["year"] == 2024 and value["limit"] == 3
+    plan = plan_reply(
+        Prompt(turns=[Turn("user", "Weather in Paris")], tools=[Tool("get_weather", "", {
+            "type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}},
+            "required": ["city", "unit"]})])
+    )  # fmt: skip
+    assert plan.tool_call.arguments == {"city": "Paris", "unit": "celsius"}

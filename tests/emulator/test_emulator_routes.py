@@ -480,3 +480,102 @@ def test_chat_stream_logprobs_and_reasoning_deltas(client: httpx.Client, auth: d
     assert reasoning == "The user wrote: Hello emulator."
     with_logprobs = [c["choices"][0]["logprobs"] for c in chunks if c["choices"][0]["delta"].get("content")]
     assert with_logprobs and all(len(lp["content"][0]["top_logprobs"]) == 2 for lp in with_logprobs)
+
+
+# ---------------------------------------------------------------- background streams follow the timeline
+
+
+def _timed_events(response: httpx.Response, start: float) -> list[tuple[float, dict]]:
+    """(seconds since ``start``, event) for every SSE data line, read as it arrives."""
+    import time
+
+    seen = []
+    for line in response.iter_lines():
+        if line.startswith("data: "):
+            seen.append((time.monotonic() - start, json.loads(line[6:])))
+    return seen
+
+
+def test_streamed_get_of_a_queued_response_follows_its_timeline(auth: dict) -> None:
+    import time
+
+    with (
+        running_emulator(background_queued=0.4, background_running=0.4) as url,
+        httpx.Client(base_url=url, timeout=10) as c,
+    ):
+        start = time.monotonic()
+        job = c.post(RESPONSES, headers=auth, json={"input": "Follow me", "background": True}).json()
+        with c.stream("GET", f"{RESPONSES}/{job['id']}", params={"stream": "true"}, headers=auth) as r:
+            events = _timed_events(r, start)
+        kinds = [e["type"] for _, e in events]
+        assert kinds[:3] == ["response.created", "response.queued", "response.in_progress"]
+        assert kinds[-1] == "response.completed"
+        assert [e["sequence_number"] for _, e in events] == list(range(len(events)))
+        at = {e["type"]: t for t, e in events}
+        assert at["response.queued"] < 0.3  # sent at once: it is the current state
+        assert 0.35 <= at["response.in_progress"] < 0.75  # when a plain GET says in_progress
+        assert at["response.completed"] >= 0.75  # not before the response is done
+        assert events[-1][1]["response"]["output"][0]["content"][0]["text"] == "You said: Follow me."
+        # a resumed stream skips what the client has seen, also while the response is running
+        job2 = c.post(RESPONSES, headers=auth, json={"input": "Resume me", "background": True}).json()
+        resumed = c.get(f"{RESPONSES}/{job2['id']}", params={"stream": "true", "starting_after": 2}, headers=auth)
+        numbers = [json.loads(b.split("\n")[1][6:])["sequence_number"] for b in sse_events(resumed.text)]
+        assert numbers[0] == 3 and numbers == list(range(3, 3 + len(numbers)))
+
+
+def test_cancel_ends_open_streams_with_the_cancelled_state(auth: dict) -> None:
+    import threading
+    import time
+
+    with (
+        running_emulator(background_queued=5.0, background_running=5.0) as url,
+        httpx.Client(base_url=url, timeout=10) as c,
+    ):
+        job = c.post(RESPONSES, headers=auth, json={"input": "Stop me", "background": True}).json()
+        # a plain GET says queued, and the streamed GET must agree: no output, no completed
+        assert c.get(f"{RESPONSES}/{job['id']}", headers=auth).json()["status"] == "queued"
+        result: dict = {}
+
+        def follow() -> None:
+            with httpx.Client(base_url=url, timeout=10) as other:
+                start = time.monotonic()
+                with other.stream("GET", f"{RESPONSES}/{job['id']}", params={"stream": "true"}, headers=auth) as r:
+                    result["events"] = _timed_events(r, start)
+                result["took"] = time.monotonic() - start
+
+        reader = threading.Thread(target=follow)
+        reader.start()
+        time.sleep(0.3)
+        assert reader.is_alive()  # the stream waits for the response to make progress
+        assert c.post(f"{RESPONSES}/{job['id']}/cancel", headers=auth).json()["status"] == "cancelled"
+        reader.join(3)
+        assert not reader.is_alive() and result["took"] < 1.5  # ended promptly after the cancel
+        kinds = [e["type"] for _, e in result["events"]]
+        assert kinds == ["response.created", "response.queued", "response.queued"]
+        assert result["events"][-1][1]["response"]["status"] == "cancelled"
+        assert [e["sequence_number"] for _, e in result["events"]] == [0, 1, 2]
+        # a later streamed GET tells the same story at once, and honours starting_after
+        again = c.get(f"{RESPONSES}/{job['id']}", params={"stream": "true"}, headers=auth)
+        replay = [json.loads(b.split("\n")[1][6:]) for b in sse_events(again.text)]
+        assert [e["type"] for e in replay] == kinds and replay[-1]["response"]["status"] == "cancelled"
+        tail = c.get(f"{RESPONSES}/{job['id']}", params={"stream": "true", "starting_after": 1}, headers=auth)
+        assert [json.loads(b.split("\n")[1][6:])["sequence_number"] for b in sse_events(tail.text)] == [2]
+
+
+def test_cancel_while_in_progress_keeps_the_events_already_due(auth: dict) -> None:
+    import time
+
+    with (
+        running_emulator(background_queued=0.05, background_running=5.0) as url,
+        httpx.Client(base_url=url, timeout=10) as c,
+    ):
+        job = c.post(RESPONSES, headers=auth, json={"input": "Halfway", "background": True}).json()
+        time.sleep(0.2)
+        assert c.post(f"{RESPONSES}/{job['id']}/cancel", headers=auth).json()["status"] == "cancelled"
+        text = c.get(f"{RESPONSES}/{job['id']}", params={"stream": "true"}, headers=auth).text
+        events = [json.loads(b.split("\n")[1][6:]) for b in sse_events(text)]
+        kinds = [e["type"] for e in events]
+        assert kinds[:3] == ["response.created", "response.queued", "response.in_progress"]
+        assert kinds[-1] == "response.in_progress" and events[-1]["response"]["status"] == "cancelled"
+        assert "response.completed" not in kinds
+        assert [e["sequence_number"] for e in events] == list(range(len(events)))

@@ -322,3 +322,15 @@ def test_embeddings_default_base64_decoding(client: openai.OpenAI) -> None:
     assert len(again.data[0].embedding) == 256
     assert client.embeddings.create(model="e5", input=texts[0]).data[0].embedding == vectors[0]
     assert r.usage.prompt_tokens > 0
+
+
+def test_responses_stream_of_a_cancelled_background_response(closer: Callable[[Any], Any]) -> None:
+    with running_emulator(background_queued=5.0, background_running=5.0) as url:
+        client = closer(openai.OpenAI(base_url=f"{url}/v1/ai/o3", api_key=KEY, max_retries=0))
+        job = client.responses.create(model="o3", input="Cancel then stream", background=True)
+        assert client.responses.cancel(job.id).status == "cancelled"
+        events = list(client.responses.retrieve(job.id, stream=True))
+        # no response.cancelled in the SDK's event union: the last state event carries the status
+        assert [e.type for e in events] == ["response.created", "response.queued", "response.queued"]
+        assert events[-1].response.status == "cancelled"
+        assert [e.sequence_number for e in events] == [0, 1, 2]
