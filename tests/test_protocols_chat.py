@@ -764,3 +764,12 @@ def test_odd_chunk_shapes_are_tolerated():
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["a", "b"]
     reply = parser.finish()
     assert (reply.text, reply.usage.total, len(reply.raw)) == ("ab", 2, 6)
+
+
+def test_a_refusal_is_the_text_and_a_content_filter_finish() -> None:
+    from cloudsway_nb.protocols.chat import ChatAdapter
+
+    reply = ChatAdapter().parse_reply({"choices": [{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": None, "refusal": "I can't help with that."}}]})
+    assert (reply.text, reply.finish_reason, reply.native_finish_reason) == (
+        "I can't help with that.", "content_filter", "stop")

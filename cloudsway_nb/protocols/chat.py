@@ -346,6 +346,10 @@ class ChatAdapter(Adapter):
         if isinstance(legacy, dict) and not calls:
             calls.append(_tool_call("call_0", legacy.get("name") or "", legacy.get("arguments")))
         native_finish = c.get("finish_reason")
+        finish = normalize_finish_reason(native_finish)
+        refusal = message.get("refusal")
+        if isinstance(refusal, str) and refusal and not text:  # OpenAI's refusal field: the model declined
+            text, finish = refusal, "content_filter"
         lp = c.get("logprobs")
         index = c.get("index")
         return Choice(
@@ -353,7 +357,7 @@ class ChatAdapter(Adapter):
             text=text,
             reasoning=reasoning if isinstance(reasoning, str) else "",
             tool_calls=calls,
-            finish_reason=normalize_finish_reason(native_finish),
+            finish_reason=finish,
             native_finish_reason=native_finish,
             logprobs=_logprobs(lp.get("content")) if isinstance(lp, dict) else None,
         )
