@@ -152,7 +152,9 @@ def run_notebook(
         nb, km=_kernel_manager(), timeout=timeout, startup_timeout=60,
         resources={"metadata": {"path": str(out)}}, extra_arguments=list(KERNEL_ARGUMENTS),
     )
-    client.execute(env={**os.environ, **(env or {})})
+    # nbclient leaves a kernel it did not create running (and its zmq channels open): we made it, so
+    # cleanup_kc=True shuts it down and closes the channels when the run ends, even on failure
+    client.execute(cleanup_kc=True, env={**os.environ, **(env or {})})
     executed = out / source.name
     nbformat.write(nb, executed)
     if not html:

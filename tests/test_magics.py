@@ -49,6 +49,12 @@ def ip() -> Iterator[InteractiveShell]:
     yield InteractiveShell.instance()
 
 
+def swap_client(session: Session, client: Client) -> None:
+    """Point `session` at `client`, closing the Client it replaces (its pooled connections)."""
+    session.client.close()
+    session._client = client
+
+
 def _magics(ip: InteractiveShell, client: Client) -> CloudswayMagics:
     unload_ipython_extension(ip)
     magics = CloudswayMagics(ip, session=Session(client, default_endpoint="gpt"))
@@ -323,8 +329,8 @@ def test_server_error_is_one_line_recorded_and_leaves_conversation(ip: Interacti
     try:
         cell(ip, "gpt", "First")
         before = list(magics.session.history("gpt"))
-        magics.session._client = Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "503"},
-                                        max_retries=0)
+        swap_client(magics.session, Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "503"},
+                                           max_retries=0))
         with capture_output() as captured:
             result = ip.run_cell("%%cloudsway gpt -c\nSecond")
         assert result.success
@@ -334,9 +340,9 @@ def test_server_error_is_one_line_recorded_and_leaves_conversation(ip: Interacti
         entry = magics.session.ledger[-1]
         assert entry.status == "error" and entry.request_id and "503" in entry.error
         assert magics.session.history("gpt") == before
-        magics.session._client = Client(base_url, CANARY, dict(ENDPOINTS),
-                                        headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"},
-                                        max_retries=0)
+        swap_client(magics.session, Client(base_url, CANARY, dict(ENDPOINTS),
+                                           headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"},
+                                           max_retries=0))
         captured = cell(ip, "gpt -c", "Third one is longer than the others")
         assert "error, partial answer" in final_html(captured) and captured.stderr.count("\n") == 1
         assert magics.session.history("gpt") == before
@@ -445,11 +451,11 @@ def test_canary_key_never_in_outputs_ledger_or_reprs(ip: InteractiveShell, base_
             captured = cell(ip, magic_line, body)
             seen += [captured.stdout, captured.stderr]
             seen += [str(v) for o in captured.outputs for v in o.data.values()]
-        magics.session._client = Client(base_url, CANARY + "-wrong", dict(ENDPOINTS), max_retries=0)
+        swap_client(magics.session, Client(base_url, CANARY + "-wrong", dict(ENDPOINTS), max_retries=0))
         captured = cell(ip, "gpt", "Hello")  # a 401: the error line must not echo the key
         assert "401" in captured.stderr
         seen += [captured.stderr]
-        magics.session._client = Client(base_url, CANARY, dict(ENDPOINTS))
+        swap_client(magics.session, Client(base_url, CANARY, dict(ENDPOINTS)))
         for command in ("config", "usage", "usage --by-endpoint", "endpoints", "history gpt"):
             result, captured = line(ip, command)
             seen += [captured.stdout, captured.stderr, repr(result)]
@@ -569,8 +575,8 @@ def test_out_is_reset_when_the_server_errors(ip: InteractiveShell, base_url: str
         ip.user_ns["rs"] = "stale"
         cell(ip, "gpt,claude --out rs", "Hello")
         assert set(ip.user_ns["rs"]) == {"gpt", "claude"}
-        magics.session._client = Client(base_url, CANARY, dict(ENDPOINTS), max_retries=0,
-                                        headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"})
+        swap_client(magics.session, Client(base_url, CANARY, dict(ENDPOINTS), max_retries=0,
+                                           headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"}))
         cell(ip, "gpt --out r", "A partial answer is kept in VAR when there is one")
         partial = ip.user_ns["r"]
         assert isinstance(partial, Reply) and partial.text

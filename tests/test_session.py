@@ -30,6 +30,12 @@ def base_url() -> Iterator[str]:
         yield url
 
 
+def swap_client(session: Session, client: Client) -> None:
+    """Point `session` at `client`, closing the Client it replaces (its pooled connections)."""
+    session.client.close()
+    session._client = client
+
+
 @pytest.fixture
 def session(base_url: str) -> Iterator[Session]:
     s = Session(Client(base_url, CANARY, dict(ENDPOINTS), sleep=lambda _: None), default_endpoint="gpt")
@@ -65,12 +71,15 @@ def test_continue_and_named_chats(session: Session) -> None:
 
 def test_failed_turn_leaves_conversation_and_is_recorded(base_url: str) -> None:
     good = Session(Client(base_url, CANARY, dict(ENDPOINTS)), default_endpoint="gpt")
-    good.ask("gpt", "First")
-    before = list(good.history("gpt"))
-    failing = Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "500"}, max_retries=0)
-    good._client = failing
-    with pytest.raises(ServerError) as info:
-        good.ask("gpt", "Second", continue_=True)
+    try:
+        good.ask("gpt", "First")
+        before = list(good.history("gpt"))
+        failing = Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "500"}, max_retries=0)
+        swap_client(good, failing)
+        with pytest.raises(ServerError) as info:
+            good.ask("gpt", "Second", continue_=True)
+    finally:
+        good.close()
     assert good.history("gpt") == before
     entry = good.ledger[-1]
     assert entry.status == "error" and "500" in entry.error and "\n" not in entry.error
@@ -121,12 +130,17 @@ def test_user_errors(session: Session, base_url: str) -> None:
     with pytest.raises(UsageError, match="embeddings"):
         session.ask("e5", "hi")
     keyless = Session(Client(base_url, None, dict(ENDPOINTS)), default_endpoint="gpt")
-    keyless._client.set_api_key(None)
-    with pytest.raises(ConfigError, match="no API key"):
-        keyless.ask("gpt", "hi")
-    with pytest.raises(ConfigError, match="no default endpoint"):
-        Session(Client(base_url, CANARY, {})).ask(None, "hi")
-    assert not keyless.ledger
+    nameless = Session(Client(base_url, CANARY, {}))
+    try:
+        keyless._client.set_api_key(None)
+        with pytest.raises(ConfigError, match="no API key"):
+            keyless.ask("gpt", "hi")
+        with pytest.raises(ConfigError, match="no default endpoint"):
+            nameless.ask(None, "hi")
+        assert not keyless.ledger
+    finally:
+        keyless.close()
+        nameless.close()
 
 
 def test_protocol_override_and_background(session: Session) -> None:
@@ -144,27 +158,34 @@ def test_embed_is_recorded(session: Session) -> None:
 
 def test_login_config_and_repr_never_show_the_key(base_url: str) -> None:
     s = Session(Client(base_url, None, dict(ENDPOINTS)))
-    s.client.set_api_key(None)
-    assert s.config()["api_key"] == "(not set)"
-    s.login(CANARY)
-    assert s.ask("gpt", "hi").text == "You said: hi."
-    shown = repr(s) + repr(s.config()) + repr(s.ledger) + repr(s.client)
-    assert CANARY not in shown and CANARY[-8:] not in shown
-    with pytest.raises(UsageError):
-        s.login("  ")
+    try:
+        s.client.set_api_key(None)
+        assert s.config()["api_key"] == "(not set)"
+        s.login(CANARY)
+        assert s.ask("gpt", "hi").text == "You said: hi."
+        shown = repr(s) + repr(s.config()) + repr(s.ledger) + repr(s.client)
+        assert CANARY not in shown and CANARY[-8:] not in shown
+        with pytest.raises(UsageError):
+            s.login("  ")
+    finally:
+        s.close()
 
 
 def test_use_emulator_and_stop_restore_the_client() -> None:
     s = Session(Client("http://127.0.0.1:9", "k", {}))
-    before = s.client
-    url = s.use_emulator()
-    assert url.startswith("http://127.0.0.1:") and s.default_endpoint == "gpt"
-    assert set(s.endpoints) == set(EMULATOR_ENDPOINTS)
-    assert {EMULATOR_ENDPOINTS[a][1] for a in s.endpoints} == {"chat", "responses", "messages", "gemini", "embeddings"}
-    assert s.use_emulator() == url  # idempotent
-    assert s.ask("deepseek", "Hi", reasoning="low").reasoning
-    s.stop_emulator()
-    assert s.client is before and s.default_endpoint is None and s.emulator_url is None
+    try:
+        before = s.client
+        url = s.use_emulator()
+        assert url.startswith("http://127.0.0.1:") and s.default_endpoint == "gpt"
+        assert set(s.endpoints) == set(EMULATOR_ENDPOINTS)
+        assert {EMULATOR_ENDPOINTS[a][1] for a in s.endpoints} == {"chat", "responses", "messages", "gemini",
+                                                                   "embeddings"}
+        assert s.use_emulator() == url  # idempotent
+        assert s.ask("deepseek", "Hi", reasoning="low").reasoning
+        s.stop_emulator()
+        assert s.client is before and s.default_endpoint is None and s.emulator_url is None
+    finally:
+        s.close()
 
 
 def test_session_import_is_light() -> None:
