@@ -129,9 +129,6 @@ def _split(line: str) -> list[str]:
         raise UsageError(f"cannot parse the magic line: {exc}") from None
 
 
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())
-
 
 def _line_parser() -> MagicArgumentParser:
     parser = MagicArgumentParser(prog="%cloudsway", description="Line commands of %cloudsway")
@@ -292,7 +289,7 @@ class CloudswayMagics(Magics):
                 else:
                     result = self._one(resolved[0][0], prompt, fmt, show, kwargs)
         except CloudswayUsageError as exc:
-            raise UsageError(_one_line(exc)) from None
+            raise UsageError(describe_error(exc)) from None
         except APIError as exc:
             print(f"cloudsway: {describe_error(exc)}", file=sys.stderr)
             if args.out:  # never leave a stale VAR behind for Run All to reuse
@@ -373,7 +370,7 @@ class CloudswayMagics(Magics):
         try:
             return attach(target)
         except (CloudswayError, OSError, ValueError, TypeError) as exc:
-            raise UsageError(f"-a/--attach {spec!r}: {_one_line(exc)}") from None
+            raise UsageError(f"-a/--attach {spec!r}: {describe_error(exc)}") from None
 
     def _one(self, alias: str, prompt: str, fmt: str, show: dict[str, bool], kwargs: dict[str, Any]) -> Reply:
         view = StreamView(alias, rate=self.display_rate, clock=self.clock, fmt=fmt, show_reasoning=show["reasoning"],
@@ -439,7 +436,7 @@ class CloudswayMagics(Magics):
         view.finish(results)
         for alias, result in results.items():
             if isinstance(result, BaseException):
-                print(f"cloudsway: {alias}: {_one_line(result)}", file=sys.stderr)
+                print(f"cloudsway: {alias}: {describe_error(result)}", file=sys.stderr)
         return results
 
     def _embed(self, alias: str, prompt: str, params: dict[str, Any]) -> Any:
@@ -465,7 +462,7 @@ class CloudswayMagics(Magics):
         try:
             return handler(args)
         except CloudswayUsageError as exc:
-            raise UsageError(_one_line(exc)) from None
+            raise UsageError(describe_error(exc)) from None
 
     def _cmd_connect(self, args: Any) -> None:
         info = self.session.connect(emulator=args.where)

@@ -51,9 +51,6 @@ EMULATOR_ENDPOINTS: dict[str, tuple[str, str, str | None]] = {
 EMULATOR_KEY = "sk-emulator-dummy-key"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
 
 @dataclass(slots=True)
 class LedgerEntry:
@@ -417,7 +414,7 @@ class Session:
             bad = self._bad_parameter(ep, messages, system, params)
             if bad is None:
                 raise
-            raise UsageError(f"{bad}: {_one_line(str(exc))}") from None
+            raise UsageError(f"{bad}: {describe_error(exc)}") from None
         reply.endpoint = alias
         if reply.latency is None:
             reply.latency = time.perf_counter() - started
