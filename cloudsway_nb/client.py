@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from . import transport
+from . import transport as transport_mod  # the parameter `transport` shadows it
 from .config import (
     Endpoint,
     config_path,
@@ -619,7 +620,9 @@ class Client(_ClientCore):
     ) -> None:
         super().__init__(base_url, api_key, endpoints, **options)
         # our user-agent as a client default (set per request, httpx would rebuild its headers each time)
-        self._http = http_client or httpx.Client(timeout=self.timeout, transport=transport, headers=_DEFAULT_HEADERS)
+        self._http = http_client or httpx.Client(
+            timeout=self.timeout, transport=transport, headers=_DEFAULT_HEADERS, limits=transport_mod.POOL_LIMITS
+        )
         self._sleep = sleep
 
     def close(self) -> None:
@@ -755,7 +758,7 @@ class AsyncClient(_ClientCore):
     ) -> None:
         super().__init__(base_url, api_key, endpoints, **options)
         self._http = http_client or httpx.AsyncClient(
-            timeout=self.timeout, transport=transport, headers=_DEFAULT_HEADERS
+            timeout=self.timeout, transport=transport, headers=_DEFAULT_HEADERS, limits=transport_mod.POOL_LIMITS
         )
         self._sleep = sleep
 

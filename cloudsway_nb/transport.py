@@ -35,6 +35,7 @@ from .retry import RetryPolicy
 from .types import Payload
 
 __all__ = [
+    "POOL_LIMITS",
     "USER_AGENT",
     "asend",
     "build_request",
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 USER_AGENT = f"cloudsway-nb/{__version__}"
+# httpx keeps only 20 idle connections by default, so a burst of 32 concurrent calls reopens
+# connections all the time (a TLS handshake each on the real gateway): keep as many idle as are open.
+POOL_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=5.0)
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "apim-request-id", "x-ms-request-id", "x-goog-request-id")
 
 
