@@ -1,4 +1,7 @@
-"""`Media`, the lazy Attachment, and the functions that make one: attach, image, audio, video, document."""
+"""`Media`, the lazy Attachment, and the functions that make one: attach, image, audio, video, document.
+
+A Media's type comes from `_file_types`, what it sends from `_prepare`.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from urllib.parse import unquote_to_bytes
 
 from ..errors import UsageError
 from ..types import Attachment, Payload, summarize_data_url
-from ._images import ImageOptions, encode_pil, format_mime, prepare_image, target_mime
+from ._file_types import data_file_type, format_name, url_file_type
+from ._images import ImageOptions, encode_pil, format_mime, target_mime
 from ._limits import b64_length, format_size
-from ._sniff import SUPPORTED, FileType, completeness_problem, describe_unknown, extension_of, sniff, to_utf8
+from ._prepare import prepared_source
+from ._sniff import FileType
 from ._sources import BytesSource, PathSource, ProducedSource, Source, bytes_name, numpy_to_wav
 
 __all__ = ["CHUNK_SIZE", "Media", "attach", "audio", "document", "image", "video"]
@@ -25,45 +30,6 @@ chunks concatenates into the base64 of the whole); each becomes 1 MiB of base64 
 KINDS = ("image", "audio", "video", "document")
 DETAILS = ("low", "high", "auto")
 _URL_SCHEMES = ("http://", "https://", "gs://")
-_TRANSCODE_MAX = 64 * 1024 * 1024  # text larger than this is sent as it is (no whole-file read)
-
-# extension -> (kind, MIME type, label): for URLs (never fetched) and as a fallback
-_BY_EXTENSION: dict[str, tuple[str, str, str]] = {
-    "png": ("image", "image/png", "PNG"), "jpg": ("image", "image/jpeg", "JPEG"),
-    "jpeg": ("image", "image/jpeg", "JPEG"), "gif": ("image", "image/gif", "GIF"),
-    "webp": ("image", "image/webp", "WebP"), "bmp": ("image", "image/bmp", "BMP"),
-    "tif": ("image", "image/tiff", "TIFF"), "tiff": ("image", "image/tiff", "TIFF"),
-    "heic": ("image", "image/heic", "HEIC"), "avif": ("image", "image/avif", "AVIF"),
-    "mp3": ("audio", "audio/mpeg", "MP3"), "wav": ("audio", "audio/wav", "WAV"),
-    "m4a": ("audio", "audio/mp4", "M4A"), "aac": ("audio", "audio/aac", "AAC"),
-    "ogg": ("audio", "audio/ogg", "OGG"), "oga": ("audio", "audio/ogg", "OGG"),
-    "opus": ("audio", "audio/ogg", "OGG"), "flac": ("audio", "audio/flac", "FLAC"),
-    "weba": ("audio", "audio/webm", "WebM"), "aiff": ("audio", "audio/aiff", "AIFF"),
-    "mp4": ("video", "video/mp4", "MP4"), "m4v": ("video", "video/mp4", "MP4"),
-    "mov": ("video", "video/quicktime", "MOV"), "webm": ("video", "video/webm", "WebM"),
-    "avi": ("video", "video/x-msvideo", "AVI"), "mkv": ("video", "video/x-matroska", "Matroska"),
-    "3gp": ("video", "video/3gpp", "3GP"), "pdf": ("document", "application/pdf", "PDF"),
-    "txt": ("document", "text/plain", "text"), "md": ("document", "text/markdown", "text"),
-    "csv": ("document", "text/csv", "text"), "html": ("document", "text/html", "text"),
-}  # fmt: skip
-
-_LABELS = {mime: label for _, mime, label in _BY_EXTENSION.values()}
-
-_DEFAULT_MIME = {"image": "image/jpeg", "audio": "audio/mpeg", "video": "video/mp4", "document": "application/pdf"}
-
-_FORMAT = {
-    "mpeg": "mp3", "x-wav": "wav", "wave": "wav", "x-m4a": "m4a", "mp4a-latm": "aac", "quicktime": "mov",
-    "x-msvideo": "avi", "x-matroska": "mkv", "3gpp": "3gp", "plain": "txt", "markdown": "md",
-}  # fmt: skip
-
-
-def _kind_of_mime(mime: str) -> str | None:
-    major = mime.split("/", 1)[0]
-    if major in ("image", "audio", "video"):
-        return major
-    if major == "text" or mime in ("application/pdf", "application/json"):
-        return "document"
-    return None
 
 
 def _b64_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -185,10 +151,7 @@ class Media(Attachment):
     @property
     def format(self) -> str:
         """The short format name (`png`, `mp3`, `wav`, `m4a`, `mov`, `pdf`...)."""
-        sub = self.mime_type.split("/", 1)[-1].lower()
-        if sub == "mp4" and self.kind == "audio":
-            return "m4a"
-        return _FORMAT.get(sub, sub)
+        return format_name(self.mime_type, self.kind)
 
     @property
     def display_name(self) -> str:
@@ -347,76 +310,21 @@ class Media(Attachment):
 
     def _file_type(self) -> FileType:
         if self._ftype is None:
-            self._ftype = self._url_type() if self._url is not None else self._data_type()
+            if self._url is not None:
+                kind = self._kind or self._expect
+                self._ftype = url_file_type(self._url, self.display_name, kind=kind, mime=self._mime)
+            else:
+                assert self._src is not None
+                self._ftype = data_file_type(
+                    self._src, self.filename, kind=self._kind, expect=self._expect, mime=self._mime
+                )
         return self._ftype
-
-    def _url_type(self) -> FileType:
-        assert self._url is not None
-        ext = extension_of(self._url)
-        guessed = _BY_EXTENSION.get(ext)
-        kind = self._kind or self._expect
-        if self._mime:
-            kind = kind or _kind_of_mime(self._mime)
-            if kind is None:
-                raise UsageError(f"{self.display_name}: cannot tell the kind of {self._mime}; pass kind=")
-            return FileType(kind, self._mime, self._mime.split("/")[-1].upper())
-        if guessed and (kind is None or guessed[0] == kind):
-            return FileType(*guessed)
-        if kind is not None:
-            return FileType(kind, _DEFAULT_MIME.get(kind, "text/plain"), kind)
-        raise UsageError(
-            f"{self.display_name}: cannot tell the type of this URL from its name (it is never downloaded); "
-            "use image(url), audio(url), video(url) or document(url), or pass mime_type="
-        )
-
-    def _data_type(self) -> FileType:
-        src = self._src
-        assert src is not None
-        if self._mime:  # the caller said what it is: nothing is read to find out
-            kind = self._kind or _kind_of_mime(self._mime) or self._expect
-            if kind is None:
-                raise UsageError(f"{src.name}: cannot tell the kind of {self._mime}; pass kind=")
-            if self._expect is not None and self._kind is None and kind != self._expect:
-                raise UsageError(f"{src.name}: {self._expect}() was given {self._mime}; use {kind}() or attach()")
-            return FileType(kind, self._mime, _LABELS.get(self._mime, self._mime.split("/")[-1].upper()))
-        found = sniff(src.read_at, src.size(), self.filename)
-        if found is None:
-            raise UsageError(
-                f"{src.name}: unknown file type ({describe_unknown(src.read_at(0, 16))}); supported: {SUPPORTED}; "
-                "pass mime_type= if you know the type"
-            )
-        if self._kind is not None and self._kind != found.kind:
-            return FileType(self._kind, found.mime_type, found.label)
-        if self._expect is not None and found.kind != self._expect:
-            raise UsageError(
-                f"{src.name}: {self._expect}() was given {found.kind} ({found.label}, {found.mime_type}); "
-                f"use {found.kind}() or attach() for it"
-            )
-        return found
 
     def _prepared(self) -> Source:
         """The source of the bytes to send: checked for completeness, images prepared. Done once."""
         if self._ready is None:
-            src = self._src
-            assert src is not None
-            ftype = self._file_type()
-            problem = completeness_problem(ftype, src.read_at, src.size())
-            if problem:
-                raise UsageError(
-                    f"{src.name}: truncated or incomplete {ftype.label} ({problem}); re-export or re-download it"
-                )
-            ready: Source = src
-            if ftype.kind == "image" and not self._already_prepared and ftype.mime_type.startswith("image/"):
-                processed = prepare_image(src.open, src.name, ftype.mime_type, ftype.label, self._image_options)
-                if processed is not None:
-                    ready = BytesSource(processed, src.name, src.filename)
-            elif (ftype.kind == "text" or ftype.mime_type.startswith("text/")) and src.size() <= _TRANSCODE_MAX:
-                # UTF-16/32 (with a byte-order mark) and Windows-1252 text is sent as UTF-8, which every
-                # adapter assumes when it inlines text and every model reads in a text file
-                utf8 = to_utf8(src.read_all())
-                if utf8 is not None:
-                    ready = BytesSource(utf8, src.name, src.filename)
-            self._ready = ready
+            assert self._src is not None
+            self._ready = prepared_source(self._src, self._file_type(), self._image_options, self._already_prepared)
         return self._ready
 
 
