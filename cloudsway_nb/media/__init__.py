@@ -34,9 +34,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._attach import attach, audio, document, image, video
 from ._images import ImageOptions, scaled_size
 from ._limits import SIZE_LIMITS, Limit, check_limits, limit_for
-from ._media import CHUNK_SIZE, Media, attach, audio, document, image, video
+from ._media import CHUNK_SIZE, Media
 from ._sniff import FileType, sniff
 
 __all__ = [

@@ -1,27 +1,25 @@
-"""`Media`, the lazy Attachment, and the functions that make one: attach, image, audio, video, document.
+"""`Media`, the lazy Attachment: read, checked, prepared and base64-encoded when a request needs it, once.
 
-A Media's type comes from `_file_types`, what it sends from `_prepare`.
+Made by attach(), image(), audio(), video() and document() (`_attach`); its type comes from
+`_file_types`, what is sent from `_prepare`.
 """
 
 from __future__ import annotations
 
 import base64 as _base64
-import binascii
-import os
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from ..errors import UsageError
 from ..types import Attachment, Payload, summarize_data_url
 from ._file_types import data_file_type, format_name, url_file_type
-from ._images import ImageOptions, encode_pil, format_mime, target_mime
+from ._images import ImageOptions, format_mime, target_mime
 from ._limits import b64_length, format_size
 from ._prepare import prepared_source
 from ._sniff import FileType
-from ._sources import BytesSource, PathSource, ProducedSource, Source, bytes_name, numpy_to_wav
+from ._sources import BytesSource, ProducedSource, Source, bytes_name
 
-__all__ = ["CHUNK_SIZE", "Media", "attach", "audio", "document", "image", "video"]
+__all__ = ["CHUNK_SIZE", "Media"]
 
 CHUNK_SIZE = 3 * 256 * 1024
 """Bytes read and encoded at a time when a payload is streamed (a multiple of 3: base64 of such
@@ -29,7 +27,6 @@ chunks concatenates into the base64 of the whole); each becomes 1 MiB of base64 
 
 KINDS = ("image", "audio", "video", "document")
 DETAILS = ("low", "high", "auto")
-_URL_SCHEMES = ("http://", "https://", "gs://")
 
 
 def _b64_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -327,327 +324,17 @@ class Media(Attachment):
             self._ready = prepared_source(self._src, self._file_type(), self._image_options, self._already_prepared)
         return self._ready
 
-
-# ---------------------------------------------------------------- making Media from anything
-
-
-def _is_numpy(x: Any) -> bool:
-    return type(x).__module__ == "numpy" and hasattr(x, "dtype") and hasattr(x, "shape")
-
-
-def _is_pil(x: Any) -> bool:
-    return type(x).__module__.startswith("PIL.") and hasattr(x, "save") and hasattr(x, "mode")
-
-
-def _figure_of(x: Any) -> Any:
-    """A matplotlib Figure for a Figure or an Axes (duck-typed: matplotlib is not imported)."""
-    if hasattr(x, "savefig") and hasattr(x, "canvas"):
-        return x
-    fig = getattr(x, "figure", None)
-    if fig is not None and hasattr(fig, "savefig") and hasattr(fig, "canvas") and hasattr(x, "get_figure"):
-        return fig
-    return None
-
-
-def _decode_data_url(url: str) -> tuple[str | None, bytes]:
-    head, sep, payload = url.partition(",")
-    if not sep:
-        raise UsageError(f"{url[:40]}...: a malformed data URL (no comma after the header)")
-    params = head[5:].split(";")
-    mime = params[0].strip().lower() or None
-    if any(p.strip().lower() == "base64" for p in params[1:]):
-        try:
-            data = _base64.b64decode("".join(payload.split()), validate=True)
-        except (binascii.Error, ValueError):
-            raise UsageError(f"data:{mime};base64,…: the data URL holds invalid base64") from None
-    else:
-        data = unquote_to_bytes(payload)
-    if not data:
-        raise UsageError(f"data:{mime},…: the data URL is empty (0 bytes); nothing to attach")
-    return mime, data
-
-
-def _source_of(x: Any, rate: int | None, options: ImageOptions) -> tuple[Source | None, str | None, dict[str, Any]]:
-    """(source, url, extra Media keywords) for anything attach() takes."""
-    if isinstance(x, str):
-        if x.startswith(_URL_SCHEMES):
-            return None, x, {}
-        if x.startswith("data:"):
-            mime, data = _decode_data_url(x)
-            return BytesSource(data, f"data URL ({format_size(len(data))})"), None, {"declared": mime}
-        if x.startswith("file://"):
-            return PathSource(unquote_to_bytes(x[7:]).decode()), None, {}
-        if "\n" in x or len(x) > 4096:
-            raise UsageError(
-                f"{x[:40]!r}...: looks like text, not a path; pass text in the prompt, or bytes with mime_type="
-            )
-        return PathSource(x), None, {}
-    if isinstance(x, os.PathLike):
-        return PathSource(x), None, {}
-    if isinstance(x, (bytes, bytearray, memoryview)):
-        if len(x) == 0:
-            raise UsageError("bytes (0 B): the data is empty; nothing to attach")
-        return BytesSource(x, bytes_name(x)), None, {}
-    if isinstance(x, tuple) and len(x) == 2 and _is_numpy(x[0]) and isinstance(x[1], int):
-        return _source_of(x[0], x[1], options)
-    if _is_numpy(x):
-        if rate is not None:
-            name = f"NumPy audio ({x.shape[0] if x.ndim == 1 else 'x'.join(map(str, x.shape))} samples at {rate} Hz)"
-            return ProducedSource(lambda: numpy_to_wav(x, rate), name, "audio.wav"), None, {"mime_type": "audio/wav"}
-        if (x.dtype == "uint8" or x.dtype.kind == "f") and (x.ndim == 2 or (x.ndim == 3 and x.shape[-1] in (1, 3, 4))):
-            from PIL import Image
-
-            array = x if x.dtype == "uint8" else (x.clip(0, 1) * 255).round().astype("uint8")
-            pil = Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[-1] == 1 else array)
-            return _pil_source(pil, options, f"NumPy image ({'x'.join(map(str, x.shape))})")
-        raise UsageError(
-            f"NumPy array {tuple(x.shape)}: pass rate= for audio samples (audio(array, rate=16000)), "
-            "or an image array of shape (height, width[, 3 or 4])"
-        )
-    if _is_pil(x):
-        return _pil_source(x, options, f"PIL image {x.size[0]}x{x.size[1]} {x.mode}")
-    fig = _figure_of(x)
-    if fig is not None:
-
-        def render() -> bytes:
-            import io
-
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", bbox_inches="tight")
-            return buf.getvalue()
-
-        name = f"matplotlib figure {getattr(fig, 'number', '')}".strip()
-        return ProducedSource(render, name, "figure.png"), None, {"mime_type": "image/png"}
-    if all(hasattr(x, a) for a in ("data", "url", "filename")):  # IPython.display.Image / Audio / Video
-        mime = getattr(x, "mimetype", None) or getattr(x, "_mimetype", None)
-        extra = {"declared": mime} if mime else {}
-        if isinstance(x.data, (bytes, bytearray)) and x.data:
-            return BytesSource(x.data, f"{type(x).__name__} object ({format_size(len(x.data))})"), None, extra
-        if x.url:
-            return None, str(x.url), extra
-        if x.filename:
-            return PathSource(x.filename), None, extra
-    for method, mime in (("_repr_png_", "image/png"), ("_repr_jpeg_", "image/jpeg")):
-        if callable(getattr(x, method, None)):
-
-            def produce(obj: Any = x, name: str = method) -> bytes:
-                out = getattr(obj, name)()
-                out = out[0] if isinstance(out, tuple) else out
-                if isinstance(out, str):
-                    out = _base64.b64decode(out)
-                return out or b""
-
-            return ProducedSource(produce, f"{type(x).__name__} object", f"image.{mime[6:]}"), None, {"mime_type": mime}
-    if callable(getattr(x, "read", None)):
-        name = str(getattr(x, "name", "") or f"{type(x).__name__} object")
-
-        def read() -> bytes:
-            data = x.read()
-            if isinstance(data, str):
-                raise UsageError(f"{name}: the file object is in text mode; open it with 'rb'")
-            return bytes(data)
-
-        return ProducedSource(read, name, os.path.basename(name) if name else None), None, {}
-    raise UsageError(
-        f"cannot attach a {type(x).__name__}; pass a path, a URL, bytes (with mime_type= if you like), "
-        "a PIL image, a matplotlib figure, or a NumPy audio array with rate="
-    )
-
-
-def _pil_source(im: Any, options: ImageOptions, name: str) -> tuple[Source, None, dict[str, Any]]:
-    mime = options.format or ("image/jpeg" if getattr(im, "format", None) in ("JPEG", "MPO") else "image/png")
-    return (
-        ProducedSource(lambda: encode_pil(im, options)[0], name, f"image.{mime.split('/')[1]}"),
-        None,
-        {"mime_type": mime, "prepared": True},
-    )
-
-
-def _make(
-    x: Any,
-    *,
-    expect: str | None,
-    kind: str | None = None,
-    mime_type: str | None = None,
-    filename: str | None = None,
-    detail: str | None = None,
-    max_side: int | None = None,
-    max_pixels: int | None = None,
-    format: str | None = None,
-    quality: int = 90,
-    rate: int | None = None,
-    ignore_limits: bool = False,
-) -> Media:
-    for name, value in (("max_side", max_side), ("max_pixels", max_pixels), ("rate", rate)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-            raise UsageError(f"{name}={value!r} must be a positive whole number")
-    if not 1 <= quality <= 100:
-        raise UsageError(f"quality={quality!r} must be between 1 and 100")
-    options = ImageOptions(max_side, max_pixels, format_mime(format), quality)
-    if isinstance(x, Media):
-        changes: dict[str, Any] = {}
-        for key, value in (
-            ("mime_type", mime_type), ("filename", filename), ("detail", detail), ("max_side", max_side),
-            ("max_pixels", max_pixels), ("format", format), ("kind", kind),
-        ):  # fmt: skip
-            if value is not None:
-                changes[key] = value
-        if quality != 90:
-            changes["quality"] = quality
-        if ignore_limits:
-            changes["ignore_limits"] = True
-        media = x.with_options(**changes) if changes else x
-        if expect is not None and media.kind != expect:
-            raise UsageError(f"{media.display_name}: {expect}() was given {media.kind}; use {media.kind}()")
-        return media
-    if isinstance(x, Attachment):
-        if x.url is not None:
-            source, url, extra = None, x.url, {}
-        else:
-            assert x.data is not None
-            source, url, extra = BytesSource(x.data, x.filename or bytes_name(x.data), x.filename), None, {}
-        mime_type = mime_type or x.mime_type
-        kind = kind or x.kind
-        filename = filename or x.filename
-        detail = detail or x.detail
-    else:
-        source, url, extra = _source_of(x, rate, options)
-    declared = extra.pop("declared", None)
-    if mime_type is None and extra.get("mime_type"):
-        mime_type = extra.pop("mime_type")
-    extra.pop("mime_type", None)
-    media = Media(
-        source,
-        url=url,
-        kind=kind or (expect if url is not None else None),
-        mime_type=mime_type,
-        filename=filename,
-        detail=detail,
-        image_options=options,
-        expect=expect,
-        ignore_limits=ignore_limits,
-        **extra,
-    )
-    if url is not None:
-        if declared and mime_type is None:
-            media._mime = declared.lower()
-        media._file_type()  # no I/O for a URL: an unknown type is reported at once
-    elif declared and mime_type is None:
-        # a data URL or display object said what it holds: used only when the bytes do not say
-        try:
-            media._file_type()
-        except UsageError:
-            media._mime = declared.lower()
-            media._ftype = None
-    return media
-
-
-def attach(
-    source: Any,
-    *,
-    kind: str | None = None,
-    mime_type: str | None = None,
-    filename: str | None = None,
-    detail: str | None = None,
-    max_side: int | None = None,
-    max_pixels: int | None = None,
-    format: str | None = None,
-    quality: int = 90,
-    rate: int | None = None,
-    ignore_limits: bool = False,
-) -> Media:
-    """Media for a prompt from almost anything; nothing is read or encoded until it is sent.
-
-    `source` may be a local path (str or Path, `~` expanded), an http(s) or gs:// URL (sent as a
-    URL, never downloaded), a `data:` URL, raw bytes (`mime_type=` optional), a PIL image, a
-    matplotlib figure or axes, an IPython display object (Image, Audio, Video), a binary file
-    object, or a NumPy array of audio samples with `rate=` (or an `(array, rate)` tuple).
-
-    The kind (image, audio, video, document) and MIME type are read from the content; `kind=` and
-    `mime_type=` override. Image options: `detail` (OpenAI's low|high|auto), `max_side` and
-    `max_pixels` (downscale keeping the aspect ratio), `format` (png|jpeg|webp) and `quality`.
-    `ignore_limits=True` skips the per-protocol size check.
-
-    Example:
-        >>> from cloudsway_nb.media import attach
-        >>> photo = attach("~/Pictures/cat.jpg", max_side=1568)   # doctest: +SKIP
-        >>> client.chat("claude", "What is in this photo?", attachments=[photo])  # doctest: +SKIP
-        >>> attach("https://example.com/cat.png")
-        Media(image, https://example.com/cat.png)
-    """
-    return _make(
-        source, expect=None, kind=kind, mime_type=mime_type, filename=filename, detail=detail, max_side=max_side,
-        max_pixels=max_pixels, format=format, quality=quality, rate=rate, ignore_limits=ignore_limits,
-    )  # fmt: skip
-
-
-def image(
-    source: Any,
-    *,
-    mime_type: str | None = None,
-    filename: str | None = None,
-    detail: str | None = None,
-    max_side: int | None = None,
-    max_pixels: int | None = None,
-    format: str | None = None,
-    quality: int = 90,
-    ignore_limits: bool = False,
-) -> Media:
-    """An image (path, URL, bytes, PIL image, figure, NumPy image array...); refuses anything else.
-
-    EXIF orientation is applied; BMP, TIFF, HEIC and AVIF are converted to PNG; `max_side` /
-    `max_pixels` downscale keeping the aspect ratio; `detail` is OpenAI's low|high|auto. An image
-    needing none of that is sent byte for byte.
-
-    Example:
-        >>> image("https://example.com/photo", detail="low")
-        Media(image, https://example.com/photo)
-    """
-    return _make(
-        source, expect="image", mime_type=mime_type, filename=filename, detail=detail, max_side=max_side,
-        max_pixels=max_pixels, format=format, quality=quality, ignore_limits=ignore_limits,
-    )  # fmt: skip
-
-
-def audio(
-    source: Any,
-    *,
-    rate: int | None = None,
-    mime_type: str | None = None,
-    filename: str | None = None,
-    ignore_limits: bool = False,
-) -> Media:
-    """Audio: a path, URL or bytes (MP3, WAV, M4A/AAC, OGG, FLAC, WebM, AIFF), or NumPy samples
-    with their sample `rate` (sent as 16-bit WAV).
-
-    Example:
-        >>> import numpy as np
-        >>> clip = audio(np.zeros(16000, dtype=np.float32), rate=16000)
-        >>> (clip.kind, clip.mime_type, clip.size)
-        ('audio', 'audio/wav', 32044)
-    """
-    return _make(source, expect="audio", rate=rate, mime_type=mime_type, filename=filename, ignore_limits=ignore_limits)
-
-
-def video(
-    source: Any, *, mime_type: str | None = None, filename: str | None = None, ignore_limits: bool = False
-) -> Media:
-    """Video: a path, URL or bytes (MP4, WebM, MOV, AVI, 3GP). Large files are streamed when sent.
-
-    Example:
-        >>> video("https://example.com/clip.mp4").mime_type
-        'video/mp4'
-    """
-    return _make(source, expect="video", mime_type=mime_type, filename=filename, ignore_limits=ignore_limits)
-
-
-def document(
-    source: Any, *, mime_type: str | None = None, filename: str | None = None, ignore_limits: bool = False
-) -> Media:
-    """A document: a path, URL or bytes of a PDF or a plain-text file (text, Markdown, CSV, HTML).
-
-    Example:
-        >>> document(b"# Notes\\nBuy milk.\\n", filename="notes.md").mime_type
-        'text/markdown'
-    """
-    return _make(source, expect="document", mime_type=mime_type, filename=filename, ignore_limits=ignore_limits)
+    def _settle_type(self, declared: str | None) -> None:
+        """Tell the type now where that needs no I/O (a URL: an unknown type is reported at once), and
+        fall back on `declared`, the type a data URL or display object said it holds, which is used
+        only when the caller did not say and, for bytes, when the bytes do not say either."""
+        if self._url is not None:
+            if declared:
+                self._mime = declared.lower()
+            self._file_type()
+        elif declared:
+            try:
+                self._file_type()
+            except UsageError:
+                self._mime = declared.lower()
+                self._ftype = None
