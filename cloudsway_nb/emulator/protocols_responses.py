@@ -1,13 +1,6 @@
 """OpenAI Responses API: create (sync, stream, background), retrieve, resume a stream, cancel, delete.
 
-Request: ``input`` (string or items: messages with ``input_text`` / ``input_image`` /
-``input_file`` parts, ``function_call``, ``function_call_output``, ``reasoning``),
-``instructions``, ``previous_response_id``, ``tools`` (flat function tools), ``tool_choice``
-(including ``allowed_tools``), ``text.format``, ``reasoning.{effort, summary}``,
-``max_output_tokens``, ``background``, ``store``, ``stream``, ``include``
-(``message.output_text.logprobs``) and ``top_logprobs``: either one puts ``logprobs`` (with
-``bytes`` and ``top_logprobs``) on each ``output_text`` part, and per-token logprobs on each
-``response.output_text.delta`` / ``.done`` event.
+The request body is parsed by :mod:`.responses_request` (its :func:`parse` is re-exported here).
 
 Streams are ``event: TYPE`` + ``data: {..., "sequence_number": N}`` in the documented order:
 created, (queued,) in_progress, then per output item added / deltas / done, then completed.
@@ -37,18 +30,17 @@ import asyncio
 import base64
 import copy
 import hashlib
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from .conversation import Prompt, Tool, ToolCall, ToolResult, Turn, digest
+from .conversation import Prompt, ToolCall, Turn, digest
 from .errors import EmulatorError, bad_request, error_event_body
 from .generate import Plan, plan_reply, text_logprobs
-from .media import MediaInfo, describe_base64, describe_reference, describe_url
 from .pacing import Pacing
 from .replies import SSE_KEEPALIVE, Frame, JSONReply, StreamReply, sse_event
-from .store import ResponseStore, StoredResponse
+from .responses_request import parse
+from .store import StoredResponse
 from .tokenizer import pieces
 
 if TYPE_CHECKING:
@@ -57,265 +49,11 @@ if TYPE_CHECKING:
 
 __all__ = ["build", "cancel", "create", "delete", "parse", "retrieve"]
 
-_LOGPROBS_INCLUDE = "message.output_text.logprobs"
 _TOKEN_EVENTS = (
     "response.output_text.delta",
     "response.reasoning_summary_text.delta",
     "response.function_call_arguments.delta",
 )
-
-
-def _text_of(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "\n".join(_text_of(v.get("text", "") if isinstance(v, dict) else v) for v in value)
-    return json.dumps(value, ensure_ascii=False) if value is not None else ""
-
-
-def _parts(content: Any, where: str) -> tuple[str, list[MediaInfo]]:
-    if isinstance(content, str):
-        return content, []
-    if not isinstance(content, list):
-        raise bad_request(
-            f"Invalid type for '{where}': expected a string or an array.", where, "invalid_type"
-        )
-    texts: list[str] = []
-    media: list[MediaInfo] = []
-    for j, part in enumerate(content):
-        here = f"{where}[{j}]"
-        if not isinstance(part, dict):
-            raise bad_request(f"Invalid type for '{here}': expected an object.", here, "invalid_type")
-        kind = part.get("type")
-        if kind in ("input_text", "output_text", "text", "summary_text", "reasoning_text"):
-            texts.append(str(part.get("text", "")))
-        elif kind == "refusal":
-            texts.append(str(part.get("refusal", "")))
-        elif kind == "input_image":
-            url = part.get("image_url")
-            if isinstance(url, dict):
-                url = url.get("url")
-            if isinstance(url, str) and url:
-                media.append(describe_url(url, "image"))
-            elif part.get("file_id"):
-                media.append(describe_reference(str(part["file_id"]), "image"))
-            else:
-                raise bad_request(
-                    f"Missing required parameter: '{here}.image_url'.",
-                    f"{here}.image_url",
-                    "missing_required_parameter",
-                )
-        elif kind == "input_file":
-            data, name = part.get("file_data"), part.get("filename")
-            if isinstance(data, str) and data:
-                media.append(
-                    describe_url(data, "document")
-                    if data.startswith("data:")
-                    else describe_base64(data, None, "document", name)
-                )
-            elif part.get("file_url"):
-                media.append(describe_url(str(part["file_url"]), "document"))
-            elif part.get("file_id"):
-                media.append(describe_reference(str(part["file_id"]), "document"))
-            else:
-                raise bad_request(
-                    f"Missing required parameter: '{here}.file_data'.",
-                    f"{here}.file_data",
-                    "missing_required_parameter",
-                )
-        elif kind == "input_audio":
-            audio = part.get("input_audio") or part
-            fmt = str(audio.get("format") or "")
-            media.append(
-                describe_base64(str(audio.get("data", "")), f"audio/{fmt}" if fmt else None, "audio")
-            )
-        else:
-            raise bad_request(
-                f"Invalid value: '{kind}'. Supported values are: 'input_text', 'input_image', 'input_file', "
-                "'output_text' and 'refusal'.",
-                f"{here}.type",
-            )
-    return "\n".join(t for t in texts if t), media
-
-
-def _input_turns(value: Any, call_names: dict[str, str]) -> list[Turn]:
-    if isinstance(value, str):
-        return [Turn("user", value)]
-    if not isinstance(value, list):
-        raise bad_request(
-            "Invalid type for 'input': expected a string or an array of input items.", "input", "invalid_type"
-        )
-    turns: list[Turn] = []
-    for i, item in enumerate(value):
-        where = f"input[{i}]"
-        if not isinstance(item, dict):
-            raise bad_request(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
-        kind = item.get("type", "message" if "role" in item else None)
-        if kind == "message":
-            role = item.get("role")
-            if role not in ("user", "assistant", "system", "developer"):
-                raise bad_request(
-                    f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', 'developer', "
-                    "and 'user'.",
-                    f"{where}.role",
-                )
-            text, media = _parts(item.get("content", ""), f"{where}.content")
-            turns.append(Turn(role, text, media))
-        elif kind == "function_call":
-            args = item.get("arguments")
-            try:
-                parsed = json.loads(args) if isinstance(args, str) else args
-            except json.JSONDecodeError:
-                parsed = args
-            call_id = str(item.get("call_id", ""))
-            call_names[call_id] = str(item.get("name", ""))
-            turns.append(Turn("assistant", tool_calls=[ToolCall(str(item.get("name", "")), parsed, call_id)]))
-        elif kind == "function_call_output":
-            call_id = str(item.get("call_id", ""))
-            if not call_id:
-                raise bad_request(
-                    f"Missing required parameter: '{where}.call_id'.",
-                    f"{where}.call_id",
-                    "missing_required_parameter",
-                )
-            result = ToolResult(call_names.get(call_id), _text_of(item.get("output", "")), call_id)
-            turns.append(Turn("tool", tool_results=[result]))
-        elif kind in ("reasoning", "item_reference", "web_search_call", "file_search_call"):
-            continue
-        else:
-            raise bad_request(f"Invalid value: '{kind}' is not a supported input item type.", f"{where}.type")
-    return turns
-
-
-def parse(body: dict[str, Any], endpoint: str, store: ResponseStore) -> tuple[Prompt, dict[str, Any]]:
-    """The neutral prompt and the settings echoed into the response object.
-
-    Example:
-        >>> parse({"input": "x", "instructions": "Be brief"}, "ep", ResponseStore())[0].system_text()
-        'Be brief'
-    """
-    if body.get("input") is None:
-        raise bad_request("Missing required parameter: 'input'.", "input", "missing_required_parameter")
-    call_names: dict[str, str] = {}
-    turns: list[Turn] = []
-    previous_id = body.get("previous_response_id")
-    if previous_id is not None:
-        previous = store.get(str(previous_id))
-        if previous is None:
-            raise EmulatorError(
-                404,
-                f"Previous response with id '{previous_id}' not found.",
-                param="previous_response_id",
-                code="previous_response_not_found",
-            )
-        turns.extend(copy.deepcopy(previous.turns))
-        for turn in turns:
-            for call in turn.tool_calls:
-                call_names[call.call_id] = call.name
-    instructions = body.get("instructions")
-    system = [Turn("system", _text_of(instructions))] if instructions else []
-    turns = system + turns + _input_turns(body["input"], call_names)
-    prompt = Prompt(turns=turns, model=str(body.get("model") or endpoint))
-    prompt.continuing_from = str(previous_id) if previous_id else None
-    _tools(body, prompt)
-    fmt = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
-    if isinstance(fmt, dict):
-        if fmt.get("type") == "json_object":
-            prompt.json_mode = "object"
-        elif fmt.get("type") == "json_schema":
-            if not isinstance(fmt.get("schema"), dict):
-                raise bad_request(
-                    "Missing required parameter: 'text.format.schema'.",
-                    "text.format.schema",
-                    "missing_required_parameter",
-                )
-            prompt.json_mode, prompt.json_schema = "schema", fmt["schema"]
-    reasoning = body.get("reasoning")
-    if isinstance(reasoning, dict) and reasoning.get("effort", "medium") != "none":
-        prompt.reasoning = True
-        prompt.effort = reasoning.get("effort") or "medium"
-    limit = body.get("max_output_tokens")
-    if limit is not None:
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 16:
-            raise bad_request(
-                "Invalid 'max_output_tokens': integer below minimum value 16.",
-                "max_output_tokens",
-                "integer_below_min_value",
-            )
-        prompt.max_tokens = limit
-    include = body.get("include") or []
-    if not isinstance(include, list):
-        raise bad_request("Invalid type for 'include': expected an array of strings.", "include", "invalid_type")
-    top = body.get("top_logprobs")
-    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or not 0 <= top <= 20):
-        raise bad_request(
-            "Invalid 'top_logprobs': must be an integer between 0 and 20.", "top_logprobs", "invalid_value"
-        )
-    background = bool(body.get("background"))
-    store_it = body.get("store", True) is not False
-    if background and not store_it:
-        raise bad_request("Background mode requires 'store' to be true.", "store")
-    settings = {
-        "stream": bool(body.get("stream")),
-        "background": background,
-        "store": store_it,
-        "model": prompt.model,
-        "instructions": instructions,
-        "previous_response_id": previous_id,
-        "reasoning": {"effort": prompt.effort, "summary": (reasoning or {}).get("summary")}
-        if isinstance(reasoning, dict)
-        else {"effort": None, "summary": None},
-        "text": body.get("text") if isinstance(body.get("text"), dict) else {"format": {"type": "text"}},
-        "tools": body.get("tools") or [],
-        "tool_choice": body.get("tool_choice", "auto"),
-        "max_output_tokens": limit,
-        "metadata": body.get("metadata") or {},
-        "temperature": body.get("temperature", 1.0),
-        "top_p": body.get("top_p", 1.0),
-        "user": body.get("user"),
-        "encrypted_reasoning": "reasoning.encrypted_content" in include,
-        "logprobs": _LOGPROBS_INCLUDE in include or top is not None,
-        "top_logprobs": top or 0,
-    }
-    return prompt, settings
-
-
-def _tools(body: dict[str, Any], prompt: Prompt) -> None:
-    tools = body.get("tools") or []
-    if not isinstance(tools, list):
-        raise bad_request("Invalid type for 'tools': expected an array.", "tools", "invalid_type")
-    for i, tool in enumerate(tools):
-        if not isinstance(tool, dict) or tool.get("type") != "function":
-            continue
-        # tolerate the chat form {"type": "function", "function": {...}}
-        fn: dict[str, Any] = tool["function"] if isinstance(tool.get("function"), dict) else tool
-        if not fn.get("name"):
-            raise bad_request(
-                f"Missing required parameter: 'tools[{i}].name'.",
-                f"tools[{i}].name",
-                "missing_required_parameter",
-            )
-        prompt.tools.append(
-            Tool(str(fn["name"]), str(fn.get("description") or ""), fn.get("parameters") or {})
-        )
-    choice = body.get("tool_choice", "auto")
-    names = [t.name for t in prompt.tools]
-    if isinstance(choice, str):
-        if choice not in ("auto", "none", "required"):
-            raise bad_request(f"Invalid value for 'tool_choice': '{choice}'.", "tool_choice")
-        prompt.tool_choice = choice
-    elif isinstance(choice, dict):
-        if choice.get("type") == "allowed_tools":
-            allowed = [t.get("name") for t in choice.get("tools") or [] if isinstance(t, dict)]
-            prompt.tools = [t for t in prompt.tools if t.name in allowed]
-            prompt.tool_choice = "required" if choice.get("mode") == "required" else "auto"
-        elif choice.get("type") == "function":
-            if choice.get("name") not in names:
-                raise bad_request(
-                    f"Invalid value for 'tool_choice': no function named '{choice.get('name')}'.",
-                    "tool_choice",
-                )
-            prompt.tool_choice = str(choice["name"])
 
 
 def _item_id(prefix: str, response_id: str) -> str:
@@ -339,6 +77,7 @@ def build(
     """(final response object, events as (event, is_token) without sequence numbers, plan).
 
     Example:
+        >>> from cloudsway_nb.emulator.store import ResponseStore
         >>> prompt, settings = parse({"input": "Hi"}, "ep", ResponseStore())
         >>> final, events, plan = build(prompt, settings, "resp_1", 0)
         >>> final["output"][0]["content"][0]["text"], events[-1][0]["type"]
