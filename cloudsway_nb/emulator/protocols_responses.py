@@ -2,10 +2,9 @@
 
 The request body is parsed by :mod:`.responses_request` (its :func:`parse` is re-exported here).
 
-Streams are ``event: TYPE`` + ``data: {..., "sequence_number": N}`` in the documented order:
-created, (queued,) in_progress, then per output item added / deltas / done, then completed.
-Every response is stored (unless ``store: false``) with its full event list, so
-``GET .../responses/{id}?stream=true&starting_after=N`` replays the events after ``N``.
+The response object and its stream events are rendered by :mod:`.responses_events` (its
+:func:`build` is re-exported here). Every response is stored (unless ``store: false``) with its
+full event list, so ``GET .../responses/{id}?stream=true&starting_after=N`` replays the events after ``N``.
 
 A background response's stream (the create with ``stream: true`` or a streamed GET) follows the
 response's own timeline: ``created`` and ``queued`` at once, ``in_progress`` once it has been
@@ -27,303 +26,25 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
-import hashlib
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from .conversation import Prompt, ToolCall, Turn, digest
-from .errors import EmulatorError, bad_request, error_event_body
-from .generate import Plan, plan_reply, text_logprobs
+from .conversation import ToolCall, Turn, digest
+from .errors import EmulatorError, bad_request
+from .generate import Plan
 from .pacing import Pacing
 from .replies import SSE_KEEPALIVE, Frame, JSONReply, StreamReply, sse_event
+from .responses_events import build, event_frame, event_stream, number_events
 from .responses_request import parse
 from .store import StoredResponse
-from .tokenizer import pieces
 
 if TYPE_CHECKING:
     from .app import EmulatorApp
     from .request import Request
 
 __all__ = ["build", "cancel", "create", "delete", "parse", "retrieve"]
-
-_TOKEN_EVENTS = (
-    "response.output_text.delta",
-    "response.reasoning_summary_text.delta",
-    "response.function_call_arguments.delta",
-)
-
-
-def _item_id(prefix: str, response_id: str) -> str:
-    return f"{prefix}_" + hashlib.sha256(f"{prefix}:{response_id}".encode()).hexdigest()[:48]
-
-
-def _usage(prompt: Prompt, plan: Plan) -> dict[str, Any]:
-    input_tokens = prompt.input_tokens()
-    return {
-        "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": prompt.cached_tokens()},
-        "output_tokens": plan.output_tokens,
-        "output_tokens_details": {"reasoning_tokens": plan.reasoning_tokens},
-        "total_tokens": input_tokens + plan.output_tokens,
-    }
-
-
-def build(
-    prompt: Prompt, settings: dict[str, Any], response_id: str, created_at: int
-) -> tuple[dict[str, Any], list[tuple[dict[str, Any], bool]], Plan]:
-    """(final response object, events as (event, is_token) without sequence numbers, plan).
-
-    Example:
-        >>> from cloudsway_nb.emulator.store import ResponseStore
-        >>> prompt, settings = parse({"input": "Hi"}, "ep", ResponseStore())
-        >>> final, events, plan = build(prompt, settings, "resp_1", 0)
-        >>> final["output"][0]["content"][0]["text"], events[-1][0]["type"]
-        ('You said: Hi.', 'response.completed')
-    """
-    plan = plan_reply(prompt)
-    incomplete = plan.finish == "length"
-    base: dict[str, Any] = {
-        "id": response_id,
-        "object": "response",
-        "created_at": created_at,
-        "status": "incomplete" if incomplete else "completed",
-        "background": settings["background"],
-        "error": None,
-        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
-        "instructions": settings["instructions"],
-        "max_output_tokens": settings["max_output_tokens"],
-        "max_tool_calls": None,
-        "model": settings["model"],
-        "output": [],
-        "parallel_tool_calls": True,
-        "previous_response_id": settings["previous_response_id"],
-        "reasoning": settings["reasoning"],
-        "service_tier": "default",
-        "store": settings["store"],
-        "temperature": settings["temperature"],
-        "text": settings["text"],
-        "tool_choice": settings["tool_choice"],
-        "tools": settings["tools"],
-        "top_logprobs": settings["top_logprobs"],
-        "top_p": settings["top_p"],
-        "truncation": "disabled",
-        "usage": _usage(prompt, plan),
-        "user": settings["user"],
-        "metadata": settings["metadata"],
-    }
-    first_status = "queued" if settings["background"] else "in_progress"
-    opening = {
-        **copy.deepcopy(base),
-        "status": first_status,
-        "output": [],
-        "usage": None,
-        "incomplete_details": None,
-    }
-    events: list[tuple[dict[str, Any], bool]] = [({"type": "response.created", "response": opening}, False)]
-    if settings["background"]:
-        events.append(({"type": "response.queued", "response": copy.deepcopy(opening)}, False))
-    events.append(
-        (
-            {"type": "response.in_progress", "response": {**copy.deepcopy(opening), "status": "in_progress"}},
-            False,
-        )
-    )
-    output: list[dict[str, Any]] = []
-    summary_wanted = bool(settings["reasoning"].get("summary"))
-    if plan.reasoning is not None:
-        _reasoning_events(plan, response_id, summary_wanted, settings["encrypted_reasoning"], output, events)
-    if plan.tool_call is not None:
-        _function_events(plan, response_id, output, events)
-    elif plan.text is not None:
-        logprobs = text_logprobs(plan, settings["top_logprobs"]) if settings["logprobs"] else None
-        status = "incomplete" if incomplete else "completed"
-        _message_events(plan, response_id, status, logprobs, output, events)
-    base["output"] = output
-    closing = "response.incomplete" if incomplete else "response.completed"
-    events.append(({"type": closing, "response": copy.deepcopy(base)}, False))
-    return base, events, plan
-
-
-def _reasoning_events(
-    plan: Plan,
-    rid: str,
-    summary_wanted: bool,
-    encrypted: bool,
-    output: list[dict[str, Any]],
-    events: list[tuple[dict[str, Any], bool]],
-) -> None:
-    index = len(output)
-    item_id = _item_id("rs", rid)
-    item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
-    if encrypted:
-        item["encrypted_content"] = base64.b64encode(
-            hashlib.sha256((plan.reasoning or "").encode()).digest() * 3
-        ).decode()
-    events.append(
-        ({"type": "response.output_item.added", "output_index": index, "item": copy.deepcopy(item)}, False)
-    )
-    if summary_wanted:
-        text = plan.reasoning or ""
-        where = {"item_id": item_id, "output_index": index, "summary_index": 0}
-        events.append(
-            (
-                {
-                    "type": "response.reasoning_summary_part.added",
-                    **where,
-                    "part": {"type": "summary_text", "text": ""},
-                },
-                False,
-            )
-        )
-        for piece in plan.reasoning_pieces:
-            events.append(({"type": "response.reasoning_summary_text.delta", **where, "delta": piece}, True))
-        events.append(({"type": "response.reasoning_summary_text.done", **where, "text": text}, False))
-        events.append(
-            (
-                {
-                    "type": "response.reasoning_summary_part.done",
-                    **where,
-                    "part": {"type": "summary_text", "text": text},
-                },
-                False,
-            )
-        )
-        item["summary"] = [{"type": "summary_text", "text": text}]
-    events.append(
-        ({"type": "response.output_item.done", "output_index": index, "item": copy.deepcopy(item)}, False)
-    )
-    output.append(item)
-
-
-def _function_events(
-    plan: Plan, rid: str, output: list[dict[str, Any]], events: list[tuple[dict[str, Any], bool]]
-) -> None:
-    assert plan.tool_call is not None
-    index = len(output)
-    item_id = _item_id("fc", rid)
-    arguments = plan.tool_call.arguments_json
-    item = {
-        "id": item_id,
-        "type": "function_call",
-        "status": "in_progress",
-        "arguments": "",
-        "call_id": "call_" + plan.tool_call.call_id,
-        "name": plan.tool_call.name,
-    }
-    events.append(
-        ({"type": "response.output_item.added", "output_index": index, "item": copy.deepcopy(item)}, False)
-    )
-    for piece in pieces(arguments):
-        events.append(
-            (
-                {
-                    "type": "response.function_call_arguments.delta",
-                    "item_id": item_id,
-                    "output_index": index,
-                    "delta": piece,
-                },
-                True,
-            )
-        )
-    events.append(
-        (
-            {
-                "type": "response.function_call_arguments.done",
-                "item_id": item_id,
-                "output_index": index,
-                "name": plan.tool_call.name,
-                "arguments": arguments,
-            },
-            False,
-        )
-    )
-    item.update(status="completed", arguments=arguments)
-    events.append(
-        ({"type": "response.output_item.done", "output_index": index, "item": copy.deepcopy(item)}, False)
-    )
-    output.append(item)
-
-
-def _event_logprobs(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Logprobs as text delta / done events carry them: no ``bytes`` (``ResponseTextDeltaEvent``)."""
-    return [
-        {
-            "token": e["token"],
-            "logprob": e["logprob"],
-            "top_logprobs": [{"token": t["token"], "logprob": t["logprob"]} for t in e["top_logprobs"]],
-        }
-        for e in entries
-    ]
-
-
-def _message_events(
-    plan: Plan,
-    rid: str,
-    status: str,
-    logprobs: list[dict[str, Any]] | None,
-    output: list[dict[str, Any]],
-    events: list[tuple[dict[str, Any], bool]],
-) -> None:
-    """The message item's events; ``logprobs`` (one entry per text piece) when they were asked for."""
-    entries = logprobs or []
-    index = len(output)
-    item_id = _item_id("msg", rid)
-    text = plan.text or ""
-    item: dict[str, Any] = {
-        "id": item_id,
-        "type": "message",
-        "status": "in_progress",
-        "role": "assistant",
-        "content": [],
-    }
-    events.append(
-        ({"type": "response.output_item.added", "output_index": index, "item": copy.deepcopy(item)}, False)
-    )
-    where = {"item_id": item_id, "output_index": index, "content_index": 0}
-    events.append(
-        (
-            {
-                "type": "response.content_part.added",
-                **where,
-                "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": []},
-            },
-            False,
-        )
-    )
-    for i, piece in enumerate(plan.text_pieces):
-        delta_logprobs = _event_logprobs(entries[i : i + 1])
-        events.append(
-            ({"type": "response.output_text.delta", **where, "delta": piece, "logprobs": delta_logprobs}, True)
-        )
-    events.append(
-        ({"type": "response.output_text.done", **where, "text": text, "logprobs": _event_logprobs(entries)}, False)
-    )
-    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": copy.deepcopy(entries)}
-    events.append(({"type": "response.content_part.done", **where, "part": copy.deepcopy(part)}, False))
-    item.update(status=status, content=[part])
-    events.append(
-        ({"type": "response.output_item.done", "output_index": index, "item": copy.deepcopy(item)}, False)
-    )
-    output.append(item)
-
-
-def _numbered(events: list[tuple[dict[str, Any], bool]]) -> list[dict[str, Any]]:
-    return [{**event, "sequence_number": n} for n, (event, _token) in enumerate(events)]
-
-
-def _stream(events: list[dict[str, Any]], starting_after: int = -1) -> StreamReply:
-    chosen = [e for e in events if e["sequence_number"] > starting_after]
-    frames = [Frame(sse_event(e["type"], e), token=e["type"] in _TOKEN_EVENTS) for e in chosen]
-    first = chosen[0]["sequence_number"] if chosen else starting_after + 1
-
-    def error_frame(error: EmulatorError, position: int) -> bytes:
-        return sse_event("error", error_event_body("responses", error, first + position))
-
-    return StreamReply(frames, error_frame, SSE_KEEPALIVE)
-
 
 _STATE_EVENTS = ("response.created", "response.queued", "response.in_progress")
 _POLL = 0.02  # seconds between checks for a cancel while a stream waits
@@ -375,11 +96,11 @@ def _follow(entry: StoredResponse, after: int, app: EmulatorApp, request: Reques
     options = app.options
     due = _timeline(entry, options.background_queued, options.background_running)
     if entry.cancelled:
-        return _stream(_cancelled_events(entry, due), after)
+        return event_stream(_cancelled_events(entry, due), after)
     elapsed = time.monotonic() - entry.started
     ready = [e for e, d in zip(entry.events, due, strict=True) if d <= elapsed]
     pending = [(e, d) for e, d in zip(entry.events, due, strict=True) if d > elapsed]
-    reply = _stream(ready, after)
+    reply = event_stream(ready, after)
     if pending:
         try:
             keepalive = Pacing.from_request(options, request.headers).keepalive_interval
@@ -422,7 +143,7 @@ async def _live(
                 quiet_since = now
             await asyncio.sleep(max(0.001, min(wait, _POLL, keepalive - (now - quiet_since))))
         if event["sequence_number"] > sent:
-            yield Frame(sse_event(event["type"], event), token=event["type"] in _TOKEN_EVENTS)
+            yield event_frame(event)
             sent = event["sequence_number"]
             quiet_since = time.monotonic()
 
@@ -454,7 +175,7 @@ def create(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
         seed = digest(seed, time.monotonic_ns())
     response_id = "resp_" + seed[:48]
     final, raw_events, plan = build(prompt, settings, response_id, int(time.time()))
-    events = _numbered(raw_events)
+    events = number_events(raw_events)
     entry = None
     if settings["store"]:
         turns = [t for t in prompt.turns if t.role not in ("system", "developer")] + [_reply_turn(plan)]
@@ -462,7 +183,7 @@ def create(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
             StoredResponse(response_id, final, events, turns, time.monotonic(), settings["background"])
         )
     if settings["stream"]:
-        return _follow(entry, -1, app, request) if entry is not None and entry.background else _stream(events)
+        return _follow(entry, -1, app, request) if entry is not None and entry.background else event_stream(events)
     if settings["background"]:
         return JSONReply(events[0]["response"])
     return JSONReply(final)
