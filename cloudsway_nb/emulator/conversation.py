@@ -1,8 +1,9 @@
 """The emulator's own, protocol-neutral view of a request.
 
-Each ``protocols_*`` module parses its wire format into a :class:`Prompt`; :mod:`generate`
-plans the reply from it. Counting prompt tokens here, once, is what makes usage agree across
-protocols: the same conversation gives the same ``input`` count whichever wire it came by.
+Each ``protocols_*`` module parses its wire format into a :class:`Prompt` (the Responses API
+through :mod:`.responses_request`); :mod:`generate` plans the reply from it. Counting prompt
+tokens here, once, is what makes usage agree across protocols: the same conversation gives the
+same ``input`` count whichever wire it came by.
 
 Example:
     >>> p = Prompt(turns=[Turn("system", "Be brief."), Turn("user", "Hello there")])
