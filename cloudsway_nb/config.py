@@ -26,14 +26,20 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from .errors import ConfigError, bad_argument
 from .types import PROTOCOLS
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "EMULATOR_ENDPOINTS",
+    "EMULATOR_KEY",
     "Endpoint",
+    "Secret",
+    "check_endpoints",
     "config_path",
+    "emulator_endpoints",
     "load_endpoints",
     "mask_key",
     "resolve_api_key",
@@ -55,10 +61,15 @@ class Endpoint:
     __slots__ = ("defaults", "model", "path", "protocol")
 
     def __init__(self, path: str, protocol: str, model: str | None = None, **defaults: Any) -> None:
-        if not isinstance(path, str) or not path.strip("/ "):
-            raise ConfigError(f"an endpoint needs its endpointPath as a non-empty string, got {path!r}")
-        if protocol not in PROTOCOLS:
-            raise ConfigError(f"unknown protocol {protocol!r} for endpoint {path!r}; use one of {', '.join(PROTOCOLS)}")
+        if not isinstance(path, str) or not path.strip("/ ") or any(c.isspace() for c in path.strip("/ ")):
+            raise bad_argument("path", path, "the deployment's endpointPath, a non-empty string "
+                               "without spaces", "Endpoint('MaaS-gpt4o', 'chat')", cls=ConfigError)
+        if not isinstance(protocol, str) or protocol not in PROTOCOLS:
+            raise bad_argument("protocol", protocol, f"one of {', '.join(PROTOCOLS)}",
+                               f"Endpoint({path!r}, 'chat')", cls=ConfigError)
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise bad_argument("model", model, "a model name (a non-empty string) or None",
+                               f"Endpoint({path!r}, {protocol!r}, model='gpt-4o')", cls=ConfigError)
         for key in defaults:
             if any(word in key.lower() for word in _SECRET_WORDS):
                 raise ConfigError(f"endpoint defaults cannot hold secrets ({key!r}); set CLOUDSWAY_API_KEY instead")
@@ -108,32 +119,148 @@ class Endpoint:
 
 
 def resolve_base_url(base_url: str | None = None) -> str:
-    """The argument, else `CLOUDSWAY_BASE_URL`, else the public gateway; without a trailing slash."""
+    """The argument, else `CLOUDSWAY_BASE_URL`, else the public gateway; checked, without a trailing slash.
+
+    Example:
+        >>> resolve_base_url("http://127.0.0.1:8000/")
+        'http://127.0.0.1:8000'
+        >>> resolve_base_url("http://127.0.0.1:notaport")
+        Traceback (most recent call last):
+        ...
+        cloudsway_nb.errors.ConfigError: base URL 'http://127.0.0.1:notaport' has a port that is not a number; \
+e.g. https://genaiapi.cloudsway.net or http://127.0.0.1:8000
+    """
+    if base_url is not None and not isinstance(base_url, str):
+        raise bad_argument("base_url", base_url, "the gateway's URL as a string", "base_url='https://genaiapi.cloudsway.net'",
+                           cls=ConfigError)
+    from_env = not base_url and bool(os.environ.get("CLOUDSWAY_BASE_URL"))
     url = base_url or os.environ.get("CLOUDSWAY_BASE_URL") or DEFAULT_BASE_URL
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"base URL {url!r} must start with http:// or https://")
+    problem = _url_problem(url)
+    if problem:
+        where = " (from CLOUDSWAY_BASE_URL)" if from_env else ""
+        raise ConfigError(f"base URL {url!r}{where} {problem}; e.g. {DEFAULT_BASE_URL} or http://127.0.0.1:8000")
     return url.rstrip("/")
 
 
-def resolve_api_key(api_key: str | None = None) -> str | None:
-    """The argument, else `CLOUDSWAY_API_KEY` (None when neither is set)."""
-    key = api_key if api_key is not None else os.environ.get("CLOUDSWAY_API_KEY")
-    return key.strip() if key and key.strip() else None
+def _url_problem(url: str) -> str | None:
+    """What is wrong with a base URL, in a few words (None when it is fine)."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "contains whitespace or a control character (a stray newline?)"
+    if not url.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "has a port that is not a number"
+    if not parts.hostname:
+        return "has no host name"
+    if parts.query or parts.fragment:
+        return "must not hold a query or a fragment"
+    return None
+
+
+class Secret(str):
+    """A string (the key, or a header holding it) whose repr is masked: verbose tracebacks,
+    debuggers and reprs show `'****'`. The key is wrapped the moment it is read, so no frame
+    of this package ever holds it bare.
+
+    Example:
+        >>> key = Secret("sk-0123456789")
+        >>> key, [key], key == "sk-0123456789"
+        ('****', ['****'], True)
+        >>> key.bearer()
+        '****'
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'****'"
+
+    @classmethod
+    def wrap(cls, value: Any) -> Any:
+        """`value` as a Secret when it is a string; anything else unchanged (to be refused by its reader)."""
+        return cls(value) if isinstance(value, str) and not isinstance(value, cls) else value
+
+    def bearer(self) -> Secret:
+        """The `Authorization` header value for this key, masked the same way."""
+        return Secret("Bearer " + self)
+
+
+def resolve_api_key(api_key: Secret | None = None) -> Secret | None:
+    """The argument, else `CLOUDSWAY_API_KEY` (None when neither is set), stripped and checked.
+
+    A key that is not a string, or holds whitespace or a control character inside, is refused with
+    a ConfigError that never shows it (a header with a newline would be echoed by the HTTP library).
+
+    Example:
+        >>> resolve_api_key("  sk-abc  ")
+        '****'
+        >>> resolve_api_key("sk-a\\nb")
+        Traceback (most recent call last):
+        ...
+        cloudsway_nb.errors.ConfigError: api_key holds whitespace or a control character inside (a pasted \
+newline?); copy the key again
+    """
+    api_key = Secret.wrap(api_key)
+    if api_key is not None and not isinstance(api_key, str):
+        raise bad_argument(f"api_key ({type(api_key).__name__})", ..., "the key as a string",
+                           "api_key=os.environ['CLOUDSWAY_API_KEY']", cls=ConfigError)
+    key = Secret(Secret.wrap(api_key if api_key is not None else os.environ.get("CLOUDSWAY_API_KEY") or "").strip())
+    if not key:
+        return None
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in key):
+        where = "api_key" if api_key is not None else "CLOUDSWAY_API_KEY"
+        raise ConfigError(
+            f"{where} holds whitespace or a control character inside (a pasted newline?); copy the key again"
+        )
+    return key
 
 
 def mask_key(key: str | None) -> str:
-    """A key as it may be shown: its length and at most its last 2 characters.
+    """A key as it may be shown: only whether it is set, never any of its characters.
 
     Example:
         >>> mask_key("sk-0123456789abcdef")
-        '****ef (19 chars)'
+        'set'
         >>> mask_key(None)
         '(not set)'
     """
-    if not key:
-        return "(not set)"
-    tail = key[-2:] if len(key) >= 16 else ""
-    return f"****{tail} ({len(key)} chars)"
+    return "set" if key else "(not set)"
+
+
+def check_endpoints(endpoints: Any) -> dict[str, Endpoint]:
+    """`endpoints=` as a registry (alias -> Endpoint), or a ConfigError saying what to pass.
+
+    Example:
+        >>> check_endpoints({"gpt": Endpoint("MaaS-gpt4o", "chat")})
+        {'gpt': Endpoint('MaaS-gpt4o', 'chat')}
+        >>> check_endpoints(["gpt"])
+        Traceback (most recent call last):
+        ...
+        cloudsway_nb.errors.ConfigError: endpoints=['gpt'] (list) is not valid: it takes a dict of alias -> \
+Endpoint; e.g. endpoints={'gpt': Endpoint('MaaS-gpt4o', 'chat')}
+    """
+    example = "endpoints={'gpt': Endpoint('MaaS-gpt4o', 'chat')}"
+    if not isinstance(endpoints, Mapping):
+        raise bad_argument("endpoints", endpoints, "a dict of alias -> Endpoint", example, cls=ConfigError)
+    registry: dict[str, Endpoint] = {}
+    for alias, endpoint in endpoints.items():
+        check_alias(alias)
+        if not isinstance(endpoint, Endpoint):
+            raise bad_argument(f"endpoints[{alias!r}]", endpoint, "an Endpoint(path, protocol, model=...)",
+                               example, cls=ConfigError)
+        registry[alias] = endpoint
+    return registry
+
+
+def check_alias(alias: Any) -> str:
+    """An endpoint alias: a non-empty word without spaces or commas (commas separate aliases in the magic)."""
+    if not isinstance(alias, str) or not alias or any(c in alias for c in " ,\t\n") or not alias.isprintable():
+        raise bad_argument("endpoint alias", alias, "a non-empty word without spaces or commas", "'gpt'",
+                           cls=ConfigError)
+    return alias
 
 
 def config_path() -> Path:
@@ -169,3 +296,27 @@ def save_endpoints(endpoints: Mapping[str, Endpoint], path: str | Path | None = 
     document = {"endpoints": {alias: ep.to_dict() for alias, ep in endpoints.items()}}
     file.write_text(tomli_w.dumps(document), encoding="utf-8")
     return file
+
+
+EMULATOR_ENDPOINTS: dict[str, tuple[str, str, str | None]] = {
+    "gpt": ("emulator-gpt", "chat", "gpt-4o"),
+    "o3": ("emulator-o3", "responses", "o3"),
+    "claude": ("emulator-claude", "messages", "claude-sonnet"),
+    "gemini": ("emulator-gemini", "gemini", "gemini-2.5-flash"),
+    "e5": ("emulator-e5", "embeddings", "e5"),
+    "deepseek": ("emulator-deepseek", "chat", "deepseek-reasoner"),
+}
+"""The bundled emulator's preset: alias -> (endpointPath, protocol, model)."""
+
+EMULATOR_KEY = "sk-emulator-dummy-key"
+"""The key sent to an emulator (it checks that one is sent, never which)."""
+
+
+def emulator_endpoints() -> dict[str, Endpoint]:
+    """The emulator preset as a registry.
+
+    Example:
+        >>> emulator_endpoints()["claude"]
+        Endpoint('emulator-claude', 'messages', model='claude-sonnet')
+    """
+    return {alias: Endpoint(path, proto, model) for alias, (path, proto, model) in EMULATOR_ENDPOINTS.items()}

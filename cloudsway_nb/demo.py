@@ -40,8 +40,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .config import Endpoint, save_endpoints
-from .session import EMULATOR_ENDPOINTS
+from .config import emulator_endpoints, save_endpoints
 
 __all__ = [
     "DEMO_KEY",
@@ -83,8 +82,7 @@ def notebooks_dir() -> Path:
 
 def write_registry(path: str | Path) -> Path:
     """Write the emulator's aliases (gpt, o3, claude, gemini, e5, deepseek) as a TOML registry."""
-    endpoints = {alias: Endpoint(p, proto, model) for alias, (p, proto, model) in EMULATOR_ENDPOINTS.items()}
-    return save_endpoints(endpoints, path)
+    return save_endpoints(emulator_endpoints(), path)
 
 
 @contextmanager

@@ -36,8 +36,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .types import summarize_data_url
-
 if TYPE_CHECKING:
     from .types import Reply
 
@@ -60,6 +58,7 @@ __all__ = [
     "StreamError",
     "UnsupportedError",
     "UsageError",
+    "bad_argument",
     "describe_error",
     "error_for_status",
     "redact",
@@ -100,6 +99,8 @@ def _shorten_base64(text: str) -> str:
     """
     if len(text) < 200:
         return text
+
+    from .types import summarize_data_url  # types raises our errors, so it is imported here, not above
 
     def data_url(m: re.Match[str]) -> str:
         return summarize_data_url(m.group(1) or "application/octet-stream", len(m.group(3)) * 3 // 4)
@@ -245,11 +246,31 @@ def describe_error(error: BaseException) -> str:
     """Any exception as one line: an APIError with its class, status and request id; others as their text.
 
     Example:
-        >>> describe_error(ValueError("bad\n  input"))
+        >>> describe_error(ValueError("bad\\n  input"))
         'bad input'
     """
     text = error.one_line() if isinstance(error, APIError) else str(error)
     return " ".join(text.split())
+
+
+def bad_argument(
+    name: str, value: Any, expected: str, example: str | None = None, *, cls: type[UsageError] | None = None
+) -> UsageError:
+    """The one-line error for a bad argument: its name, the value and its type, what it takes, an example.
+
+    The value is shown shortened; pass `value=...` (Ellipsis) to leave it out (a key, say).
+
+    Example:
+        >>> str(bad_argument("timeout", "30", "a positive number of seconds, or None for no limit", "timeout=30"))
+        "timeout='30' (str) is not valid: it takes a positive number of seconds, or None for no limit; e.g. timeout=30"
+    """
+    if value is ...:
+        shown = name
+    else:
+        text = repr(value)
+        shown = f"{name}={text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"
+    tail = f"; e.g. {example}" if example else ""
+    return (cls or UsageError)(f"{shown} is not valid: it takes {expected}{tail}")
 
 
 def error_for_status(status: int) -> type[APIStatusError]:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .config import Endpoint
-    from .session import LedgerEntry
+    from .ledger import LedgerEntry
     from .types import Message, Reply
 
 __all__ = [

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import keyword
 import os
 import re
 import shlex
@@ -30,10 +31,12 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
+from .config import EMULATOR_ENDPOINTS
 from .display import FORMATS, MultiView, StreamView, extract_code
 from .errors import APIError, CloudswayError, describe_error
 from .errors import UsageError as CloudswayUsageError
-from .session import EMULATOR_ENDPOINTS, Session
+from .options import REASONING_EFFORTS
+from .session import Session
 from .types import PROTOCOLS, Reply
 
 __all__ = [
@@ -46,9 +49,14 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
-REASONING_LEVELS = ("low", "medium", "high", "max")
 SHOW_ITEMS = ("reasoning", "usage", "raw", "logprobs", "none")
 LINE_COMMANDS = "connect, login, endpoints, add, remove, use, usage, history, reset, config, emulator"
+
+# keyword arguments of Session.ask / ask_many that the magic sets itself: never taken from -o
+_OWN_ARGUMENTS = frozenset({
+    "endpoint", "endpoints", "prompt", "system", "attachments", "tools", "continue_", "chat", "stream", "protocol",
+    "on_event", "cancel", "max_workers",
+})
 
 _ATTACH_SCHEMES = ("http://", "https://", "gs://", "data:", "file://")
 """What -a takes as a URL, passed to media.attach() as is: the schemes attach() accepts."""
@@ -116,9 +124,15 @@ def parse_option(text: str) -> tuple[str, Any]:
         ('top_p', 0.9)
     """
     key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
+    key = key.strip()
+    if not sep or not key:
         raise UsageError(f"-o/--option expects key=value, got {text!r}")
-    return key.strip(), parse_value(raw.strip())
+    if key in _OWN_ARGUMENTS:
+        raise UsageError(
+            f"-o {key}=...: {key!r} is set by the magic itself, not a model parameter "
+            "(see %%cloudsway? for the flag that sets it)"
+        )
+    return key, parse_value(raw.strip())
 
 
 def _split(line: str) -> list[str]:
@@ -187,12 +201,19 @@ class CloudswayMagics(Magics):
         self.session = session if session is not None else Session()
         if self.default_endpoint:
             self.session.default_endpoint = self.default_endpoint
+        else:
+            self.default_endpoint = self.session.default_endpoint
+        # one source of truth: the session's default; the trait follows it (and sets it, below)
+        self.session.on_default_endpoint(lambda alias: self.set_trait("default_endpoint", alias))
         self.clock = time.monotonic
         self._line = _line_parser()
 
     @observe("default_endpoint")
     def _default_endpoint_changed(self, change: Any) -> None:
-        self.session.default_endpoint = change["new"]
+        try:
+            self.session.default_endpoint = change["new"]
+        except CloudswayUsageError as exc:
+            raise TraitError(describe_error(exc)) from None
 
     @validate("display_rate")
     def _valid_display_rate(self, proposal: Any) -> float:
@@ -212,7 +233,8 @@ class CloudswayMagics(Magics):
               help="any parameter; values parsed as numbers, booleans or JSON (repeatable)")
     @argument("-t", "--temperature", type=float, help="sampling temperature")
     @argument("--max-tokens", type=int, help="most tokens to generate")
-    @argument("-r", "--reasoning", metavar="low|medium|high|max|BUDGET", help="reasoning effort or token budget")
+    @argument("-r", "--reasoning", metavar="|".join((*REASONING_EFFORTS, "BUDGET")),
+              help="reasoning effort or token budget")
     @argument("--json", action="store_true", help="ask for a JSON answer")
     @argument("--schema", metavar="NAME_OR_JSON", help="JSON schema: a variable holding a dict, or JSON text")
     @argument("-c", "--continue", dest="continue_", action="store_true",
@@ -259,6 +281,8 @@ class CloudswayMagics(Magics):
 
     def _cell(self, line: str, cell: str) -> None:
         args = self.cloudsway.parser.parse_args(_split(line))
+        if args.out is not None and (not args.out.isidentifier() or keyword.iskeyword(args.out)):
+            raise UsageError(f"--out {args.out!r}: not a Python variable name; e.g. --out reply")
         cell = cell.rstrip()  # the cell's trailing newline is not part of the prompt
         prompt = cell if args.no_interpolate else interpolate(cell, self.shell.user_ns)
         if not prompt.strip():
@@ -274,10 +298,6 @@ class CloudswayMagics(Magics):
             if resolved[0][1].protocol == "embeddings" and len(aliases) == 1 and not args.protocol:
                 result: Any = self._embed(resolved[0][0], prompt, params)
             else:
-                if not self.session.client.api_key_set:
-                    raise UsageError(
-                        "no API key: run %cloudsway login, set CLOUDSWAY_API_KEY, or use %cloudsway emulator start"
-                    )
                 attachments = [self._attach(spec) for spec in args.attach]
                 kwargs = {
                     "system": args.system, "attachments": attachments, "continue_": args.continue_,
@@ -321,13 +341,7 @@ class CloudswayMagics(Magics):
         if args.max_tokens is not None:
             params["max_tokens"] = args.max_tokens
         if args.reasoning is not None:
-            level = args.reasoning.strip().lower()
-            if level.isdigit():
-                params["reasoning"] = int(level)
-            elif level in REASONING_LEVELS:
-                params["reasoning"] = level
-            else:
-                raise UsageError(f"-r/--reasoning takes {'|'.join(REASONING_LEVELS)} or a token budget, not {level!r}")
+            params["reasoning"] = args.reasoning  # checked (and a budget made an int) where it is read
         if args.json:
             params["json"] = True
         if args.schema:
@@ -466,14 +480,12 @@ class CloudswayMagics(Magics):
 
     def _cmd_connect(self, args: Any) -> None:
         info = self.session.connect(emulator=args.where)
-        if info["default_endpoint"]:
-            self.default_endpoint = info["default_endpoint"]
         endpoints = ", ".join(f"{alias} ({proto})" for alias, proto in info["endpoints"].items())
         if info["mode"] == "emulator":
             print(f"emulator running at {info['base_url']} with a dummy key (no CLOUDSWAY_API_KEY needed)")
         elif info.get("emulator"):
             print(f"emulator at {info['base_url']}: the bundled one, set in CLOUDSWAY_BASE_URL (no real key needed)")
-        elif not self.session.client.api_key_set:
+        elif not self.session.has_key:
             print(f"gateway: {info['base_url']} (no key yet: run %cloudsway login)")
         else:
             source = "CLOUDSWAY_API_KEY" if (os.environ.get("CLOUDSWAY_API_KEY") or "").strip() else "%cloudsway login"
@@ -486,14 +498,14 @@ class CloudswayMagics(Magics):
 
         if self.session.on_emulator:  # never send a real key to the emulator: ask for it only on a gateway
             raise UsageError(
-                f"connected to the bundled emulator at {self.session.client.base_url}, which needs no key; "
+                f"connected to the bundled emulator at {self.session.config()['base_url']}, which needs no key; "
                 "for your own key: %env CLOUDSWAY_BASE_URL=https://genaiapi.cloudsway.net, "
                 "then %cloudsway connect --gateway, then %cloudsway login"
             )
         key = getpass.getpass("Cloudsway API key: ")
         if not key.strip():
             raise UsageError("no key entered; nothing changed")
-        self.session.login(key)
+        self.session.login(key, source="%cloudsway login")
         print("API key set for this session (kept in memory only, never saved).")
 
     def _cmd_endpoints(self, args: Any) -> Any:
@@ -502,27 +514,18 @@ class CloudswayMagics(Magics):
         return endpoints_frame(self.session.endpoints, self.session.default_endpoint)
 
     def _cmd_add(self, args: Any) -> None:
-        if args.save and self.session.emulator_url is not None:
-            raise UsageError(
-                "--save is refused while the emulator runs: the registry now holds the emulator's aliases, "
-                "which would overwrite your registry file; run %cloudsway emulator stop first"
-            )
-        endpoint = self.session.client.add_endpoint(args.name, path=args.path, protocol=args.protocol, model=args.model)
-        saved = ""
-        if args.save:
-            saved = f"; saved to {self.session.client.save_endpoints()}"
+        endpoint = self.session.add_endpoint(
+            args.name, path=args.path, protocol=args.protocol, model=args.model, save=args.save
+        )
+        saved = f"; saved to {self.session.registry_file}" if args.save else ""
         print(f"{args.name} -> {endpoint!r}{saved}")
 
     def _cmd_remove(self, args: Any) -> None:
-        self.session.client.remove_endpoint(args.name)
-        if self.session.default_endpoint == args.name:
-            self.default_endpoint = None
-            self.session.default_endpoint = None
+        self.session.remove_endpoint(args.name)
         print(f"removed {args.name}")
 
     def _cmd_use(self, args: Any) -> None:
         self.session.use(args.name)
-        self.default_endpoint = args.name
         print(f"default endpoint: {args.name}")
 
     def _cmd_usage(self, args: Any) -> Any:

@@ -1,10 +1,12 @@
-"""`Session`: the one entry point for the cell magic and the chat widget.
+"""`Session`: the one API every view (the cell magic, Python cells) is built on.
 
-A Session owns a `Client`, the default endpoint, the conversations (each endpoint's last one and
-named chats) and the ledger of every call, failed and interrupted ones included. A turn joins a
-conversation only once it has succeeded, so a failed or interrupted call leaves it as it was.
+A Session owns the gateway connection (`connect.Gateway`: the Client, and the emulator when it
+runs one), the default endpoint, the endpoint registry's management, the conversations (each
+endpoint's last one and named chats) and the ledger of every call, failed and interrupted ones
+included (`ledger.Ledger`). A turn joins a conversation only once it has succeeded, so a failed
+or interrupted call leaves it as it was. Views never touch the Client: everything they need is here.
 
-    magics.py / widget.py  ->  Session  ->  Client
+    magics.py  ->  Session  ->  Client
 
 Example:
     >>> from cloudsway_nb.session import Session
@@ -12,94 +14,37 @@ Example:
     >>> url = session.use_emulator()            # a local gateway with gpt, o3, claude, gemini, e5, deepseek
     >>> session.ask("gpt", "Hello").text
     'You said: Hello.'
-    >>> session.ask("gpt", "And again?", continue_=True).text  # doctest: +SKIP
     >>> [e.status for e in session.ledger]
     ['ok']
-    >>> session.stop_emulator()
+    >>> session.close()
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Endpoint
-from .errors import APIError, CloudswayError, ConfigError, UsageError, describe_error
-from .types import Attachment, Choice, Done, Event, Message, Reply, Usage
+from .calls import attachment_list, prompt_messages, with_attachments
+from .config import Endpoint, check_alias
+from .connect import Gateway, is_bundled_emulator
+from .errors import APIError, ConfigError, UsageError, bad_argument, describe_error
+from .ledger import Ledger, LedgerEntry, usage_counts
+from .types import Choice, Done, Event, Message, Reply, Usage
 
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["EMULATOR_ENDPOINTS", "Conversation", "LedgerEntry", "Session"]
-
-EMULATOR_ENDPOINTS: dict[str, tuple[str, str, str | None]] = {
-    "gpt": ("emulator-gpt", "chat", "gpt-4o"),
-    "o3": ("emulator-o3", "responses", "o3"),
-    "claude": ("emulator-claude", "messages", "claude-sonnet"),
-    "gemini": ("emulator-gemini", "gemini", "gemini-2.5-flash"),
-    "e5": ("emulator-e5", "embeddings", "e5"),
-    "deepseek": ("emulator-deepseek", "chat", "deepseek-reasoner"),
-}
-"""alias -> (endpointPath, protocol, model) registered by `Session.use_emulator()`."""
-
-EMULATOR_KEY = "sk-emulator-dummy-key"
-
-
-
-@dataclass(slots=True)
-class LedgerEntry:
-    """One call in the session ledger (successful, failed or interrupted).
-
-    `status` is "ok", "incomplete" (the stream ended early), "interrupted" (stopped by the user)
-    or "error"; `error` is then one key-free line. Token counts are the normalized Usage.
-
-    Example:
-        >>> LedgerEntry(endpoint="gpt", protocol="chat", status="ok", input=3, output=4).total
-        7
-    """
-
-    endpoint: str
-    protocol: str | None = None
-    model: str | None = None
-    status: str = "ok"
-    input: int | None = None
-    output: int | None = None
-    reasoning: int | None = None
-    cached: int | None = None
-    total: int | None = None
-    latency: float | None = None
-    ttft: float | None = None
-    finish_reason: str | None = None
-    error: str | None = None
-    request_id: str | None = None
-    chat: str | None = None
-    response_id: str | None = None
-    time: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __post_init__(self) -> None:
-        if self.total is None and self.input is not None and self.output is not None:
-            self.total = self.input + self.output
-
-    def to_dict(self) -> dict[str, Any]:
-        """The entry as a flat dict (one ledger row)."""
-        return {name: getattr(self, name) for name in _LEDGER_COLUMNS}
-
-
-_LEDGER_COLUMNS = (
-    "time", "endpoint", "protocol", "model", "status", "input", "output", "reasoning", "cached", "total",
-    "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id",
-)
+__all__ = ["Conversation", "Session"]
 
 
 @dataclass(slots=True)
 class Conversation:
-    """A conversation: its system prompt and its turns (user and assistant Messages).
+    """A conversation: its system prompt and its turns (user, assistant and tool Messages).
 
     Example:
         >>> c = Conversation("gpt")
@@ -115,9 +60,26 @@ class Conversation:
     def __len__(self) -> int:
         return len(self.messages)
 
+    def copy(self) -> Conversation:
+        return Conversation(self.endpoint, self.system, list(self.messages), list(self.replies))
+
+
+def _aliases(endpoints: Any) -> list[str]:
+    """`ask_many`'s endpoints: a list of aliases, or one string naming one or several (comma-separated)."""
+    if isinstance(endpoints, str):
+        items = [a.strip() for a in endpoints.split(",") if a.strip()]
+    elif isinstance(endpoints, Iterable):
+        items = list(endpoints)
+    else:
+        items = []
+    if not items or not all(isinstance(a, str) for a in items):
+        raise bad_argument("endpoints", endpoints, "a list of endpoint aliases (or 'gpt,claude')",
+                           "ask_many(['gpt', 'claude'], 'Hi')")
+    return list(dict.fromkeys(items))
+
 
 class Session:
-    """Conversations, defaults and a ledger of calls over one `Client`.
+    """Conversations, defaults, endpoint management and a ledger of calls over one gateway.
 
     Args:
         client: the Client to use; by default one is made from the environment and the registry
@@ -127,41 +89,101 @@ class Session:
     Example:
         >>> from cloudsway_nb import Client
         >>> s = Session(Client(base_url="http://127.0.0.1:1", api_key="k", endpoints={}))
-        >>> s.config()["api_key"]
-        '**** (1 chars)'
+        >>> s.config()["api_key"], s.has_key
+        ('set (from the api_key argument)', True)
+        >>> s.close()
     """
 
     def __init__(self, client: Client | None = None, *, default_endpoint: str | None = None) -> None:
-        self._client = client
+        self._gateway = Gateway(client)
+        self._default: str | None = None
+        self._default_listeners: list[Callable[[str | None], None]] = []
         self.default_endpoint = default_endpoint
-        self.ledger: list[LedgerEntry] = []
+        self.ledger = Ledger()
         self.last: dict[str, Conversation] = {}  # endpoint alias -> its last conversation
         self.chats: dict[str, Conversation] = {}  # named conversations
-        self._lock = threading.Lock()
-        self._emulator: Any = None
-        self._client_before_emulator: Client | None = None
-        self._emulator_made_client = False
+        self.registry_file: Path | None = None  # where save_endpoints() last wrote
 
-    # -- client and configuration ------------------------------------------------------------
+    # -- the gateway and its configuration -----------------------------------------------------
 
     @property
     def client(self) -> Client:
-        """The Client (created from the environment on first use)."""
-        if self._client is None:
-            from .client import Client
+        """The Client (created from the environment on first use). Views use the Session's methods."""
+        return self._gateway.client
 
-            self._client = Client()
-        return self._client
+    def use_client(self, client: Client) -> None:
+        """Point the session at another Client (its gateway, key, endpoints); the one it replaces is
+        closed, and so is an emulator this session ran. Conversations and the ledger stay."""
+        self._gateway.close()
+        self._gateway = Gateway(client)
 
     @property
     def endpoints(self) -> dict[str, Endpoint]:
-        return self.client.endpoints
+        """The endpoint registry (alias -> Endpoint), a copy: change it with add_endpoint / remove_endpoint."""
+        return dict(self.client.endpoints)
 
-    def login(self, key: str) -> None:
-        """Use `key` for every later call (it is kept only inside the Client, never shown)."""
-        if not key or not key.strip():
+    @property
+    def default_endpoint(self) -> str | None:
+        """The alias used when a call names none: the one source of truth (the magic's trait follows it)."""
+        return self._default
+
+    @default_endpoint.setter
+    def default_endpoint(self, alias: str | None) -> None:
+        if alias is not None:
+            check_alias(alias)
+        if alias == self._default:
+            return
+        self._default = alias
+        for listener in list(self._default_listeners):
+            listener(alias)
+
+    def on_default_endpoint(self, listener: Callable[[str | None], None]) -> None:
+        """Call `listener(alias)` whenever the default endpoint changes (the magic keeps its trait in step)."""
+        self._default_listeners.append(listener)
+
+    @property
+    def has_key(self) -> bool:
+        """Whether calls carry a key (the emulator's dummy one counts)."""
+        return self.client.has_key
+
+    def login(self, key: str, source: str = "login()") -> None:
+        """Use `key` for every later call (kept only inside the Client, never shown)."""
+        if not isinstance(key, str) or not key.strip():
             raise UsageError("an empty key was given; nothing changed")
-        self.client.set_api_key(key.strip())
+        self.client.set_api_key(key, source)
+
+    def add_endpoint(self, alias: str, *, path: str, protocol: str, model: str | None = None, save: bool = False,
+                     **defaults: Any) -> Endpoint:
+        """Register (or replace) an alias for a deployment; returns its Endpoint. With `save=True` the
+        registry file is written too (see `save_endpoints`; refused before anything changes)."""
+        if save:
+            self._check_saving()
+        endpoint = self.client.add_endpoint(alias, path=path, protocol=protocol, model=model, **defaults)
+        if save:
+            self.save_endpoints()
+        return endpoint
+
+    def remove_endpoint(self, alias: str) -> Endpoint:
+        """Forget an alias (the default endpoint too, when it was this one); returns what it was."""
+        endpoint = self.client.remove_endpoint(alias)
+        if self.default_endpoint == alias:
+            self.default_endpoint = None
+        return endpoint
+
+    def save_endpoints(self, path: str | Path | None = None) -> Path:
+        """Write the registry to its TOML file (never the key); refused while this session runs the
+        emulator, whose preset would overwrite the user's registry."""
+        self._check_saving()
+        saved = self.client.save_endpoints(path)
+        self.registry_file = saved
+        return saved
+
+    def _check_saving(self) -> None:
+        if self._gateway.emulator_url is not None:
+            raise UsageError(
+                "saving the registry is refused while the emulator runs: it now holds the emulator's aliases, "
+                "which would overwrite your registry file; stop the emulator first (%cloudsway emulator stop)"
+            )
 
     def use(self, alias: str) -> None:
         """Make `alias` the default endpoint."""
@@ -171,14 +193,15 @@ class Session:
     def resolve(self, alias: str | None) -> tuple[str, Endpoint]:
         """(alias, Endpoint) for an alias, or the default endpoint when None."""
         alias = alias or self.default_endpoint
+        known = ", ".join(sorted(self.client.endpoints)) or "none yet"
         if not alias:
-            known = ", ".join(sorted(self.endpoints)) or "none yet"
             raise ConfigError(
                 f"no endpoint named and no default endpoint (known: {known}); "
                 "name one, or set one with %cloudsway use NAME"
             )
-        if alias not in self.endpoints:
-            known = ", ".join(sorted(self.endpoints)) or "none yet"
+        if not isinstance(alias, str) or alias not in self.client.endpoints:
+            if not isinstance(alias, str):
+                raise bad_argument("endpoint", alias, "an endpoint alias (a string)", "'gpt'")
             raise ConfigError(
                 f"unknown endpoint {alias!r} (known: {known}); add it with "
                 f"%cloudsway add {alias} --path PATH --protocol chat, or try %cloudsway emulator start"
@@ -186,14 +209,14 @@ class Session:
         return self.client.resolve(alias)
 
     def config(self) -> dict[str, Any]:
-        """The settings as shown to a user: base URL, the key masked, endpoints, default, emulator."""
+        """The settings as shown to a user: base URL, whether a key is set (never the key), endpoints..."""
         client = self.client
         return {
             "base_url": client.base_url,
             "api_key": client.masked_key,
             "default_endpoint": self.default_endpoint,
             "endpoints": sorted(client.endpoints),
-            "emulator": self._emulator is not None,
+            "emulator": self._gateway.emulator_url is not None,
             "calls": len(self.ledger),
         }
 
@@ -202,63 +225,33 @@ class Session:
         self.last.clear()
         self.chats.clear()
         if ledger:
-            with self._lock:
-                self.ledger.clear()
+            self.ledger.clear()
 
-    # -- the emulator ----------------------------------------------------------------------------
+    # -- the emulator and connecting ---------------------------------------------------------------
 
     def use_emulator(self, **options: Any) -> str:
         """Start the bundled gateway emulator on a free loopback port and point the session at it.
 
-        Registers the aliases of `EMULATOR_ENDPOINTS` and a dummy key; the default endpoint
-        becomes `gpt` unless one is set. Returns the base URL. `stop_emulator()` undoes it.
+        Registers the emulator preset's aliases and a dummy key; the default endpoint becomes `gpt`
+        unless one of the preset is set. Returns the base URL. `stop_emulator()` undoes it.
         """
-        from .client import Client
-        from .emulator import EmulatorServer
-
-        if self._emulator is not None:
-            return self._emulator.base_url
-        options.setdefault("port", 0)
-        server = EmulatorServer(**options)
-        url = server.start()
-        self._emulator = server
-        self._client_before_emulator = self._client
-        endpoints = {alias: Endpoint(path, proto, model) for alias, (path, proto, model) in EMULATOR_ENDPOINTS.items()}
-        self._client = Client(url, options.get("api_key") or EMULATOR_KEY, endpoints)
-        if self.default_endpoint is None or self.default_endpoint not in endpoints:
+        url = self._gateway.use_emulator(**options)
+        if self.default_endpoint not in self.client.endpoints:
             self.default_endpoint = "gpt"
         return url
 
     def stop_emulator(self) -> None:
         """Stop the emulator started by `use_emulator()` and restore the previous client."""
-        if self._emulator is None:
-            return
-        self._emulator.stop()
-        self._emulator = None
-        if self._client is not None:
-            self._client.close()
-        self._client = self._client_before_emulator
-        self._client_before_emulator = None
-        if self._client is None or self.default_endpoint not in self._client.endpoints:
+        self._gateway.stop_emulator()
+        if not self._gateway.client_made or self.default_endpoint not in self.client.endpoints:
             self.default_endpoint = None
 
     def connect(self, *, emulator: bool | None = None) -> dict[str, Any]:
-        """Point the session at a gateway: the configured one when a key is set, else the emulator.
+        """Point the session at a gateway (see `connect.Gateway.connect`) and say what it is now.
 
-        With `CLOUDSWAY_API_KEY` set (and `emulator` not True), or with `emulator=False`, any
-        emulator this session runs is stopped and the Client comes from the environment as it is
-        now: `CLOUDSWAY_BASE_URL`, the key in `CLOUDSWAY_API_KEY` (none when unset: then
-        `login()`), the endpoint registry at `CLOUDSWAY_CONFIG`. `emulator=False` always builds a
-        new Client; `emulator=None` keeps the current one (with a key from `login()` and endpoints
-        added since) while `CLOUDSWAY_BASE_URL` still names its gateway. Without a key (or with
-        `emulator=True`) the bundled emulator is started as `use_emulator()` does. The default
-        endpoint becomes the first alias when none is set.
-
-        Returns what a user should see (never the key): mode ("emulator" when this session runs
-        the emulator, else "gateway"), base_url, endpoints (alias -> protocol), default_endpoint,
-        and emulator: whether the gateway is the bundled emulator, also when it was started
-        elsewhere (`cloudsway-nb demo`, binder, the test suite) and configured through the
-        environment; see `on_emulator`.
+        Returns what a user should see (never the key): mode ("emulator" when this session runs the
+        emulator, else "gateway"), base_url, endpoints (alias -> protocol), default_endpoint, and
+        emulator: whether the gateway is the bundled emulator, also one started elsewhere.
 
         Example:
             >>> s = Session()
@@ -267,28 +260,13 @@ class Session:
             ('emulator', 'gpt', 'messages', True)
             >>> s.close()
         """
-        from .client import Client
-        from .config import resolve_base_url
-
-        use_emulator = emulator if emulator is not None else not (os.environ.get("CLOUDSWAY_API_KEY") or "").strip()
-        if use_emulator:
-            self.use_emulator()
-        else:
-            was_running = self._emulator is not None
-            self.stop_emulator()
-            current = self._client
-            if emulator is False or was_running or current is None or current.base_url != resolve_base_url():
-                fresh = Client()  # CLOUDSWAY_BASE_URL, CLOUDSWAY_API_KEY and CLOUDSWAY_CONFIG as they are now
-                if current is not None:
-                    current.close()
-                self._client = fresh
-        client = self.client
-        endpoints = {alias: ep.protocol for alias, ep in client.endpoints.items()}
+        mode = self._gateway.connect(emulator=emulator)
+        endpoints = {alias: ep.protocol for alias, ep in self.client.endpoints.items()}
         if self.default_endpoint not in endpoints:
             self.default_endpoint = next(iter(endpoints), None)
         return {
-            "mode": "emulator" if self._emulator is not None else "gateway",
-            "base_url": client.base_url,
+            "mode": mode,
+            "base_url": self.client.base_url,
             "endpoints": endpoints,
             "default_endpoint": self.default_endpoint,
             "emulator": self.on_emulator,
@@ -296,40 +274,18 @@ class Session:
 
     @property
     def on_emulator(self) -> bool:
-        """Whether calls go to the bundled emulator: one this session runs, or one configured
-        through `CLOUDSWAY_BASE_URL` (recognised by its `/health` reply; see `is_bundled_emulator`)."""
-        return self._emulator is not None or self.is_bundled_emulator(self.client.base_url)
+        """Whether calls go to the bundled emulator (one this session runs, or one at `CLOUDSWAY_BASE_URL`)."""
+        return self._gateway.on_emulator
 
-    @staticmethod
-    def is_bundled_emulator(base_url: str) -> bool:
-        """Whether `base_url` is the bundled emulator: its `GET /health` (no key sent) names it.
-
-        Only plain-http URLs are asked (the emulator serves no TLS), with a short timeout, so a
-        real https gateway is never contacted.
-
-        Example:
-            >>> Session.is_bundled_emulator("https://genaiapi.cloudsway.net")
-            False
-        """
-        if not base_url.startswith("http://"):
-            return False
-        import httpx
-
-        try:
-            reply = httpx.get(f"{base_url.rstrip('/')}/health", timeout=2.0)
-            return reply.status_code == 200 and reply.json().get("name") == "cloudsway-nb emulator"
-        except (httpx.HTTPError, ValueError, AttributeError):
-            return False
+    is_bundled_emulator = staticmethod(is_bundled_emulator)
 
     @property
     def emulator_url(self) -> str | None:
-        return self._emulator.base_url if self._emulator is not None else None
+        return self._gateway.emulator_url
 
     def close(self) -> None:
         """Stop the emulator (if any) and close the client."""
-        self.stop_emulator()
-        if self._client is not None:
-            self._client.close()
+        self._gateway.close()
 
     # -- conversations --------------------------------------------------------------------------
 
@@ -348,15 +304,21 @@ class Session:
         head = [Message.system(conv.system)] if conv.system else []
         return head + list(conv.messages)
 
+    def _conversation_for(self, alias: str, chat: str | None, continue_: bool, system: str | None) -> Conversation:
+        """A copy of the conversation to continue (so a failed turn changes nothing), or a fresh one."""
+        base = self.chats.get(chat) if chat is not None else self.last.get(alias) if continue_ else None
+        return base.copy() if base is not None else Conversation(alias, system)
+
     # -- calls ---------------------------------------------------------------------------------------
 
     def ask(
         self,
         endpoint: str | None,
-        prompt: str,
+        prompt: str | Message | Sequence[Message | dict[str, Any] | str],
         *,
         system: str | None = None,
-        attachments: Iterable[Any] = (),
+        attachments: Any = (),
+        tools: Any = None,
         continue_: bool = False,
         chat: str | None = None,
         stream: bool = True,
@@ -365,11 +327,14 @@ class Session:
         cancel: threading.Event | None = None,
         **params: Any,
     ) -> Reply:
-        """Send `prompt` to an endpoint and return the Reply; every call goes into the ledger.
+        """Send a turn to an endpoint and return the Reply; every call goes into the ledger.
 
-        The default is a fresh single turn. `continue_=True` continues the endpoint's last
-        conversation; `chat="NAME"` continues (or starts) a named one. With `stream=True` each
-        event goes to `on_event` as it arrives. `protocol=` overrides the endpoint's protocol.
+        `prompt` is the new turn: a string (a user message), a Message, or a list of messages
+        (tool results after an assistant's tool calls, an assistant turn to continue from...).
+        `attachments` join its last user message. The default is a fresh single turn;
+        `continue_=True` continues the endpoint's last conversation; `chat="NAME"` continues (or
+        starts) a named one. With `stream=True` each event goes to `on_event` as it arrives.
+        `protocol=` overrides the endpoint's protocol.
 
         A KeyboardInterrupt (or `cancel` being set) stops the stream: the partial Reply is
         returned with `incomplete=True`, recorded as "interrupted" and not added to the
@@ -384,112 +349,62 @@ class Session:
             ep = Endpoint(ep.path, protocol, ep.model, **ep.defaults)
         if ep.protocol == "embeddings":
             raise UsageError(f"endpoint {alias!r} serves embeddings; use session.embed({alias!r}, texts)")
-        if not self.client.api_key_set:
+        if not self.has_key:
             raise ConfigError(
                 "no API key: run %cloudsway login, set CLOUDSWAY_API_KEY, or try %cloudsway emulator start"
             )
+        turns = with_attachments(prompt_messages(prompt), attachment_list(attachments))
         conv = self._conversation_for(alias, chat, continue_, system)
-        attachments = _attachments(attachments)
-        user = Message.user([prompt, *attachments] if attachments else prompt)
-        messages = [*conv.messages, user]
         system = system if system is not None else conv.system
-        if params.get("background"):
-            stream = False
-        started = time.perf_counter()
-        try:
-            if stream:
-                reply = self._stream(ep, messages, system, params, on_event, cancel)
-            else:
-                reply = self.client.chat(ep, messages, system=system, **params)
-        except APIError as exc:
-            partial = exc.partial
-            self._record(alias, ep, partial, status="error", error=exc, chat=chat, started=started)
-            raise
-        except KeyboardInterrupt:  # a non-streamed call has nothing partial to keep: record and re-raise
-            self._record(alias, ep, None, status="interrupted", chat=chat, started=started)
-            raise
-        except CloudswayError:
-            raise  # the package's own (UsageError is a ValueError too): already one clear line
-        except (TypeError, ValueError) as exc:  # a bad parameter (nothing sent), or a genuine bug: re-raised
-            bad = self._bad_parameter(ep, messages, system, params)
-            if bad is None:
-                raise
-            raise UsageError(f"{bad}: {describe_error(exc)}") from None
-        reply.endpoint = alias
-        if reply.latency is None:
-            reply.latency = time.perf_counter() - started
+        call = _Call(alias, ep, chat, [*conv.messages, *turns], system, tools, params, time.perf_counter())
+        reply = self._send(call, stream and not params.get("background"), on_event, cancel)
         if reply.incomplete:
-            self._record(alias, ep, reply, status="interrupted", chat=chat, started=started)
+            self._record(call, reply, status="interrupted")
             return reply
-        self._record(alias, ep, reply, status="ok", chat=chat, started=started)
+        self._record(call, reply, status="ok")
         conv.system = system
-        conv.messages += [user, reply.to_message()]
+        conv.messages += [*turns, reply.to_message()]
         conv.replies.append(reply)
         if chat is not None:
             self.chats[chat] = conv
         self.last[alias] = conv
         return reply
 
-    def _bad_parameter(
-        self, ep: Endpoint, messages: list[Message], system: str | None, params: dict[str, Any]
-    ) -> str | None:
-        """Which parameter breaks building the request (None when building it works).
-
-        Building a request (`client.stream()` before iteration) sends nothing, so a TypeError or
-        ValueError it raises is the caller's parameter, reported as a UsageError; anything else
-        (a parsing bug after sending, say) is not ours to hide.
-        """
-
-        def builds(values: dict[str, Any]) -> bool:
-            try:
-                self.client.stream(ep, messages, system=system, **values)
-            except CloudswayError:
-                return True  # a clear error of its own, not the one being explained
-            except (TypeError, ValueError):
-                return False
-            except Exception:
-                return True  # another kind of error: not the one being explained
-            return True
-
-        if builds(params):
-            return None
-        for key, value in params.items():
-            if not builds({key: value}):
-                return f"parameter {key}={value!r} is not valid"
-        return f"parameters {', '.join(sorted(params)) or '(none)'} are not valid together"
-
-    def _conversation_for(self, alias: str, chat: str | None, continue_: bool, system: str | None) -> Conversation:
-        """A copy of the conversation to continue (so a failed turn changes nothing), or a fresh one."""
-        base: Conversation | None = None
-        if chat is not None:
-            base = self.chats.get(chat)
-        elif continue_:
-            base = self.last.get(alias)
-        if base is None:
-            return Conversation(alias, system)
-        return Conversation(alias, base.system, list(base.messages), list(base.replies))
+    def _send(
+        self, call: _Call, stream: bool, on_event: Callable[[Event], None] | None, cancel: threading.Event | None
+    ) -> Reply:
+        """The call sent (streamed or not); an APIError or a non-streamed interrupt is recorded, then re-raised."""
+        kwargs = {"system": call.system, "tools": call.tools, **call.params}
+        try:
+            if stream:
+                reply = self._stream(call, kwargs, on_event, cancel)
+            else:
+                reply = self.client.chat(call.endpoint, call.messages, **kwargs)
+        except APIError as exc:
+            self._record(call, exc.partial, status="error", error=exc)
+            raise
+        except KeyboardInterrupt:  # a non-streamed call has nothing partial to keep: record and re-raise
+            self._record(call, None, status="interrupted")
+            raise
+        reply.endpoint = call.alias
+        if reply.latency is None:
+            reply.latency = time.perf_counter() - call.started
+        return reply
 
     def _stream(
-        self,
-        ep: Endpoint,
-        messages: list[Message],
-        system: str | None,
-        params: dict[str, Any],
-        on_event: Callable[[Event], None] | None,
+        self, call: _Call, kwargs: dict[str, Any], on_event: Callable[[Event], None] | None,
         cancel: threading.Event | None,
     ) -> Reply:
-        stream = self.client.stream(ep, messages, system=system, **params)
-        events = iter(stream)
+        stream = self.client.stream(call.endpoint, call.messages, **kwargs)
         try:
-            for event in events:
+            for event in stream:
                 if cancel is not None and cancel.is_set():
                     raise KeyboardInterrupt
                 if on_event is not None and not isinstance(event, Done):
                     on_event(event)
         except KeyboardInterrupt:
-            events.close()  # type: ignore[attr-defined]  # runs the stream's cleanup: partial reply
-            stream.close()
-            reply = stream.reply or Reply(choices=[Choice()], protocol=ep.protocol)
+            stream.close()  # the connection is closed at once; the reply holds what had arrived
+            reply = stream.reply or Reply(choices=[Choice()], protocol=call.endpoint.protocol)
             reply.incomplete = True
             return reply
         assert stream.reply is not None
@@ -497,8 +412,8 @@ class Session:
 
     def ask_many(
         self,
-        endpoints: Sequence[str],
-        prompt: str,
+        endpoints: Sequence[str] | str,
+        prompt: str | Message | Sequence[Message | dict[str, Any] | str],
         *,
         on_event: Callable[[str, Event], None] | None = None,
         cancel: threading.Event | None = None,
@@ -507,6 +422,7 @@ class Session:
     ) -> dict[str, Reply | BaseException]:
         """Ask several endpoints at once (threads over the sync Client; safe in a running kernel).
 
+        `endpoints` is a list of aliases, or a string naming one or several ("gpt,claude").
         Returns alias -> Reply, or the exception that call raised. `on_event(alias, event)` is
         called from worker threads. Set `cancel` to stop every stream (partials are kept).
 
@@ -514,35 +430,24 @@ class Session:
             results = session.ask_many(["gpt", "claude"], "Name a prime")
             {alias: r.text for alias, r in results.items()}
         """
-        aliases = list(dict.fromkeys(endpoints))
+        aliases = _aliases(endpoints)
         for alias in aliases:
             self.resolve(alias)
-        if kwargs.get("attachments"):  # converted once, here: a bad one fails before any thread starts
-            kwargs["attachments"] = _attachments(kwargs["attachments"])
+        prompt_messages(prompt)  # a bad prompt or attachment fails here, before any thread starts
+        kwargs["attachments"] = attachment_list(kwargs.get("attachments"))
         cancel = cancel or threading.Event()
 
         def run(alias: str) -> Reply:
             callback = (lambda ev: on_event(alias, ev)) if on_event is not None else None
             return self.ask(alias, prompt, on_event=callback, cancel=cancel, **kwargs)
 
-        results: dict[str, Reply | BaseException] = {}
-        with ThreadPoolExecutor(max_workers=max_workers or len(aliases) or 1, thread_name_prefix="cloudsway") as pool:
+        with ThreadPoolExecutor(max_workers=max_workers or len(aliases), thread_name_prefix="cloudsway") as pool:
             futures = {alias: pool.submit(run, alias) for alias in aliases}
             try:
-                for alias, future in futures.items():
-                    try:
-                        results[alias] = future.result()
-                    except Exception as exc:
-                        results[alias] = exc
+                return _collect(futures)
             except KeyboardInterrupt:
-                cancel.set()
-                for alias, future in futures.items():
-                    if alias not in results:
-                        try:
-                            results[alias] = future.result()
-                        except Exception as exc:
-                            results[alias] = exc
-        return results
+                cancel.set()  # every stream stops at its next event and returns its partial reply
+                return _collect(futures)
 
     def embed(self, endpoint: str | None, texts: str | Sequence[str], **params: Any) -> Any:
         """Embed texts through an embeddings endpoint; recorded in the ledger like any call.
@@ -551,53 +456,47 @@ class Session:
             session.embed("e5", ["a cat", "a dog"]).dimensions
         """
         alias, ep = self.resolve(endpoint)
-        started = time.perf_counter()
+        call = _Call(alias, ep, None, [], None, None, params, time.perf_counter())
         try:
             result = self.client.embed(alias, texts, **params)
         except APIError as exc:
-            self._record(alias, ep, None, status="error", error=exc, chat=None, started=started)
+            self._record(call, None, status="error", error=exc)
             raise
-        entry = LedgerEntry(
+        self.ledger.append(LedgerEntry(
             endpoint=alias, protocol=ep.protocol, model=result.model or ep.model, status="ok",
-            latency=result.latency, **_usage_counts(result.usage),
-        )
-        self._append(entry)
+            latency=result.latency, **usage_counts(result.usage),
+        ))
         return result
+
+    def retrieve(self, endpoint: str | None, response_id: str) -> Reply:
+        """Fetch a stored Responses API response by id (e.g. a background one)."""
+        alias, _ = self.resolve(endpoint)
+        return self.client.retrieve(alias, response_id)
+
+    def cancel(self, endpoint: str | None, response_id: str) -> Reply:
+        """Cancel a background Responses API response; returns it as it now stands."""
+        alias, _ = self.resolve(endpoint)
+        return self.client.cancel(alias, response_id)
 
     # -- the ledger ----------------------------------------------------------------------------------
 
-    def _record(
-        self,
-        alias: str,
-        ep: Endpoint,
-        reply: Reply | None,
-        *,
-        status: str,
-        chat: str | None,
-        started: float,
-        error: APIError | None = None,
-    ) -> None:
+    def _record(self, call: _Call, reply: Reply | None, *, status: str, error: APIError | None = None) -> None:
         usage = reply.usage if reply is not None else Usage()
-        latency = reply.latency if reply is not None and reply.latency is not None else time.perf_counter() - started
-        entry = LedgerEntry(
-            endpoint=alias,
-            protocol=ep.protocol,
-            model=(reply.model if reply is not None and reply.model else ep.model),
+        latency = reply.latency if reply is not None and reply.latency is not None else None
+        self.ledger.append(LedgerEntry(
+            endpoint=call.alias,
+            protocol=call.endpoint.protocol,
+            model=(reply.model if reply is not None and reply.model else call.endpoint.model),
             status=status,
-            latency=latency,
+            latency=latency if latency is not None else time.perf_counter() - call.started,
             ttft=reply.ttft if reply is not None else None,
             finish_reason=reply.finish_reason if reply is not None else None,
             error=self.client.redact(describe_error(error)) if error is not None else None,
             request_id=error.request_id if error is not None else None,
-            chat=chat,
+            chat=call.chat,
             response_id=reply.id if reply is not None else None,
-            **_usage_counts(usage),
-        )
-        self._append(entry)
-
-    def _append(self, entry: LedgerEntry) -> None:
-        with self._lock:
-            self.ledger.append(entry)
+            **usage_counts(usage),
+        ))
 
     def usage_totals(self) -> dict[str, Usage]:
         """Summed usage per endpoint over the ledger.
@@ -605,35 +504,36 @@ class Session:
         Example:
             session.usage_totals()["gpt"].total
         """
-        totals: dict[str, Usage] = {}
-        for e in self.ledger:
-            u = Usage(input=e.input, output=e.output, reasoning=e.reasoning, cached=e.cached, total=e.total)
-            totals[e.endpoint] = totals[e.endpoint] + u if e.endpoint in totals else u
-        return totals
+        return self.ledger.totals()
 
     def __repr__(self) -> str:
-        base = self._client.base_url if self._client is not None else "(client not created yet)"
+        gateway = self._gateway
+        base = gateway.client.base_url if gateway.client_made else "(client not created yet)"
         return (
             f"Session(base_url={base!r}, default_endpoint={self.default_endpoint!r}, "
             f"calls={len(self.ledger)}, conversations={len(self.last) + len(self.chats)})"
         )
 
 
-def _attachments(items: Iterable[Any]) -> list[Attachment]:
-    """Attachments as Client.chat takes them: paths, URLs, bytes, images... through media.attach()."""
-    items = list(items)
-    if all(isinstance(item, Attachment) for item in items):
-        return items
-    from .media import attach  # lazy, as in the client: media pulls in more than a session needs
+@dataclass(slots=True)
+class _Call:
+    """One turn being sent: where to, in which chat, the whole history, and when it started."""
 
-    return [item if isinstance(item, Attachment) else attach(item) for item in items]
+    alias: str
+    endpoint: Endpoint
+    chat: str | None
+    messages: list[Message]
+    system: str | None
+    tools: Any
+    params: dict[str, Any]
+    started: float
 
 
-def _usage_counts(usage: Usage) -> dict[str, int | None]:
-    return {
-        "input": usage.input,
-        "output": usage.output,
-        "reasoning": usage.reasoning,
-        "cached": usage.cached,
-        "total": usage.total,
-    }
+def _collect(futures: dict[str, Any]) -> dict[str, Reply | BaseException]:
+    results: dict[str, Reply | BaseException] = {}
+    for alias, future in futures.items():
+        try:
+            results[alias] = future.result()
+        except Exception as exc:
+            results[alias] = exc
+    return results

@@ -1,8 +1,10 @@
-"""The only module that touches httpx: building requests, sending them with retries, and turning
-HTTP failures into the package's exceptions.
+"""The only module that touches httpx: the HTTP clients, building requests, the two drivers that run
+the I/O-free flows of `flows` (one sync, one async), and turning HTTP failures into the package's
+exceptions.
 
-`send` and `asend` are the sync and async twins of one loop; the decisions (retry or not, how
-long to wait, which exception) are made by pure functions shared by both.
+Every exception that leaves a driver is one of the package's, raised with its cause suppressed,
+so no frame of httpx, httpcore or h11 (whose locals hold the request headers, key included) is
+ever shown, not even by a verbose traceback; a KeyboardInterrupt is raised afresh the same way.
 
 Example:
     >>> import httpx
@@ -30,37 +32,57 @@ from .errors import (
     error_for_status,
     redact,
 )
+from .flows import READ_BODY, Failure, Flow, Send, Sleep, request_id_of
 from .protocols.base import HttpRequest
-from .retry import RetryPolicy
-from .types import Payload
+from .types import Event, Payload
 
 __all__ = [
     "POOL_LIMITS",
     "USER_AGENT",
-    "asend",
+    "AsyncDriver",
+    "SyncDriver",
     "build_request",
     "encode_json_body",
     "error_from_exception",
     "error_from_response",
+    "http_client",
     "materialize_payloads",
+    "probe_health",
     "request_id_of",
-    "send",
+    "timeout_of",
 ]
 
 USER_AGENT = f"cloudsway-nb/{__version__}"
 # httpx keeps only 20 idle connections by default, so a burst of 32 concurrent calls reopens
 # connections all the time (a TLS handshake each on the real gateway): keep as many idle as are open.
 POOL_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=5.0)
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "apim-request-id", "x-ms-request-id", "x-goog-request-id")
 
 
-def request_id_of(headers: httpx.Headers | dict[str, str]) -> str | None:
-    """The server's request id, from whichever header this server uses."""
-    for name in _REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value
-    return None
+def timeout_of(timeout: Any, connect: float | None) -> httpx.Timeout:
+    """An httpx.Timeout from checked seconds (see `options.check_timeout`): `timeout` for reading,
+    writing and the pool, `connect` for connecting; an httpx.Timeout passes as it is."""
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    return httpx.Timeout(timeout, connect=connect)
+
+
+def http_client(*, asynchronous: bool, timeout: httpx.Timeout, transport: Any = None) -> Any:
+    """A pooled httpx client with our user-agent (set once here: per request, httpx rebuilds headers)."""
+    cls = httpx.AsyncClient if asynchronous else httpx.Client
+    return cls(timeout=timeout, transport=transport, headers={"user-agent": USER_AGENT}, limits=POOL_LIMITS)
+
+
+def probe_health(base_url: str, *, timeout: float = 2.0) -> dict[str, Any] | None:
+    """`GET /health` of a plain-http gateway, sent with no key: its JSON, or None (no answer, not JSON,
+    or an https URL, which is never asked: the emulator serves no TLS, a real gateway is not probed)."""
+    if not base_url.startswith("http://"):
+        return None
+    try:
+        reply = httpx.get(f"{base_url.rstrip('/')}/health", timeout=timeout)
+        data = reply.json() if reply.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _find_payloads(value: Any, found: list[Payload]) -> Any:
@@ -256,66 +278,162 @@ def error_from_exception(exc: httpx.HTTPError, *, secrets: Sequence[str]) -> API
     return APIConnectionError(f"connection failed ({type(exc).__name__}: {detail})")
 
 
-def send(
-    http: httpx.Client,
-    request: httpx.Request,
-    *,
-    policy: RetryPolicy,
-    stream: bool,
-    secrets: Sequence[str],
-    sleep: Callable[[float], None],
-) -> httpx.Response:
-    """Send with retries; return a successful response (open, for a stream) or raise.
+def _unexpected(exc: Exception, secrets: Sequence[str]) -> APIError:
+    """An exception httpx let through (httpcore and h11 raise plain TypeErrors and ValueErrors on odd
+    input) as one of ours, so that nothing of theirs, frames included, reaches the user."""
+    detail = redact(str(exc) or type(exc).__name__, list(secrets))
+    return APIConnectionError(f"the request could not be sent ({type(exc).__name__}: {detail})")
 
-    Only the sending is retried: once a stream's response is returned, nothing is retried.
-    """
-    attempt = 0
-    while True:
-        headers: httpx.Headers | dict[str, str] = {}
+
+def _read_failed(exc: Exception, secrets: Sequence[str]) -> APIError:
+    if isinstance(exc, httpx.HTTPError):
+        error = error_from_exception(exc, secrets=secrets)
+    else:
+        error = _unexpected(exc, secrets)
+    error.message = f"the stream broke off: {error.message}"
+    return error
+
+
+class SyncDriver:
+    """Runs flows over an httpx.Client: `run(flow)` for a call, `events(flow)` for a stream."""
+
+    def __init__(self, http: httpx.Client, sleep: Callable[[float], None], secrets: Callable[[], Sequence[str]]):
+        self.http, self.sleep, self.secrets = http, sleep, secrets
+
+    def run(self, flow: Flow) -> Any:
+        """Drive a flow that yields no events; return its result."""
+        events = self.events(flow)
+        while True:
+            try:
+                next(events)
+            except StopIteration as done:
+                return done.value
+
+    def events(self, flow: Flow) -> Iterator[Event]:
+        """Drive a flow, yielding the events it produces; returns (StopIteration.value) its result."""
+        response: httpx.Response | None = None
+        chunks: Iterator[bytes] | None = None
+        answer: Any = None
+        error: APIError | None = None
         try:
-            response = http.send(request, stream=stream)
+            while True:
+                try:
+                    command = flow.send(answer) if error is None else flow.throw(error)
+                except StopIteration as done:
+                    return done.value
+                error = answer = None
+                if type(command) is list:
+                    yield from command
+                    try:
+                        answer = next(chunks, None)  # type: ignore[arg-type]
+                    except Exception as exc:
+                        error = _read_failed(exc, self.secrets())
+                elif type(command) is Send:
+                    answer = self._send(command)
+                    if isinstance(answer, httpx.Response):
+                        response, chunks = answer, answer.iter_bytes()
+                elif type(command) is Sleep:
+                    self.sleep(command.seconds)
+                elif command is READ_BODY:
+                    try:
+                        answer = response.read()  # type: ignore[union-attr]
+                    except Exception as exc:
+                        error = _read_failed(exc, self.secrets())
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt from None  # afresh: the old one's frames hold the request headers
+        finally:
+            if response is not None:
+                response.close()
+            flow.close()
+
+    def _send(self, command: Send) -> httpx.Response | Failure:
+        secrets = self.secrets()
+        try:
+            response = self.http.send(command.request, stream=command.stream)
         except httpx.HTTPError as exc:
-            error: APIError = error_from_exception(exc, secrets=secrets)
-            status = None
-        else:
-            if response.status_code < 400:
-                return response
+            return Failure(error_from_exception(exc, secrets=secrets), None, {})
+        except Exception as exc:
+            return Failure(_unexpected(exc, secrets), None, {})
+        if response.status_code < 400:
+            return response
+        try:
             response.read()
+        except httpx.HTTPError:
+            pass
+        finally:
             response.close()
-            error = error_from_response(response, secrets=secrets)
-            status, headers = response.status_code, response.headers
-        if attempt >= policy.max_retries or not policy.should_retry(status, headers):
-            raise error
-        sleep(policy.delay(attempt, headers))
-        attempt += 1
+        return Failure(error_from_response(response, secrets=secrets), response.status_code, response.headers)
 
 
-async def asend(
-    http: httpx.AsyncClient,
-    request: httpx.Request,
-    *,
-    policy: RetryPolicy,
-    stream: bool,
-    secrets: Sequence[str],
-    sleep: Callable[[float], Awaitable[None]],
-) -> httpx.Response:
-    """The async twin of `send`."""
-    attempt = 0
-    while True:
-        headers: httpx.Headers | dict[str, str] = {}
+class AsyncDriver:
+    """The async face of SyncDriver, over an httpx.AsyncClient (the flows are the same)."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, sleep: Callable[[float], Awaitable[Any]], secrets: Callable[[], Sequence[str]]
+    ):
+        self.http, self.sleep, self.secrets = http, sleep, secrets
+
+    async def run(self, flow: Flow) -> Any:
+        """Drive a flow that yields no events; return its result."""
+        result: list[Any] = []
+        async for _ in self.events(flow, result):
+            pass
+        return result[0] if result else None
+
+    async def events(self, flow: Flow, result: list[Any] | None = None) -> AsyncIterator[Event]:
+        """Drive a flow, yielding its events; its result is appended to `result`."""
+        response: httpx.Response | None = None
+        chunks: AsyncIterator[bytes] | None = None
+        answer: Any = None
+        error: APIError | None = None
         try:
-            response = await http.send(request, stream=stream)
+            while True:
+                try:
+                    command = flow.send(answer) if error is None else flow.throw(error)
+                except StopIteration as done:
+                    if result is not None:
+                        result.append(done.value)
+                    return
+                error = answer = None
+                if type(command) is list:
+                    for event in command:
+                        yield event
+                    try:
+                        answer = await anext(chunks, None)  # type: ignore[arg-type]
+                    except Exception as exc:
+                        error = _read_failed(exc, self.secrets())
+                elif type(command) is Send:
+                    answer = await self._send(command)
+                    if isinstance(answer, httpx.Response):
+                        response, chunks = answer, answer.aiter_bytes()
+                elif type(command) is Sleep:
+                    await self.sleep(command.seconds)
+                elif command is READ_BODY:
+                    try:
+                        answer = await response.aread()  # type: ignore[union-attr]
+                    except Exception as exc:
+                        error = _read_failed(exc, self.secrets())
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt from None
+        finally:
+            if response is not None:
+                await response.aclose()
+            flow.close()
+
+    async def _send(self, command: Send) -> httpx.Response | Failure:
+        secrets = self.secrets()
+        try:
+            response = await self.http.send(command.request, stream=command.stream)
         except httpx.HTTPError as exc:
-            error: APIError = error_from_exception(exc, secrets=secrets)
-            status = None
-        else:
-            if response.status_code < 400:
-                return response
+            return Failure(error_from_exception(exc, secrets=secrets), None, {})
+        except Exception as exc:
+            return Failure(_unexpected(exc, secrets), None, {})
+        if response.status_code < 400:
+            return response
+        try:
             await response.aread()
+        except httpx.HTTPError:
+            pass
+        finally:
             await response.aclose()
-            error = error_from_response(response, secrets=secrets)
-            status, headers = response.status_code, response.headers
-        if attempt >= policy.max_retries or not policy.should_retry(status, headers):
-            raise error
-        await sleep(policy.delay(attempt, headers))
-        attempt += 1
+        return Failure(error_from_response(response, secrets=secrets), response.status_code, response.headers)

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union, get_type_hints
 
+from .errors import UsageError, bad_argument
+
 __all__ = [
     "FINISH_REASONS",
     "PROTOCOLS",
@@ -196,14 +198,22 @@ class Attachment:
 
     def __post_init__(self) -> None:
         if (self.data is None) == (self.url is None):
-            raise ValueError("an Attachment needs exactly one of data= or url=")
+            raise UsageError("an Attachment needs exactly one of data= (bytes) or url= (a string); got "
+                             f"{'both' if self.data is not None else 'neither'}")
+        if self.data is not None and not isinstance(self.data, bytes | bytearray | memoryview):
+            example = "Attachment('image', 'image/png', data=b'...')"
+            raise bad_argument("Attachment(data=...)", self.data, "bytes", example)
+        if self.url is not None and not isinstance(self.url, str):
+            raise bad_argument("Attachment(url=...)", self.url, "a URL string", "url='https://example.com/cat.png'")
+        if not isinstance(self.mime_type, str) or "/" not in self.mime_type:
+            raise bad_argument("Attachment(mime_type=...)", self.mime_type, "a MIME type such as 'image/png'")
 
     def base64(self) -> str:
         """The payload as base64 text (computed once)."""
         cached = self.__dict__.get("_b64")
         if cached is None:
             if self.data is None:
-                raise ValueError(f"{self.url} is a URL attachment; it has no inline data")
+                raise UsageError(f"{self.url} is a URL attachment; it has no inline data")
             cached = base64.b64encode(self.data).decode("ascii")
             object.__setattr__(self, "_b64", cached)
         return cached
@@ -283,13 +293,15 @@ class Tool:
             return cls._from_dict(spec)
         if callable(spec):
             return cls._from_function(spec)
-        raise TypeError(f"a tool must be a Tool, a function or a dict, not {type(spec).__name__}")
+        raise bad_argument("tools", spec, "a list of Tools, functions or tool dicts", "tools=[get_weather]")
 
     @classmethod
     def _from_dict(cls, spec: dict[str, Any]) -> Tool:
         body = spec.get("function") if isinstance(spec.get("function"), dict) else spec
-        if "name" not in body:
-            raise ValueError(f"tool spec has no 'name': {json.dumps(spec)[:200]}")
+        if not isinstance(body.get("name"), str) or not body["name"]:
+            shown = json.dumps(spec, default=str)[:200]
+            example = "{'name': 'f', 'parameters': {}}"
+            raise UsageError(f"a tool dict needs a 'name' (a string): {shown}; e.g. {example}")
         params = body.get("parameters") or body.get("input_schema") or body.get("parametersJsonSchema")
         return cls(
             name=body["name"],
@@ -420,16 +432,29 @@ class Message:
         return cls("tool", text, tool_call_id=call_id, name=tool_name)
 
     @classmethod
-    def coerce(cls, value: Message | dict[str, Any] | str) -> Message:
-        """A Message from a Message, an OpenAI-style dict, or a plain string (a user turn)."""
+    def coerce(cls, value: Message | dict[str, Any] | str, what: str = "message") -> Message:
+        """A Message from a Message, an OpenAI-style dict, or a plain string (a user turn).
+
+        Anything else is a UsageError naming `what` (the argument it came from).
+
+        Example:
+            >>> Message.coerce({"role": "assistant", "content": "hi"}).role
+            'assistant'
+            >>> Message.coerce(b"hi", "prompt")
+            Traceback (most recent call last):
+            ...
+            cloudsway_nb.errors.UsageError: prompt=b'hi' (bytes) is not valid: it takes a string, a Message or \
+a message dict such as {'role': 'user', 'content': 'hi'}; e.g. 'Hello'
+        """
         if isinstance(value, Message):
             return value
         if isinstance(value, str):
             return cls.user(value)
         if isinstance(value, dict):
             role = value.get("role")
-            if not role:
-                raise ValueError(f"a message dict needs a 'role': {json.dumps(value, default=str)[:200]}")
+            if not isinstance(role, str) or not role:
+                shown = json.dumps(value, default=str)[:200]
+                raise UsageError(f"{what}: a message dict needs a 'role' (user, assistant, system, tool): {shown}")
             calls = [
                 c
                 if isinstance(c, ToolCall)
@@ -449,7 +474,9 @@ class Message:
                 name=value.get("name"),
                 reasoning=value.get("reasoning_content") or value.get("reasoning"),
             )
-        raise TypeError(f"cannot make a message from {type(value).__name__}")
+        raise bad_argument(
+            what, value, "a string, a Message or a message dict such as {'role': 'user', 'content': 'hi'}", "'Hello'"
+        )
 
     def text(self) -> str:
         """The text parts of the content, joined."""

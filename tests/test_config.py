@@ -53,7 +53,7 @@ def test_endpoint_is_a_plain_value() -> None:
     ("args", "message"),
     [
         (("", "chat"), "endpointPath"),
-        (("x", "grpc"), "unknown protocol 'grpc'"),
+        (("x", "grpc"), "protocol='grpc' \\(str\\) is not valid"),
     ],
 )
 def test_bad_endpoints_are_one_clear_error(args: tuple[str, str], message: str) -> None:
@@ -124,6 +124,6 @@ def test_bad_alias_is_refused() -> None:
         Client(api_key="k").add_endpoint("a,b", path="p", protocol="chat")
 
 
-def test_mask_key_shows_at_most_two_characters() -> None:
-    assert mask_key("short") == "**** (5 chars)"
-    assert mask_key("sk-canary-0123456789abcdef").startswith("****ef")
+def test_mask_key_shows_none_of_the_key() -> None:
+    assert mask_key("short") == mask_key("sk-canary-0123456789abcdef") == "set"
+    assert mask_key(None) == mask_key("") == "(not set)"

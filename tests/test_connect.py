@@ -15,10 +15,11 @@ from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from cloudsway_nb.config import EMULATOR_ENDPOINTS
 from cloudsway_nb.demo import DEMO_KEY, write_registry
 from cloudsway_nb.emulator.testing import running_emulator
 from cloudsway_nb.magics import CloudswayMagics, get_session, unload_ipython_extension
-from cloudsway_nb.session import EMULATOR_ENDPOINTS, Session
+from cloudsway_nb.session import Session
 
 CANARY = "sk-canary-connect-0123456789abcdef"
 REPO = Path(__file__).resolve().parents[1]
@@ -36,9 +37,11 @@ def no_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def real_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A stand-in for a real gateway: an emulator that accepts only the canary key and that
     `Session.is_bundled_emulator` does not recognise (a real gateway has no emulator /health)."""
-    recognise = Session.is_bundled_emulator
+    from cloudsway_nb import connect
+
+    recognise = connect.is_bundled_emulator
     with running_emulator(api_key=CANARY) as url:
-        monkeypatch.setattr(Session, "is_bundled_emulator", staticmethod(lambda base: base != url and recognise(base)))
+        monkeypatch.setattr(connect, "is_bundled_emulator", lambda base: base != url and recognise(base))
         yield url
 
 

@@ -15,7 +15,7 @@ from cloudsway_nb.frames import (
     reply_frame,
     usage_totals_frame,
 )
-from cloudsway_nb.session import LedgerEntry
+from cloudsway_nb.ledger import LedgerEntry
 from cloudsway_nb.types import Attachment, Choice, Reply, TokenLogprob, TopLogprob, Usage
 
 

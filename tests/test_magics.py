@@ -15,7 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import CapturedIO, capture_output
 
 import cloudsway_nb
-from cloudsway_nb import Client, Endpoint, Reply
+from cloudsway_nb import Client, Endpoint, Reply, connect
 from cloudsway_nb.display import StreamView
 from cloudsway_nb.emulator.testing import running_emulator
 from cloudsway_nb.magics import CloudswayMagics, interpolate, parse_option, parse_value, unload_ipython_extension
@@ -47,12 +47,6 @@ def base_url() -> Iterator[str]:
 def ip() -> Iterator[InteractiveShell]:
     HistoryManager.enabled = False
     yield InteractiveShell.instance()
-
-
-def swap_client(session: Session, client: Client) -> None:
-    """Point `session` at `client`, closing the Client it replaces (its pooled connections)."""
-    session.client.close()
-    session._client = client
 
 
 def _magics(ip: InteractiveShell, client: Client) -> CloudswayMagics:
@@ -276,7 +270,16 @@ def test_option_and_value_parsing() -> None:
         ("nope", "hi", "unknown endpoint 'nope'"),
         ("gpt --bogus", "hi", "unrecognized arguments: --bogus"),
         ("gpt -t warm", "hi", "invalid float value"),
-        ("gpt -r extreme", "hi", "-r/--reasoning takes"),
+        ("gpt -r extreme", "hi", "reasoning='extreme' (str) is not valid: it takes minimal, low"),
+        ("gpt -o timeout=30s", "hi", "timeout='30s' (str) is not valid"),
+        ("gpt -o timeout=0", "hi", "timeout=0 (int) is not valid"),
+        ("gpt -o max_retries=-1", "hi", "max_retries=-1 (int) is not valid"),
+        ("gpt -o prompt=x", "hi", "-o prompt=...: 'prompt' is set by the magic itself"),
+        ("gpt -o on_event=x", "hi", "'on_event' is set by the magic itself"),
+        ("gpt -o cancel=1", "hi", "'cancel' is set by the magic itself"),
+        ("gpt -o attachments=x", "hi", "'attachments' is set by the magic itself"),
+        ("gpt --out 1bad", "hi", "--out '1bad': not a Python variable name"),
+        ("gpt --out class", "hi", "--out 'class': not a Python variable name"),
         ("gpt -o novalue", "hi", "-o/--option expects key=value"),
         ("gpt -a /no/such/file.png", "hi", "no such file"),
         ("gpt --schema missing_schema", "hi", "--schema 'missing_schema'"),
@@ -329,7 +332,7 @@ def test_server_error_is_one_line_recorded_and_leaves_conversation(ip: Interacti
     try:
         cell(ip, "gpt", "First")
         before = list(magics.session.history("gpt"))
-        swap_client(magics.session, Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "503"},
+        magics.session.use_client(Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "503"},
                                            max_retries=0))
         with capture_output() as captured:
             result = ip.run_cell("%%cloudsway gpt -c\nSecond")
@@ -340,7 +343,7 @@ def test_server_error_is_one_line_recorded_and_leaves_conversation(ip: Interacti
         entry = magics.session.ledger[-1]
         assert entry.status == "error" and entry.request_id and "503" in entry.error
         assert magics.session.history("gpt") == before
-        swap_client(magics.session, Client(base_url, CANARY, dict(ENDPOINTS),
+        magics.session.use_client(Client(base_url, CANARY, dict(ENDPOINTS),
                                            headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"},
                                            max_retries=0))
         captured = cell(ip, "gpt -c", "Third one is longer than the others")
@@ -409,7 +412,7 @@ def test_login_uses_getpass_and_never_echoes(
     magics = _magics(ip, client)
     try:
         # the emulator stands in for a real gateway here (login refuses to ask for a key on the emulator)
-        monkeypatch.setattr(Session, "is_bundled_emulator", staticmethod(lambda url: False))
+        monkeypatch.setattr(connect, "is_bundled_emulator", lambda url: False)
         monkeypatch.setattr("getpass.getpass", lambda prompt="": CANARY)
         _, out = line(ip, "login")
         _, config = line(ip, "config")
@@ -417,7 +420,7 @@ def test_login_uses_getpass_and_never_echoes(
         assert "You said: Hello." in captured.outputs[-1].data["text/plain"]
         for text in (out.stdout, out.stderr, config.stdout):
             assert CANARY not in text and CANARY[:12] not in text
-        assert "****" in config.stdout and magics.session.client.api_key_set
+        assert "set (from %cloudsway login)" in config.stdout and magics.session.has_key
         monkeypatch.setattr("getpass.getpass", lambda prompt="": "")
         with pytest.raises(UsageError, match="no key entered"):
             ip.run_line_magic("cloudsway", "login")
@@ -451,11 +454,11 @@ def test_canary_key_never_in_outputs_ledger_or_reprs(ip: InteractiveShell, base_
             captured = cell(ip, magic_line, body)
             seen += [captured.stdout, captured.stderr]
             seen += [str(v) for o in captured.outputs for v in o.data.values()]
-        swap_client(magics.session, Client(base_url, CANARY + "-wrong", dict(ENDPOINTS), max_retries=0))
+        magics.session.use_client(Client(base_url, CANARY + "-wrong", dict(ENDPOINTS), max_retries=0))
         captured = cell(ip, "gpt", "Hello")  # a 401: the error line must not echo the key
         assert "401" in captured.stderr
         seen += [captured.stderr]
-        swap_client(magics.session, Client(base_url, CANARY, dict(ENDPOINTS)))
+        magics.session.use_client(Client(base_url, CANARY, dict(ENDPOINTS)))
         for command in ("config", "usage", "usage --by-endpoint", "endpoints", "history gpt"):
             result, captured = line(ip, command)
             seen += [captured.stdout, captured.stderr, repr(result)]
@@ -548,7 +551,7 @@ def test_add_save_is_refused_while_the_emulator_runs(
     registry = tmp_path / "endpoints.toml"
     monkeypatch.setenv("CLOUDSWAY_CONFIG", str(registry))
     magics.session.use_emulator()
-    with pytest.raises(UsageError, match="--save is refused while the emulator runs") as info:
+    with pytest.raises(UsageError, match="saving the registry is refused while the emulator runs") as info:
         ip.run_line_magic("cloudsway", "add mine --path MaaS-mine --protocol chat --save")
     assert "\n" not in str(info.value)
     assert not registry.exists() and "mine" not in magics.session.endpoints
@@ -575,7 +578,7 @@ def test_out_is_reset_when_the_server_errors(ip: InteractiveShell, base_url: str
         ip.user_ns["rs"] = "stale"
         cell(ip, "gpt,claude --out rs", "Hello")
         assert set(ip.user_ns["rs"]) == {"gpt", "claude"}
-        swap_client(magics.session, Client(base_url, CANARY, dict(ENDPOINTS), max_retries=0,
+        magics.session.use_client(Client(base_url, CANARY, dict(ENDPOINTS), max_retries=0,
                                            headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"}))
         cell(ip, "gpt --out r", "A partial answer is kept in VAR when there is one")
         partial = ip.user_ns["r"]
@@ -588,13 +591,13 @@ def test_out_is_reset_when_the_server_errors(ip: InteractiveShell, base_url: str
 
 
 def test_bad_parameter_is_a_one_line_usage_error_naming_it(ip: InteractiveShell, magics: CloudswayMagics) -> None:
-    for magic_line in ("gpt -o tools=3", "gpt -o tools=3 --no-stream"):
+    for magic_line in ("gpt -o schema=3", "gpt -o schema=3 --no-stream"):
         with capture_output() as captured:
             result = ip.run_cell(f"%%cloudsway {magic_line}\nHello")
         assert isinstance(result.error_in_exec, UsageError), magic_line
-        assert "tools=3" in captured.stderr and "Traceback" not in captured.stderr
+        assert "schema must be a JSON schema dict, not int" in captured.stderr and "Traceback" not in captured.stderr
         assert len(captured.stderr.strip().splitlines()) == 1
-    assert magics.session.ledger == []  # nothing was sent
+    assert len(magics.session.ledger) == 0  # nothing was sent
 
 
 def test_display_rate_must_be_positive(ip: InteractiveShell, magics: CloudswayMagics) -> None:

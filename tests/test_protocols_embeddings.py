@@ -8,11 +8,10 @@ import struct
 
 import pytest
 
-from cloudsway_nb.errors import MalformedReplyError, UnsupportedError, UsageError
+from cloudsway_nb.errors import MalformedReplyError, UsageError
 from cloudsway_nb.protocols import get_adapter
-from cloudsway_nb.protocols.base import CallSpec
 from cloudsway_nb.protocols.embeddings import Embeddings, EmbeddingsAdapter
-from cloudsway_nb.types import Message, Usage
+from cloudsway_nb.types import Usage
 
 adapter = EmbeddingsAdapter()
 
@@ -70,12 +69,10 @@ def test_nothing_to_embed(texts):
 
 
 def test_embeddings_do_not_chat():
-    with pytest.raises(UnsupportedError, match=r"use Client\.embed"):
-        adapter.build_request(CallSpec([Message.user("hi")], "e5"))
-    with pytest.raises(UnsupportedError, match="do not chat"):
-        adapter.parse_reply({})
-    with pytest.raises(UnsupportedError, match="do not chat"):
-        adapter.stream_parser()
+    """The adapter says what it can do; it has no chat methods to refuse with."""
+    assert adapter.can("embeddings") and not adapter.can("chat") and not adapter.can("stream")
+    for method in ("build_request", "parse_reply", "stream_parser", "build_retrieve"):
+        assert not hasattr(adapter, method)
 
 
 # ------------------------------------------------------------------------------ replies

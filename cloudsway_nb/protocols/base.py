@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import MalformedReplyError, UnsupportedError
+from ..options import REASONING_EFFORTS
 from ..types import Attachment, Event, Message, Reply, Tool
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Adapter",
     "CallSpec",
     "HttpRequest",
+    "ProtocolAdapter",
     "ServerSentEvent",
     "StreamParser",
     "reasoning_budget",
@@ -48,10 +50,11 @@ COMMON_PARAMS = (
 )
 """Parameters each adapter maps to its protocol's own names; any other passes through verbatim."""
 
-EFFORTS = ("low", "medium", "high", "max")
+EFFORTS = REASONING_EFFORTS
 
-# Token budgets for the effort names, for protocols that take a budget (Anthropic, Gemini).
-_EFFORT_BUDGET = {"low": 1024, "medium": 4096, "high": 16384, "max": 32768}
+# Token budgets for the effort names, for protocols that take a budget (Anthropic, Gemini);
+# 1024 is the smallest budget Anthropic accepts.
+_EFFORT_BUDGET = {"minimal": 1024, "low": 1024, "medium": 4096, "high": 16384, "max": 32768}
 
 
 def reasoning_budget(reasoning: str | int) -> int:
@@ -71,7 +74,7 @@ def reasoning_budget(reasoning: str | int) -> int:
         if str(reasoning).isdigit():
             return int(reasoning)
         raise UnsupportedError(
-            f"reasoning={reasoning!r} is not known; use low, medium, high, max or a token budget"
+            f"reasoning={reasoning!r} is not known; use {', '.join(EFFORTS)} or a token budget"
         ) from None
 
 
@@ -153,12 +156,29 @@ class StreamParser:
         raise NotImplementedError
 
 
-class Adapter:
-    """Base of the protocol adapters. Subclasses set `name` and implement the three methods."""
+class ProtocolAdapter:
+    """What every adapter has: a name, the attachment kinds it carries, and what it can do.
+
+    The client asks `capabilities` rather than the protocol's name: "chat" (build_request,
+    parse_reply), "stream" (stream_parser), "background" (build_retrieve, build_cancel and
+    TERMINAL_STATUSES: responses stored on the server, polled until done), "embeddings"
+    (build_embed_request, parse_embeddings).
+    """
 
     name: str = ""
     #: attachment kinds this protocol can carry inline
     media_kinds: tuple[str, ...] = ()
+    capabilities: frozenset[str] = frozenset()
+
+    def can(self, capability: str) -> bool:
+        """Whether this protocol offers a capability (see the class docstring)."""
+        return capability in self.capabilities
+
+
+class Adapter(ProtocolAdapter):
+    """Base of the chat protocol adapters. Subclasses set `name` and implement the three methods."""
+
+    capabilities: frozenset[str] = frozenset({"chat", "stream"})
 
     def build_request(self, call: CallSpec) -> HttpRequest:
         raise NotImplementedError

@@ -1,7 +1,7 @@
 """OpenAI embeddings: `POST /v1/ai/{endpointPath}/embeddings`, and the `Embeddings` value it returns.
 
-Embeddings endpoints do not chat: the adapter offers `build_embed_request` and `parse_embeddings`
-instead of `build_request` / `parse_reply`. Vectors are asked for as base64 (packed little-endian
+Embeddings endpoints do not chat: the adapter's only capability is "embeddings"
+(`build_embed_request` and `parse_embeddings`). Vectors are asked for as base64 (packed little-endian
 float32, about 4x smaller on the wire than JSON floats) unless the caller picks `encoding_format`.
 
 Example:
@@ -26,14 +26,13 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-from ..errors import MalformedReplyError, UnsupportedError, UsageError
-from ..types import Reply, Usage
-from .base import Adapter, CallSpec, HttpRequest, StreamParser
+from ..errors import MalformedReplyError, UsageError
+from ..types import Usage
+from .base import HttpRequest, ProtocolAdapter
 
 __all__ = ["Embeddings", "EmbeddingsAdapter"]
 
 _BIG_ENDIAN = sys.byteorder == "big"
-_NOT_CHAT = "embeddings endpoints do not chat; use Client.embed"
 
 
 def _unpack(text: str, position: int) -> bytes:
@@ -122,11 +121,12 @@ class Embeddings:
         )
 
 
-class EmbeddingsAdapter(Adapter):
+class EmbeddingsAdapter(ProtocolAdapter):
     """The OpenAI embeddings protocol. Use `build_embed_request` and `parse_embeddings`."""
 
     name = "embeddings"
     media_kinds: tuple[str, ...] = ()
+    capabilities = frozenset({"embeddings"})
 
     def build_embed_request(
         self,
@@ -197,13 +197,3 @@ class EmbeddingsAdapter(Adapter):
         if len(packed) == len(vectors) and len({len(p) for p in packed}) == 1:
             result._packed = b"".join(packed)  # all base64, all one size: to_numpy() reads the bytes
         return result
-
-    # embeddings endpoints do not chat
-    def build_request(self, call: CallSpec) -> HttpRequest:
-        raise UnsupportedError(_NOT_CHAT)
-
-    def parse_reply(self, data: Any) -> Reply:
-        raise UnsupportedError(_NOT_CHAT)
-
-    def stream_parser(self) -> StreamParser:
-        raise UnsupportedError(_NOT_CHAT)

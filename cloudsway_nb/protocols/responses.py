@@ -76,6 +76,7 @@ class ResponsesAdapter(Adapter):
 
     name = "responses"
     media_kinds = ("image", "document", "text")
+    capabilities = frozenset({"chat", "stream", "background"})
     TERMINAL_STATUSES = TERMINAL_STATUSES
 
     # -----------------------------------------------------------------------------------------

@@ -1,0 +1,301 @@
+"""The client's I/O flows, written once and I/O-free: retries, a whole call, background polling,
+the lifecycle of a stream.
+
+A flow is a generator that yields what it needs done and is sent the answer; a driver in
+`transport` (one sync, one async) does the I/O. The commands:
+
+    Send(request, stream)   answer: the response (status < 400), or a Failure (error mapped)
+    Sleep(seconds)          answer: None
+    ReadBody()              answer: the rest of the body (bytes)
+    [events]                a stream's events for the caller; answer: the next chunk, None at the end
+
+A flow's return value is the call's result; its exceptions are the package's own (the driver
+throws transport failures into the flow already mapped, so the flow can attach a partial reply).
+
+Example, driven by hand with a fake transport:
+    >>> from cloudsway_nb.config import Endpoint
+    >>> from cloudsway_nb.retry import RetryPolicy
+    >>> flow = send("REQUEST", RetryPolicy(max_retries=1), stream=False)
+    >>> next(flow)
+    Send(request='REQUEST', stream=False)
+    >>> flow.send(Failure(RateLimitError("slow down", status=429), 429, {"retry-after": "2"}))
+    Sleep(seconds=2.0)
+    >>> flow.send(None)
+    Send(request='REQUEST', stream=False)
+    >>> try:
+    ...     flow.send("RESPONSE")
+    ... except StopIteration as done:
+    ...     print(done.value)
+    RESPONSE
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import APIError, APITimeoutError, MalformedReplyError, RateLimitError, StreamError
+from .types import Event, ReasoningDelta, Reply, TextDelta, ToolCallDelta, UsageEvent
+
+if TYPE_CHECKING:
+    from .calls import PreparedCall
+    from .protocols.base import StreamParser
+    from .retry import RetryPolicy
+
+__all__ = ["READ_BODY", "Failure", "ReadBody", "Send", "Sleep", "StreamState", "call", "poll", "send", "stream"]
+
+__doctest_namespace__ = {"RateLimitError": RateLimitError}
+
+
+@dataclass(slots=True)
+class Send:
+    """Send `request` (a transport request); with `stream`, return as soon as the headers arrive."""
+
+    request: Any
+    stream: bool
+
+
+@dataclass(slots=True)
+class Sleep:
+    """Wait this long (between retries, between polls)."""
+
+    seconds: float
+
+
+class ReadBody:
+    """Read the rest of the current response's body."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ReadBody()"
+
+
+READ_BODY = ReadBody()
+
+
+@dataclass(slots=True)
+class Failure:
+    """A try that failed: the error (already one of ours, key scrubbed), its status and headers."""
+
+    error: APIError
+    status: int | None
+    headers: Mapping[str, str]
+
+
+Flow = Generator[Any, Any, Any]
+"""A flow: yields commands (and event lists), is sent their answers, returns the result."""
+
+
+def send(request: Any, policy: RetryPolicy, *, stream: bool) -> Flow:
+    """Send with retries; return the response (open, for a stream) or raise the last error.
+
+    Only the sending is retried: once a stream's response is returned, nothing is.
+    """
+    attempt = 0
+    while True:
+        outcome = yield Send(request, stream)
+        if not isinstance(outcome, Failure):
+            return outcome
+        if attempt >= policy.max_retries or not policy.should_retry(outcome.status, outcome.headers):
+            raise outcome.error
+        yield Sleep(policy.delay(attempt, outcome.headers))
+        attempt += 1
+
+
+def call(prep: PreparedCall) -> Flow:
+    """A whole (non-streamed) call: send, decode, parse; for a background response, poll it."""
+    started = time.perf_counter()
+    response = yield from send(prep.request, prep.policy, stream=False)
+    result = parse(prep, response, decode(response), started)
+    if prep.waits:
+        result = yield from poll(prep, result)
+    return result
+
+
+def poll(prep: PreparedCall, reply: Reply) -> Flow:
+    """Poll a background response until it reaches a terminal status (or `poll_timeout` passes)."""
+    started = prep.clock()
+    on_progress = prep.options.get("on_progress")
+    terminal = prep.adapter.TERMINAL_STATUSES  # type: ignore[attr-defined]  # a "background" capability
+    while True:
+        if on_progress is not None:
+            on_progress(reply)
+        if reply.status in terminal or reply.id is None:
+            return reply
+        yield Sleep(_poll_delay(prep, reply, started))
+        follow = prep.followup(reply.id)
+        try:
+            reply = yield from call(follow)
+        except APIError as exc:
+            raise _poll_failed(prep, reply, exc) from None
+        reply.endpoint = prep.alias
+
+
+def stream(prep: PreparedCall, state: StreamState) -> Flow:
+    """A streamed call: send (with retries), then feed every chunk to `state`, yielding its events.
+
+    A server that answers a stream request with one JSON reply is read whole (its error body, if
+    it holds one, is a StreamError). A failure mid-stream raises with the partial reply attached.
+    """
+    response = yield from send(prep.request, prep.policy, stream=True)
+    state.response_headers = response.headers
+    try:
+        if "json" in response.headers.get("content-type", ""):
+            body = yield READ_BODY
+            yield state.whole_reply_events(_whole_reply(prep, response, body))
+            return
+        chunk = yield []
+        while chunk is not None:
+            chunk = yield state.events(chunk)
+        yield state.final_events()
+    except APIError as exc:
+        raise state.fail(exc, prep.redact) from None
+
+
+# -- pure steps ----------------------------------------------------------------------------------
+
+
+def decode(response: Any) -> Any:
+    """The JSON of a whole reply; MalformedReplyError (with the request id) when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        snippet = response.text[:120].replace("\n", " ")
+        raise MalformedReplyError(
+            f"the reply is not JSON ({response.headers.get('content-type', 'no content type')}): {snippet!r}",
+            status=response.status_code,
+            request_id=request_id_of(response.headers),
+        ) from None
+
+
+def parse(prep: PreparedCall, response: Any, data: Any, started: float) -> Any:
+    """The adapter's parse of a reply (a Reply, or Embeddings), timed; errors get the request id."""
+    embeddings = prep.adapter.can("embeddings")
+    parse_fn = prep.adapter.parse_embeddings if embeddings else prep.adapter.parse_reply  # type: ignore[attr-defined]
+    try:
+        result = parse_fn(data)
+    except APIError as exc:
+        exc.request_id = exc.request_id or request_id_of(response.headers)
+        exc.message = prep.redact(exc.message)
+        raise
+    if not embeddings:
+        result.endpoint = prep.alias
+    result.latency = time.perf_counter() - started
+    return result
+
+
+def _whole_reply(prep: PreparedCall, response: Any, body: bytes) -> Reply:
+    """The Reply from a JSON body sent where a stream was asked for; an error body raises StreamError."""
+    data = decode(response)
+    if isinstance(data, dict) and data.get("error"):
+        said = prep.error_from_response(response)
+        raise StreamError(said.message, status=response.status_code, request_id=said.request_id, code=said.code)
+    return parse(prep, response, data, time.perf_counter())
+
+
+def _poll_delay(prep: PreparedCall, reply: Reply, started: float) -> float:
+    timeout = prep.options.get("poll_timeout", 600.0)
+    elapsed = prep.clock() - started
+    if elapsed > timeout:
+        raise APITimeoutError(
+            f"background response {reply.id} is still {reply.status} after {elapsed:.0f} s; "
+            f"fetch it later with client.retrieve({prep.alias!r}, {reply.id!r}) "
+            f"or stop it with client.cancel({prep.alias!r}, {reply.id!r})",
+            partial=reply,
+        )
+    return prep.options.get("poll_interval", 1.0)
+
+
+def _poll_failed(prep: PreparedCall, reply: Reply, error: APIError) -> APIError:
+    """A failed poll keeps the response it was polling, and says how to fetch it later."""
+    error.partial = reply
+    error.message = (
+        f"{error.message} (while polling background response {reply.id}, last seen {reply.status}; "
+        f"fetch it later with client.retrieve({prep.alias!r}, {reply.id!r}))"
+    )
+    return error
+
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "apim-request-id", "x-ms-request-id", "x-goog-request-id")
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The server's request id, from whichever header this server uses.
+
+    Example:
+        >>> request_id_of({"apim-request-id": "r-1"})
+        'r-1'
+    """
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+class StreamState:
+    """The I/O-free part of a stream: SSE decoding, parsing, timing, the partial reply on failure."""
+
+    __slots__ = ("alias", "decoder", "finished", "first_token", "parser", "response_headers", "started", "whole")
+
+    def __init__(self, alias: str, parser: StreamParser, decoder: Any, clock: Callable[[], float] = time.perf_counter):
+        self.alias = alias
+        self.parser = parser
+        self.decoder = decoder
+        self.started = clock()
+        self.first_token: float | None = None
+        self.finished = False  # the body was read to its end
+        self.whole: Reply | None = None  # set when the server answered with one JSON reply, not a stream
+        self.response_headers: Mapping[str, str] = {}
+
+    def events(self, chunk: bytes) -> list[Event]:
+        out: list[Event] = []
+        feed = self.parser.feed
+        for sse in self.decoder.feed(chunk):
+            out += feed(sse)
+        if self.first_token is None and out and any(type(e) is not UsageEvent for e in out):
+            self.first_token = time.perf_counter()
+        return out
+
+    def final_events(self) -> list[Event]:
+        out: list[Event] = []
+        for sse in self.decoder.flush():
+            out += self.parser.feed(sse)
+        self.finished = True
+        return out
+
+    def whole_reply_events(self, reply: Reply) -> list[Event]:
+        """Events for a server that ignored stream=true and sent the whole reply as JSON."""
+        self.whole, self.finished = reply, True
+        self.first_token = time.perf_counter()
+        out: list[Event] = []
+        for c in reply.choices:
+            if c.reasoning:
+                out.append(ReasoningDelta(c.reasoning, c.index))
+            if c.text:
+                out.append(TextDelta(c.text, c.index))
+            out += [ToolCallDelta(k, t.id, t.name, t.arguments_json, c.index) for k, t in enumerate(c.tool_calls)]
+        out.append(UsageEvent(reply.usage))
+        return out
+
+    def reply(self) -> Reply:
+        """The reply as it stands: whole, or assembled from what arrived (marked incomplete if cut short)."""
+        reply = self.whole if self.whole is not None else self.parser.finish()
+        reply.endpoint = self.alias
+        reply.latency = time.perf_counter() - self.started
+        if self.first_token is not None:
+            reply.ttft = self.first_token - self.started
+        if not self.finished:
+            reply.incomplete = True
+        return reply
+
+    def fail(self, error: APIError, redact: Callable[[str], str]) -> APIError:
+        """The error to raise for a failure mid-stream, carrying the partial reply."""
+        if not error.request_id:
+            error.request_id = request_id_of(self.response_headers)
+        error.message = redact(error.message)
+        error.partial = self.reply()
+        return error
