@@ -1,5 +1,10 @@
 """Client and AsyncClient end to end through httpx.MockTransport: requests, replies, streams,
-retries (with a fake clock), background polling, and a canary key that must never show."""
+retries (with a fake clock), background polling, and a canary key that must never show.
+
+A parity suite: every test that takes the `clock` fixture runs twice, through `Client` ([sync]) and
+through `AsyncClient` ([async]), the latter behind `AsyncFacade`, which drives it from a private
+event loop so that the same test code checks both (retrieve, cancel, breaking out of a stream,
+retries, background polling...)."""
 
 from __future__ import annotations
 
@@ -84,9 +89,11 @@ class Recorder:
 
 
 class FakeClock:
-    def __init__(self) -> None:
+    def __init__(self, kind: str = "sync") -> None:
+        self.kind = kind  # which client make_client builds: "sync" or "async"
         self.now = 0.0
         self.slept: list[float] = []
+        self.facades: list[AsyncFacade] = []
 
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
@@ -99,14 +106,102 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+@pytest.fixture(params=["sync", "async"])
+def clock(request: pytest.FixtureRequest) -> Iterator[FakeClock]:
+    fake = FakeClock(request.param)
+    yield fake
+    for facade in fake.facades:
+        facade.close()
+
+
+def _async_answer(recorder: Recorder) -> Callable[[httpx.Request], object]:
+    """The recorder as an async MockTransport handler: a sync streamed body becomes an async one."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        response = recorder(request)
+        if isinstance(response.stream, httpx.AsyncByteStream):
+            return response
+        chunks = response.stream
+
+        async def body():
+            for piece in chunks:  # an exception (a dropped connection) propagates as it would
+                yield piece
+
+        return httpx.Response(response.status_code, headers=response.headers, content=body())
+
+    return answer
+
+
+class AsyncFacade:
+    """An AsyncClient with Client's synchronous face, each call run on a private event loop."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.loop = asyncio.new_event_loop()
+
+    def __getattr__(self, name: str):
+        attr = getattr(self.client, name)
+        if name in ("chat", "embed", "retrieve", "cancel"):
+            return lambda *a, **k: self.loop.run_until_complete(attr(*a, **k))
+        if name == "stream":
+            return lambda *a, **k: _SyncStream(self.loop, attr(*a, **k))
+        return attr
+
+    def __enter__(self) -> AsyncFacade:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def close(self) -> None:
+        if not self.loop.is_closed():
+            self.loop.run_until_complete(self.client.aclose())
+            self.loop.close()
+
+
+class _SyncStream:
+    """An AsyncReplyStream iterated synchronously (breaking out closes it, as with ReplyStream)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, stream) -> None:
+        self.loop, self.stream = loop, stream
+
+    def __iter__(self):
+        events = self.stream.__aiter__()
+        try:
+            while True:
+                try:
+                    yield self.loop.run_until_complete(events.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            self.loop.run_until_complete(events.aclose())
+
+    @property
+    def reply(self):
+        return self.stream.reply
+
+    def until_done(self):
+        return self.loop.run_until_complete(self.stream.until_done())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.stream.aclose())
+
+    def __enter__(self) -> _SyncStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def make_client(recorder: Recorder, clock: FakeClock, **options) -> Client:
-    return Client(BASE, CANARY, ENDPOINTS, transport=httpx.MockTransport(recorder), sleep=clock.sleep,
-                  clock=clock, **options)
+    """A Client, or (for the [async] run) an AsyncClient behind the same synchronous face."""
+    if clock.kind == "sync":
+        return Client(BASE, CANARY, ENDPOINTS, transport=httpx.MockTransport(recorder), sleep=clock.sleep,
+                      clock=clock, **options)
+    facade = AsyncFacade(AsyncClient(BASE, CANARY, ENDPOINTS, transport=httpx.MockTransport(_async_answer(recorder)),
+                                     sleep=clock.asleep, clock=clock, **options))
+    clock.facades.append(facade)
+    return facade  # type: ignore[return-value]
 
 
 # -- plain calls --------------------------------------------------------------------------------
@@ -408,6 +503,17 @@ def test_background_without_waiting_and_cancel(clock: FakeClock) -> None:
     cancelled = client.cancel("resp", first.id)
     assert cancelled.status == "cancelled" and cancelled.finish_reason == "cancelled"
     assert gateway.requests[1].method == "POST" and gateway.requests[1].url.path.endswith("/resp_1/cancel")
+
+
+def test_retrieve_fetches_a_stored_response_and_takes_call_options(clock: FakeClock) -> None:
+    gateway = Recorder(httpx.Response(503), httpx.Response(200, json=response_obj("completed", "Stored.")))
+    client = make_client(gateway, clock)
+    reply = client.retrieve("resp", "resp_1", timeout=7)
+    assert reply.text == "Stored." and reply.status == "completed" and reply.endpoint == "resp"
+    assert [r.method for r in gateway.requests] == ["GET", "GET"] and len(clock.slept) == 1  # retried once
+    assert gateway.requests[0].extensions["timeout"]["read"] == 7
+    with pytest.raises(UsageError, match="timeout='x'"):
+        client.retrieve("resp", "resp_1", timeout="x")
 
 
 def test_background_needs_a_responses_endpoint(clock: FakeClock) -> None:
