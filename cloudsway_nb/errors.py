@@ -245,7 +245,7 @@ def describe_error(error: BaseException) -> str:
     """Any exception as one line: an APIError with its class, status and request id; others as their text.
 
     Example:
-        >>> describe_error(ValueError("bad\n  input"))
+        >>> describe_error(ValueError("bad\\n  input"))
         'bad input'
     """
     text = error.one_line() if isinstance(error, APIError) else str(error)
