@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from recorded import load_json
 
 from cloudsway_nb import errors
 from cloudsway_nb.transport import error_from_exception, error_from_response
@@ -26,7 +27,7 @@ CANARY = "sk-canary-DO-NOT-LEAK-0123456789"
         (429, {"error": {"message": "Rate limit", "code": "rate_limit_exceeded"}},
          errors.RateLimitError, "Rate limit", "rate_limit_exceeded"),
         (500, {"error": {"message": "boom"}}, errors.ServerError, "boom", None),
-        (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+        (529, load_json("messages/overloaded_error.json"),
          errors.OverloadedError, "Overloaded", "overloaded_error"),
     ],
 )
