@@ -34,8 +34,6 @@ from cloudsway_nb.errors import (
 )
 from cloudsway_nb.types import Choice, Reply
 
-CANARY = "sk-canary-0123456789abcdef"
-
 
 def b64(size: int) -> str:
     """Base64 of `size` fixed pseudo-random bytes (upper and lower case and digits, as real payloads)."""
@@ -205,18 +203,18 @@ def test_usage_errors_pickle_too() -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-def test_redact_replaces_every_occurrence_of_each_secret() -> None:
-    text = f"key {CANARY} rejected; you sent {CANARY} and tok-9999"
-    assert redact(text, [CANARY, "tok-9999"]) == "key *** rejected; you sent *** and ***"
-    assert redact(text, (CANARY,)).count("***") == 2
+def test_redact_replaces_every_occurrence_of_each_secret(canary: str) -> None:
+    text = f"key {canary} rejected; you sent {canary} and tok-9999"
+    assert redact(text, [canary, "tok-9999"]) == "key *** rejected; you sent *** and ***"
+    assert redact(text, (canary,)).count("***") == 2
 
 
-def test_redact_hides_a_long_prefix_of_a_long_secret() -> None:
-    cut = CANARY[: len(CANARY) * 2 // 3]
-    out = redact(f"invalid key {cut}... (truncated)", [CANARY])
+def test_redact_hides_a_long_prefix_of_a_long_secret(canary: str) -> None:
+    cut = canary[: len(canary) * 2 // 3]
+    out = redact(f"invalid key {cut}... (truncated)", [canary])
     assert cut not in out
     assert out == "invalid key ***... (truncated)"
-    assert redact(f"sent {CANARY[:-2]}", [CANARY]) == f"sent ***{CANARY[len(cut) : -2]}"
+    assert redact(f"sent {canary[:-2]}", [canary]) == f"sent ***{canary[len(cut) : -2]}"
 
 
 def test_redact_leaves_prefixes_of_short_secrets_and_ignores_tiny_ones() -> None:
