@@ -50,9 +50,6 @@ PROTOCOLS: tuple[str, ...] = ("chat", "responses", "messages", "gemini", "embedd
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter", "error", "cancelled", "other")
 """Normalized finish reasons; each Choice also keeps the protocol's native value."""
 
-ProtocolName = Literal["chat", "responses", "messages", "gemini", "embeddings"]
-
-
 # ---------------------------------------------------------------------------------------------
 # usage
 # ---------------------------------------------------------------------------------------------
