@@ -1,7 +1,7 @@
 """Pure value types shared by every layer: messages, attachments, tools, replies, stream events.
 
 Nothing here does I/O. Protocol adapters turn these into wire JSON and back; the client, the
-session, the magic and the widget only ever see these shapes.
+session, the magic and the notebook display only ever see these shapes.
 
 Example:
     >>> from cloudsway_nb.types import Message, Usage
@@ -57,7 +57,7 @@ FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filt
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token usage normalized across protocols (convention: PROTOCOLS.md, "Normalized usage").
+    """Token usage normalized across protocols, by one convention every adapter follows.
 
     `input` counts every prompt token (cached included); `cached` is the part of `input` read from
     a cache; `output` counts every generated token (reasoning included); `reasoning` is the part of
