@@ -7,6 +7,10 @@ as it would with a real key (and, recognising the emulator by its /health reply,
 `emulator at http://127.0.0.1:PORT: the bundled one`, as under `cloudsway-nb demo`, which refreshes
 the stored outputs the same way). `pytest_unconfigure` stops it and restores the environment.
 
+The docstring examples of the package (`--doctest-modules`) must not see those variables: the
+autouse `_newcomer_environment` fixture runs each of them with no `CLOUDSWAY_*` setting and a
+registry path that does not exist, as on a machine where nothing is configured yet.
+
 nbval (0.11) ignores `update_display_data` messages, so a cell that streams into one display
 (`%%cloudsway`) would be compared by its first frame; `_fold_display_updates` applies each update
 to the display it targets, as a notebook front end does, before outputs are compared.
@@ -46,6 +50,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         else:
             os.environ[name] = value
     stack.close()
+
+
+@pytest.fixture(scope="session")
+def _absent_registry(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("no-config") / "endpoints.toml")
+
+
+@pytest.fixture(autouse=True)
+def _newcomer_environment(request: pytest.FixtureRequest) -> None:
+    """A doctest sees no CLOUDSWAY_* variable (not the notebooks' emulator, not the developer's own)."""
+    if isinstance(request.node, pytest.Function):
+        return  # a test of tests/ (a Function) sets what it needs; the other items taking fixtures are doctests
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    for name in _ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLOUDSWAY_CONFIG", request.getfixturevalue("_absent_registry"))
 
 
 def _fold_display_updates() -> None:

@@ -1,6 +1,6 @@
 """cloudsway_nb: the Cloudsway LLM gateway as a first-class citizen of Jupyter notebooks.
 
-Importing the package is cheap: the client, pandas, PIL and the widgets load when first used.
+Importing the package is cheap: the client (httpx), IPython, pandas and PIL load when first used.
 
 Example:
     >>> import cloudsway_nb

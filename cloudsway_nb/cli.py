@@ -5,7 +5,8 @@
 
 Example:
     $ cloudsway-nb emulator --port 8765
-    Cloudsway emulator listening on http://127.0.0.1:8765
+    http://127.0.0.1:8765
+    Cloudsway emulator ready. OpenAI SDK: base_url=http://127.0.0.1:8765/v1/ai/<endpointPath>; ...
 """
 
 from __future__ import annotations

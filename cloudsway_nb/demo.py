@@ -22,8 +22,9 @@ Needs the `demo` extra (`pip install -e ".[demo]"`): nbclient, nbformat, nbconve
 Example:
     $ cloudsway-nb demo --out /tmp/demo
     emulator: http://127.0.0.1:40123
-    ran quickstart.ipynb (9 cells) in 4.1 s
+    ran quickstart.ipynb in 4.1 s
     wrote /tmp/demo/quickstart.ipynb and /tmp/demo/quickstart.html
+    folder: /tmp/demo
 """
 
 from __future__ import annotations

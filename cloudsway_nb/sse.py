@@ -15,11 +15,11 @@ Example:
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from .protocols.base import ServerSentEvent
 
-__all__ = ["SSEDecoder", "aiter_sse", "iter_sse"]
+__all__ = ["SSEDecoder", "iter_sse"]
 
 
 class SSEDecoder:
@@ -119,13 +119,3 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
     for chunk in chunks:
         yield from decoder.feed(chunk)
     yield from decoder.flush()
-
-
-async def aiter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[ServerSentEvent]:
-    """Events from an async iterable of byte chunks (e.g. `httpx.Response.aiter_bytes()`)."""
-    decoder = SSEDecoder()
-    async for chunk in chunks:
-        for event in decoder.feed(chunk):
-            yield event
-    for event in decoder.flush():
-        yield event

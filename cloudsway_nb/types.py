@@ -1,7 +1,7 @@
 """Pure value types shared by every layer: messages, attachments, tools, replies, stream events.
 
 Nothing here does I/O. Protocol adapters turn these into wire JSON and back; the client, the
-session, the magic and the widget only ever see these shapes.
+session, the magic and the notebook display only ever see these shapes.
 
 Example:
     >>> from cloudsway_nb.types import Message, Usage
@@ -52,9 +52,6 @@ PROTOCOLS: tuple[str, ...] = ("chat", "responses", "messages", "gemini", "embedd
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter", "error", "cancelled", "other")
 """Normalized finish reasons; each Choice also keeps the protocol's native value."""
 
-ProtocolName = Literal["chat", "responses", "messages", "gemini", "embeddings"]
-
-
 # ---------------------------------------------------------------------------------------------
 # usage
 # ---------------------------------------------------------------------------------------------
@@ -62,7 +59,7 @@ ProtocolName = Literal["chat", "responses", "messages", "gemini", "embeddings"]
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token usage normalized across protocols (convention: PROTOCOLS.md, "Normalized usage").
+    """Token usage normalized across protocols, by one convention every adapter follows.
 
     `input` counts every prompt token (cached included); `cached` is the part of `input` read from
     a cache; `output` counts every generated token (reasoning included); `reasoning` is the part of

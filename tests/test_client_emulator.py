@@ -21,35 +21,21 @@ from cloudsway_nb import (
 )
 from cloudsway_nb.emulator.testing import running_emulator
 
-CANARY = "sk-canary-client-emulator-0123456789"
-
-ENDPOINTS = {
-    "gpt": Endpoint("MaaS-gpt", "chat", model="gpt-4o"),
-    "o3": Endpoint("MaaS-o3", "responses", model="o3"),
-    "claude": Endpoint("MaaS-claude", "messages", model="claude-sonnet"),
-    "gemini": Endpoint("MaaS-gemini", "gemini"),
-    "e5": Endpoint("MaaS-e5", "embeddings", model="e5"),
-}
-CHATTY = ["gpt", "o3", "claude", "gemini"]
-
-
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with running_emulator() as url:
-        yield url
+Endpoints = dict[str, Endpoint]  # tests/conftest.py's emulator_endpoints
+CHATTY = ["gpt", "o3", "claude", "gemini"]  # its aliases that chat
 
 
 @pytest.fixture
-def client(base_url: str) -> Iterator[Client]:
-    with Client(base_url, CANARY, ENDPOINTS, sleep=lambda s: None) as c:
+def client(emulator_url: str, canary: str, emulator_endpoints: Endpoints) -> Iterator[Client]:
+    with Client(emulator_url, canary, emulator_endpoints, sleep=lambda s: None) as c:
         yield c
 
 
 @pytest.mark.parametrize("alias", CHATTY)
-def test_chat_every_protocol(client: Client, alias: str) -> None:
+def test_chat_every_protocol(client: Client, alias: str, emulator_endpoints: Endpoints) -> None:
     reply = client.chat(alias, "What is the capital of Norway?", system="Answer briefly.")
     assert "capital of Norway" in reply.text
-    assert reply.finish_reason == "stop" and reply.protocol == ENDPOINTS[alias].protocol
+    assert reply.finish_reason == "stop" and reply.protocol == emulator_endpoints[alias].protocol
     assert reply.usage.input and reply.usage.output and reply.usage.total == reply.usage.input + reply.usage.output
     assert reply.id and reply.latency is not None
 
@@ -137,17 +123,19 @@ def test_embeddings(client: Client) -> None:
     assert all(math.isclose(x, y, abs_tol=1e-6) for x, y in zip(cat, floats, strict=True))
 
 
-def test_wrong_key_is_an_authentication_error_without_the_key(base_url: str) -> None:
+def test_wrong_key_is_an_authentication_error_without_the_key(canary: str, emulator_endpoints: Endpoints) -> None:
     with running_emulator(api_key="the-right-key") as url:
         for alias in CHATTY:
-            with Client(url, CANARY, ENDPOINTS) as wrong, pytest.raises(AuthenticationError) as info:
+            with Client(url, canary, emulator_endpoints) as wrong, pytest.raises(AuthenticationError) as info:
                 wrong.chat(alias, "hi")
-            assert CANARY not in str(info.value) and info.value.status == 401
+            assert canary not in str(info.value) and info.value.status == 401
 
 
-def test_rate_limits_are_retried_with_retry_after(base_url: str) -> None:
+def test_rate_limits_are_retried_with_retry_after(
+    emulator_url: str, canary: str, emulator_endpoints: Endpoints
+) -> None:
     slept: list[float] = []
-    with Client(base_url, CANARY, ENDPOINTS, sleep=slept.append,
+    with Client(emulator_url, canary, emulator_endpoints, sleep=slept.append,
                 headers={"x-emulator-fault": "429"}) as always_limited:
         with pytest.raises(RateLimitError) as info:
             always_limited.chat("gpt", "hi")
@@ -155,20 +143,22 @@ def test_rate_limits_are_retried_with_retry_after(base_url: str) -> None:
 
 
 @pytest.mark.parametrize("alias", CHATTY)
-def test_faults_mid_stream_keep_partial_text(base_url: str, alias: str) -> None:
+def test_faults_mid_stream_keep_partial_text(
+    emulator_url: str, canary: str, emulator_endpoints: Endpoints, alias: str
+) -> None:
     for fault, error in (("error-event", StreamError), ("drop", APIConnectionError)):
         headers = {"x-emulator-fault": fault, "x-emulator-fault-after": "3"}
-        with Client(base_url, CANARY, ENDPOINTS, headers=headers) as faulty:
+        with Client(emulator_url, canary, emulator_endpoints, headers=headers) as faulty:
             with pytest.raises(error) as info:
                 faulty.chat(alias, "Tell me a long story about rivers and mountains", stream=True)
         partial = info.value.partial
         assert partial is not None and partial.incomplete and partial.text, (alias, fault)
 
 
-async def test_async_client_concurrently(base_url: str) -> None:
+async def test_async_client_concurrently(emulator_url: str, canary: str, emulator_endpoints: Endpoints) -> None:
     import asyncio
 
-    async with AsyncClient(base_url, CANARY, ENDPOINTS) as client:
+    async with AsyncClient(emulator_url, canary, emulator_endpoints) as client:
         replies = await asyncio.gather(*(client.chat(alias, f"Hello {alias}") for alias in CHATTY))
         assert all(f"Hello {alias}" in r.text for alias, r in zip(CHATTY, replies, strict=True))
         stream = client.stream("claude", "Stream please")

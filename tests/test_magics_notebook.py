@@ -15,7 +15,6 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is needed to run a notebook (pip install nbclient)")
 pytest.importorskip("ipykernel", reason="ipykernel is needed to run a notebook (pip install ipykernel)")
 
-CANARY = "sk-canary-notebook-0123456789abcdef"
 REPO = Path(__file__).resolve().parents[1]
 
 CELLS = [
@@ -35,9 +34,9 @@ CELLS = [
 ]
 
 
-def test_notebook_outputs_never_contain_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with running_emulator(api_key=CANARY) as url:
-        monkeypatch.setenv("CLOUDSWAY_API_KEY", CANARY)
+def test_notebook_outputs_never_contain_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, canary: str) -> None:
+    with running_emulator(api_key=canary) as url:
+        monkeypatch.setenv("CLOUDSWAY_API_KEY", canary)
         monkeypatch.setenv("CLOUDSWAY_BASE_URL", url)
         monkeypatch.setenv("CLOUDSWAY_CONFIG", str(tmp_path / "endpoints.toml"))
         monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
@@ -56,7 +55,7 @@ def test_notebook_outputs_never_contain_the_key(tmp_path: Path, monkeypatch: pyt
     nbformat.write(nb, saved)
     text = saved.read_text(encoding="utf-8")
 
-    assert CANARY not in text and CANARY[:16] not in text
+    assert canary not in text and canary[:16] not in text
     assert "You said: Hello from the notebook." in text
     assert "You said: Compare gpt." in text and "cloudsway-table" in text
     assert "You said: Via the bundled emulator." in text

@@ -12,17 +12,10 @@ from typing import Any
 import pytest
 
 from cloudsway_nb import AsyncClient, Client, Endpoint, TextDelta, UnsupportedError
-from cloudsway_nb.emulator.testing import running_emulator
 from cloudsway_nb.media import attach, audio, document, image, samples, video
 
 np = pytest.importorskip("numpy")
 
-ENDPOINTS = {
-    "chat": Endpoint("MaaS-gpt", "chat", model="gpt-4o"),
-    "responses": Endpoint("MaaS-o3", "responses", model="o3"),
-    "messages": Endpoint("MaaS-claude", "messages", model="claude-sonnet"),
-    "gemini": Endpoint("MaaS-gemini", "gemini"),
-}
 CARRIERS = {
     "image": ("chat", "responses", "messages", "gemini"),
     "document": ("chat", "responses", "messages", "gemini"),
@@ -31,9 +24,15 @@ CARRIERS = {
 }
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    with running_emulator() as url, Client(url, "sk-media-test", ENDPOINTS, sleep=lambda s: None) as c:
+@pytest.fixture
+def by_protocol(emulator_endpoints: dict[str, Endpoint]) -> dict[str, Endpoint]:
+    """The emulator's endpoints (tests/conftest.py) under their protocol's name: chat, responses, ..."""
+    return {endpoint.protocol: endpoint for endpoint in emulator_endpoints.values()}
+
+
+@pytest.fixture
+def client(emulator_url: str, by_protocol: dict[str, Endpoint]) -> Iterator[Client]:
+    with Client(emulator_url, "sk-media-test", by_protocol, sleep=lambda s: None) as c:
         yield c
 
 
@@ -140,13 +139,12 @@ def test_a_large_video_is_streamed_intact_over_http(client: Client, tmp_path: Pa
     assert f"Video 1: MP4 container, 9.00 s, 64x48, {size} bytes." in reply.text
 
 
-def test_the_async_client_sends_media_too(tmp_path: Path) -> None:
+def test_the_async_client_sends_media_too(tmp_path: Path, emulator_url: str, by_protocol: dict[str, Endpoint]) -> None:
     path = write(tmp_path, "talk.wav", samples.wav(0.75))
 
     async def main(url: str) -> str:
-        async with AsyncClient(url, "sk-media-test", ENDPOINTS) as c:
+        async with AsyncClient(url, "sk-media-test", by_protocol) as c:
             return (await c.chat("gemini", "Listen.", attachments=[path, samples.mp4()])).text
 
-    with running_emulator() as url:
-        text = asyncio.run(main(url))
+    text = asyncio.run(main(emulator_url))
     assert "Audio 1: WAV, 0.75 s, 16000 Hz mono." in text and "Video 1: MP4 container" in text

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from recorded import load_json
 
 from cloudsway_nb.errors import MalformedReplyError, StreamError, UnsupportedError, UsageError
 from cloudsway_nb.protocols import get_adapter
@@ -564,7 +565,7 @@ def test_snake_case_reply_is_tolerated() -> None:
     [
         "text",
         [1, 2],
-        {"error": {"code": 400, "message": "API key not valid", "status": "INVALID_ARGUMENT"}},
+        load_json("gemini/api_key_error.json"),
         {"choices": []},
         {"candidates": "nope"},
     ],
@@ -576,7 +577,7 @@ def test_malformed_replies(data: Any) -> None:
 
 def test_error_body_keeps_message_and_status() -> None:
     with pytest.raises(MalformedReplyError, match="API key not valid") as info:
-        ADAPTER.parse_reply({"error": {"code": 400, "message": "API key not valid", "status": "INVALID_ARGUMENT"}})
+        ADAPTER.parse_reply(load_json("gemini/api_key_error.json"))
     assert info.value.code == "INVALID_ARGUMENT"
 
 

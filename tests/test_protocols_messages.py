@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from recorded import load_json
 
 from cloudsway_nb.errors import MalformedReplyError, StreamError, UnsupportedError, UsageError
 from cloudsway_nb.protocols import get_adapter
@@ -474,7 +475,7 @@ def test_finish_reasons(native: str | None, normalized: str | None) -> None:
     [
         ["not", "a", "dict"],
         "text",
-        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+        load_json("messages/overloaded_error.json"),
         {"error": {"message": "bad key", "type": "invalid_request_error"}},
         {"id": "x", "choices": []},
         {"type": "message", "content": "oops"},
@@ -487,7 +488,7 @@ def test_malformed_replies(data: Any) -> None:
 
 def test_error_body_message_is_kept() -> None:
     with pytest.raises(MalformedReplyError, match="Overloaded") as info:
-        ADAPTER.parse_reply({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+        ADAPTER.parse_reply(load_json("messages/overloaded_error.json"))
     assert info.value.code == "overloaded_error"
 
 
@@ -706,7 +707,7 @@ def test_error_mid_stream_keeps_partial_text() -> None:
     parser = ADAPTER.stream_parser()
     for event in TEXT_STREAM[:4]:
         parser.feed(event)
-    error = sse("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    error = sse("error", load_json("messages/overloaded_error.json"))
     with pytest.raises(StreamError) as info:
         parser.feed(error)
     assert info.value.message == "Overloaded"

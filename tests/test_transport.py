@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from recorded import load_json
 
 from cloudsway_nb import errors
 from cloudsway_nb.transport import error_from_exception, error_from_response
-
-CANARY = "sk-canary-DO-NOT-LEAK-0123456789"
 
 
 @pytest.mark.parametrize(
@@ -26,13 +25,13 @@ CANARY = "sk-canary-DO-NOT-LEAK-0123456789"
         (429, {"error": {"message": "Rate limit", "code": "rate_limit_exceeded"}},
          errors.RateLimitError, "Rate limit", "rate_limit_exceeded"),
         (500, {"error": {"message": "boom"}}, errors.ServerError, "boom", None),
-        (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+        (529, load_json("messages/overloaded_error.json"),
          errors.OverloadedError, "Overloaded", "overloaded_error"),
     ],
 )
-def test_protocol_error_bodies(status, body, cls, message, code) -> None:
+def test_protocol_error_bodies(status, body, cls, message, code, canary) -> None:
     response = httpx.Response(status, json=body, headers={"x-request-id": "req_42"})
-    error = error_from_response(response, secrets=[CANARY])
+    error = error_from_response(response, secrets=[canary])
     assert type(error) is cls
     assert (error.status, error.message, error.request_id, error.code) == (status, message, "req_42", code)
     assert error.one_line() == f"{cls.__name__}: {status} {message} (request id req_42)"
@@ -50,11 +49,11 @@ def test_anthropic_request_id_header() -> None:
     assert error.request_id == "req_ant"
 
 
-def test_a_server_echoing_the_key_is_scrubbed() -> None:
-    body = {"error": {"message": f"Incorrect API key provided: {CANARY}. Or {CANARY[:22]}..."}}
-    error = error_from_response(httpx.Response(401, json=body), secrets=[CANARY])
+def test_a_server_echoing_the_key_is_scrubbed(canary: str) -> None:
+    body = {"error": {"message": f"Incorrect API key provided: {canary}. Or {canary[:22]}..."}}
+    error = error_from_response(httpx.Response(401, json=body), secrets=[canary])
     for text in (str(error), repr(error), error.message, str(error.body)):
-        assert CANARY not in text and CANARY[:22] not in text
+        assert canary not in text and canary[:22] not in text
 
 
 def test_multi_line_messages_become_one_line() -> None:

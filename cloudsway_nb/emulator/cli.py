@@ -117,11 +117,13 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "cloudsway-nb emulator") -> int:
-    """Run the emulator in the foreground; returns the exit status.
+    """Run the emulator in the foreground; returns the exit status (a bad option exits with 2).
 
     Example:
-        >>> main(["--fault", "bogus"])  # doctest: +SKIP
-        2
+        >>> main(["--fault", "bogus"])
+        Traceback (most recent call last):
+        ...
+        SystemExit: 2
     """
     parser = build_parser(prog)
     args = parser.parse_args(argv)

@@ -379,7 +379,7 @@ def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) ->
     created = int(time.time())
     include_usage = extra["include_usage"]
 
-    def chunk(choices: list[dict[str, Any]], usage: Any = None, last: bool = False) -> bytes:
+    def chunk(choices: list[dict[str, Any]], usage: Any = None) -> bytes:
         body: dict[str, Any] = {
             "id": "chatcmpl-" + request_digest[:29],
             "object": "chat.completion.chunk",

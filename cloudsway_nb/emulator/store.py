@@ -26,8 +26,6 @@ from .conversation import Turn
 
 __all__ = ["ResponseStore", "StoredResponse"]
 
-TERMINAL = ("completed", "failed", "cancelled", "incomplete")
-
 
 @dataclass
 class StoredResponse:

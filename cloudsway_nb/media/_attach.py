@@ -123,9 +123,19 @@ def attach(
     `ignore_limits=True` skips the per-protocol size check.
 
     Example:
-        >>> from cloudsway_nb.media import attach
-        >>> photo = attach("~/Pictures/cat.jpg", max_side=1568)   # doctest: +SKIP
-        >>> client.chat("claude", "What is in this photo?", attachments=[photo])  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> from cloudsway_nb.media import attach, samples
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = pathlib.Path(folder.name, "cat.png")
+        >>> _ = path.write_bytes(samples.image_bytes(3000, 2000))  # a photo on disk
+        >>> photo = attach(path, max_side=1568)  # checks the path; reads nothing yet
+        >>> from cloudsway_nb import Client
+        >>> from cloudsway_nb.emulator import running_emulator
+        >>> with running_emulator() as url, Client(base_url=url, api_key="k") as client:
+        ...     _ = client.add_endpoint("claude", path="MaaS-claude", protocol="messages")
+        ...     client.chat("claude", "What is in this photo?", attachments=[photo]).text
+        'You said: What is in this photo? Image 1: PNG, 1568x1045 pixels.'
+        >>> folder.cleanup()
         >>> attach("https://example.com/cat.png")
         Media(image, https://example.com/cat.png)
     """

@@ -153,7 +153,7 @@ def _finish_reason(native: str | None, has_calls: bool) -> str | None:
 
 
 def _usage(raw: Any) -> Usage:
-    """usageMetadata normalized: output counts thoughts too; total is the server's (PROTOCOLS.md)."""
+    """usageMetadata normalized: output counts thoughts too; total is the server's (see `types.Usage`)."""
     if not isinstance(raw, dict):
         return Usage()
     candidates = _get(raw, "candidatesTokenCount")

@@ -83,7 +83,7 @@ def _finish_reason(native: str | None) -> str | None:
 
 
 def _usage(raw: dict[str, Any] | None) -> Usage:
-    """Anthropic usage normalized: input counts cache writes and reads too (PROTOCOLS.md)."""
+    """Anthropic usage normalized: input counts cache writes and reads too (see `types.Usage`)."""
     if not isinstance(raw, dict):
         return Usage()
     parts = [raw.get("input_tokens"), raw.get("cache_creation_input_tokens"), raw.get("cache_read_input_tokens")]

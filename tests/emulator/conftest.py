@@ -1,7 +1,8 @@
-"""Shared fixtures of the emulator tests: one emulator per session on a free loopback port.
+"""Fixtures of the emulator tests: the gateway's bearer header and SDK clients closed at the end.
 
-The fixtures come from :mod:`cloudsway_nb.emulator.testing` (imported here, so they are
-registered for this directory), which is the same plugin notebooks' tests can load.
+The emulator itself (``emulator_url``, one per session on a free loopback port; ``cloudsway_emulator``,
+one per test) comes from ``tests/conftest.py``, built on :mod:`cloudsway_nb.emulator.testing`, the
+same plugin notebooks' tests can load.
 """
 
 from __future__ import annotations
@@ -12,15 +13,7 @@ from typing import Any
 import pytest
 from emulator_samples import KEY
 
-from cloudsway_nb.emulator.testing import cloudsway_emulator, cloudsway_emulator_session
-
-__all__ = ["KEY", "auth", "closer", "cloudsway_emulator", "cloudsway_emulator_session", "emulator_url"]
-
-
-@pytest.fixture(scope="session")
-def emulator_url(cloudsway_emulator_session: str) -> str:
-    """Base URL of an emulator with default options, shared by the session."""
-    return cloudsway_emulator_session
+__all__ = ["KEY", "auth", "closer"]
 
 
 @pytest.fixture
