@@ -199,11 +199,11 @@ class Attachment:
                              f"{'both' if self.data is not None else 'neither'}")
         if self.data is not None and not isinstance(self.data, bytes | bytearray | memoryview):
             example = "Attachment('image', 'image/png', data=b'...')"
-            raise bad_argument("Attachment(data=...)", self.data, "bytes", example)
+            raise bad_argument("data", self.data, "bytes", example)
         if self.url is not None and not isinstance(self.url, str):
-            raise bad_argument("Attachment(url=...)", self.url, "a URL string", "url='https://example.com/cat.png'")
-        if not isinstance(self.mime_type, str) or "/" not in self.mime_type:
-            raise bad_argument("Attachment(mime_type=...)", self.mime_type, "a MIME type such as 'image/png'")
+            raise bad_argument("url", self.url, "a URL string", "url='https://example.com/cat.png'")
+        if not isinstance(self.mime_type, str):
+            raise bad_argument("mime_type", self.mime_type, "a MIME type such as 'image/png'")
 
     def base64(self) -> str:
         """The payload as base64 text (computed once)."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from cloudsway_nb.errors import UsageError
 from cloudsway_nb.types import (
     FINISH_REASONS,
     PROTOCOLS,
@@ -292,9 +293,9 @@ def test_tool_from_a_dict_keeps_strict_and_defaults_an_empty_schema() -> None:
 def test_tool_from_a_tool_is_the_same_tool_and_bad_specs_are_refused() -> None:
     t = Tool(name="x")
     assert Tool.from_any(t) is t
-    with pytest.raises(ValueError, match="no 'name'"):
+    with pytest.raises(UsageError, match="a tool dict needs a 'name'"):
         Tool.from_any({"description": "nameless"})
-    with pytest.raises(TypeError, match="not int"):
+    with pytest.raises(UsageError, match=r"tools=42 \(int\) is not valid"):
         Tool.from_any(42)  # type: ignore[arg-type]
 
 
@@ -394,10 +395,12 @@ def test_coerce_round_trips_tool_calls_through_their_dicts() -> None:
 
 
 def test_coerce_refuses_what_is_not_a_message() -> None:
-    with pytest.raises(ValueError, match="needs a 'role'"):
+    with pytest.raises(UsageError, match="needs a 'role'"):
         Message.coerce({"content": "no role"})
-    with pytest.raises(TypeError, match="from int"):
+    with pytest.raises(UsageError, match=r"message=3 \(int\) is not valid"):
         Message.coerce(3)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=r"prompt=3 \(int\)"):
+        Message.coerce(3, "prompt")  # type: ignore[arg-type]
 
 
 def test_message_text_joins_only_the_text_parts() -> None:
