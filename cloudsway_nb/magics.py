@@ -13,28 +13,24 @@ Example (in a notebook):
 
 from __future__ import annotations
 
-import ast
-import builtins
 import json
 import keyword
 import os
-import re
-import shlex
 import sys
 import threading
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
 from .config import EMULATOR_ENDPOINTS
 from .display import FORMATS, MultiView, StreamView, extract_code
 from .errors import APIError, CloudswayError, describe_error
 from .errors import UsageError as CloudswayUsageError
+from .magic_parsing import interpolate, line_parser, parse_option, parse_value, split_line
 from .options import REASONING_EFFORTS
 from .session import Session
 from .types import PROTOCOLS, Reply
@@ -52,131 +48,8 @@ __all__ = [
 SHOW_ITEMS = ("reasoning", "usage", "raw", "logprobs", "none")
 LINE_COMMANDS = "connect, login, endpoints, add, remove, use, usage, history, reset, config, emulator"
 
-# keyword arguments of Session.ask / ask_many that the magic sets itself: never taken from -o
-_OWN_ARGUMENTS = frozenset({
-    "endpoint", "endpoints", "prompt", "system", "attachments", "tools", "continue_", "chat", "stream", "protocol",
-    "on_event", "cancel", "max_workers",
-})
-
 _ATTACH_SCHEMES = ("http://", "https://", "gs://", "data:", "file://")
 """What -a takes as a URL, passed to media.attach() as is: the schemes attach() accepts."""
-
-_BRACES = re.compile(r"(?<!\{)\{([^{}\n]+)\}(?!\})")
-
-
-def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
-    """Replace `{name}` / `{expr}` with values from `namespace`; anything else stays literal.
-
-    An expression is replaced only when it parses, every name in it is defined (in the namespace
-    or builtins), at least one comes from the namespace, and evaluating it succeeds. So JSON,
-    code and unknown names in a prompt are left alone. `{In[3]}` / `{Out[3]}` work in IPython.
-
-    Example:
-        >>> interpolate('Hi {who}! {"a": 1} {missing} {len(xs)}', {"who": "Ada", "xs": [1, 2]})
-        'Hi Ada! {"a": 1} {missing} 2'
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        expr = match.group(1).strip()
-        try:
-            tree = ast.parse(expr, mode="eval")
-        except SyntaxError:
-            return match.group(0)
-        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-        if not any(n in namespace for n in names):
-            return match.group(0)
-        if any(n not in namespace and not hasattr(builtins, n) for n in names):
-            return match.group(0)
-        try:
-            value = eval(compile(tree, "<cloudsway prompt>", "eval"), {"__builtins__": builtins}, dict(namespace))
-        except Exception:
-            return match.group(0)
-        return str(value)
-
-    return _BRACES.sub(replace, text)
-
-
-def parse_value(raw: str) -> Any:
-    """A flag value as Python data: JSON (numbers, objects, lists), booleans, else the text.
-
-    Example:
-        >>> [parse_value(v) for v in ["0.2", "3", "true", "False", "none", '{"a": 1}', "gpt-4o"]]
-        [0.2, 3, True, False, None, {'a': 1}, 'gpt-4o']
-    """
-    lowered = raw.strip().lower()
-    if lowered in ("true", "yes", "on"):
-        return True
-    if lowered in ("false", "no", "off"):
-        return False
-    if lowered in ("none", "null"):
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
-def parse_option(text: str) -> tuple[str, Any]:
-    """`key=value` from `-o` as (key, parsed value).
-
-    Example:
-        >>> parse_option("top_p=0.9")
-        ('top_p', 0.9)
-    """
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise UsageError(f"-o/--option expects key=value, got {text!r}")
-    if key in _OWN_ARGUMENTS:
-        raise UsageError(
-            f"-o {key}=...: {key!r} is set by the magic itself, not a model parameter "
-            "(see %%cloudsway? for the flag that sets it)"
-        )
-    return key, parse_value(raw.strip())
-
-
-def _split(line: str) -> list[str]:
-    """Shell-like words (quotes removed, as in a terminal)."""
-    try:
-        return shlex.split(line)
-    except ValueError as exc:
-        raise UsageError(f"cannot parse the magic line: {exc}") from None
-
-
-
-def _line_parser() -> MagicArgumentParser:
-    parser = MagicArgumentParser(prog="%cloudsway", description="Line commands of %cloudsway")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    connect = sub.add_parser(
-        "connect", help="use the configured gateway when CLOUDSWAY_API_KEY is set, else start the emulator"
-    )
-    where = connect.add_mutually_exclusive_group()
-    where.add_argument("--emulator", dest="where", action="store_const", const=True, help="always the emulator")
-    where.add_argument("--gateway", dest="where", action="store_const", const=False,
-                       help="always the configured gateway")
-    sub.add_parser("login", help="ask for the API key (hidden input; kept in memory only)")
-    sub.add_parser("endpoints", help="the endpoint registry as a DataFrame")
-    add = sub.add_parser("add", help="register an endpoint alias")
-    add.add_argument("name")
-    add.add_argument("--path", required=True, help="the deployment's endpointPath")
-    add.add_argument("--protocol", required=True, choices=PROTOCOLS)
-    add.add_argument("--model")
-    add.add_argument("--save", action="store_true",
-                     help="also write the registry file (refused while the emulator runs)")
-    remove = sub.add_parser("remove", help="forget an endpoint alias")
-    remove.add_argument("name")
-    use = sub.add_parser("use", help="make an endpoint the default")
-    use.add_argument("name")
-    usage = sub.add_parser("usage", help="the session ledger (one row per call) as a DataFrame")
-    usage.add_argument("--by-endpoint", action="store_true", help="totals per endpoint instead")
-    history = sub.add_parser("history", help="a conversation as a DataFrame")
-    history.add_argument("name", nargs="?", help="a --chat name or an endpoint (default: the default endpoint)")
-    reset = sub.add_parser("reset", help="forget every conversation")
-    reset.add_argument("--all", action="store_true", help="clear the ledger too")
-    sub.add_parser("config", help="the settings (the key masked)")
-    emulator = sub.add_parser("emulator", help="run the bundled gateway emulator and use it")
-    emulator.add_argument("action", choices=["start", "stop"])
-    return parser
 
 
 @magics_class
@@ -206,7 +79,7 @@ class CloudswayMagics(Magics):
         # one source of truth: the session's default; the trait follows it (and sets it, below)
         self.session.on_default_endpoint(lambda alias: self.set_trait("default_endpoint", alias))
         self.clock = time.monotonic
-        self._line = _line_parser()
+        self._line = line_parser()
 
     @observe("default_endpoint")
     def _default_endpoint_changed(self, change: Any) -> None:
@@ -280,7 +153,7 @@ class CloudswayMagics(Magics):
     # -- cell --------------------------------------------------------------------------------------
 
     def _cell(self, line: str, cell: str) -> None:
-        args = self.cloudsway.parser.parse_args(_split(line))
+        args = self.cloudsway.parser.parse_args(split_line(line))
         if args.out is not None and (not args.out.isidentifier() or keyword.iskeyword(args.out)):
             raise UsageError(f"--out {args.out!r}: not a Python variable name; e.g. --out reply")
         cell = cell.rstrip()  # the cell's trailing newline is not part of the prompt
@@ -435,8 +308,8 @@ class CloudswayMagics(Magics):
         # Wait on an Event, never Thread.join(timeout): on Python 3.11 a join interrupted by Ctrl-C
         # marks the thread stopped, so the next join() returns at once and every result is lost.
         tick = min(0.05, 1.0 / self.display_rate)
-        threading.Thread(target=work, name="cloudsway-many", daemon=True).start()
-        try:
+        try:  # start() inside: a Ctrl-C while it waits for the thread to run (streams may be quick) is ours
+            threading.Thread(target=work, name="cloudsway-many", daemon=True).start()
             while not done.wait(tick):
                 view.pump()
         except KeyboardInterrupt:
@@ -471,7 +344,7 @@ class CloudswayMagics(Magics):
         if not line.strip():
             print(f"%cloudsway COMMAND: {LINE_COMMANDS}; %%cloudsway [ENDPOINT] [flags] in a cell (see %cloudsway?)")
             return None
-        args = self._line.parse_args(_split(line))
+        args = self._line.parse_args(split_line(line))
         handler = getattr(self, f"_cmd_{args.command}")
         try:
             return handler(args)
