@@ -5,6 +5,8 @@
     then assert that it (or a long prefix of it) is nowhere to be seen.
 ``emulator_endpoints``
     The aliases the tests give the emulator's deployments, one per protocol (a fresh dict each test).
+``canary_emulator_url``
+    An emulator that accepts only the canary key, shared by the session.
 ``emulator_url``
     The base URL of one emulator with default options on a free loopback port, shared by the session.
 
@@ -14,36 +16,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from support import CANARY, endpoints
 
 from cloudsway_nb.config import Endpoint
-from cloudsway_nb.emulator.testing import cloudsway_emulator, cloudsway_emulator_session
+from cloudsway_nb.emulator.testing import cloudsway_emulator, cloudsway_emulator_session, running_emulator
 
-__all__ = ["CANARY", "canary", "cloudsway_emulator", "cloudsway_emulator_session", "emulator_endpoints", "emulator_url"]
-
-CANARY = "sk-canary-DO-NOT-LEAK-0123456789"
-
+__all__ = [
+    "canary",
+    "canary_emulator_url",
+    "cloudsway_emulator",
+    "cloudsway_emulator_session",
+    "emulator_endpoints",
+    "emulator_url",
+]
 
 @pytest.fixture
 def canary() -> str:
-    """The API key that must never leak (see the module docstring).
-
-    32 characters: a server's 22-character echo of it (tests/test_transport.py) is longer than the
-    two thirds of a key that `errors.redact` hides as a prefix, so it must be hidden too.
-    """
+    """The API key that must never leak (see support.CANARY)."""
     return CANARY
 
 
 @pytest.fixture
 def emulator_endpoints() -> dict[str, Endpoint]:
-    """Alias -> Endpoint for each protocol the emulator speaks."""
-    return {
-        "gpt": Endpoint("MaaS-gpt", "chat", model="gpt-4o"),
-        "o3": Endpoint("MaaS-o3", "responses", model="o3"),
-        "claude": Endpoint("MaaS-claude", "messages", model="claude-sonnet"),
-        "gemini": Endpoint("MaaS-gemini", "gemini"),
-        "e5": Endpoint("MaaS-e5", "embeddings", model="e5"),
-    }
+    """Alias -> Endpoint for each protocol the emulator speaks (a fresh dict each test)."""
+    return endpoints()
+
+
+@pytest.fixture(scope="session")
+def canary_emulator_url() -> Iterator[str]:
+    """Base URL of an emulator that accepts only the canary key, shared by the session: a call that
+    succeeds through it proves the canary key was sent."""
+    with running_emulator(api_key=CANARY) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from support import CANARY
 
 from cloudsway_nb import (
     APIConnectionError,
@@ -36,7 +37,6 @@ from cloudsway_nb import (
     UsageEvent,
 )
 
-CANARY = "sk-canary-DO-NOT-LEAK-0123456789abcdef"
 BASE = "http://gateway.test"
 
 ENDPOINTS = {

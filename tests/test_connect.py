@@ -14,6 +14,7 @@ from IPython.core.error import UsageError
 from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from support import CANARY
 
 from cloudsway_nb.config import EMULATOR_ENDPOINTS
 from cloudsway_nb.demo import DEMO_KEY, write_registry
@@ -21,7 +22,6 @@ from cloudsway_nb.emulator.testing import running_emulator
 from cloudsway_nb.magics import CloudswayMagics, get_session, unload_ipython_extension
 from cloudsway_nb.session import Session
 
-CANARY = "sk-canary-connect-0123456789abcdef"
 REPO = Path(__file__).resolve().parents[1]
 
 

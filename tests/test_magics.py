@@ -13,23 +13,14 @@ from IPython.core.error import UsageError
 from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import CapturedIO, capture_output
+from support import CANARY, ENDPOINTS
 
 import cloudsway_nb
-from cloudsway_nb import Client, Endpoint, Reply, connect
+from cloudsway_nb import Client, Reply, connect
 from cloudsway_nb.display import StreamView
-from cloudsway_nb.emulator.testing import running_emulator
 from cloudsway_nb.magics import CloudswayMagics, interpolate, parse_option, parse_value, unload_ipython_extension
 from cloudsway_nb.session import Session
 from cloudsway_nb.types import TextDelta
-
-CANARY = "sk-canary-magics-0123456789abcdef"
-ENDPOINTS = {
-    "gpt": Endpoint("MaaS-gpt", "chat", model="gpt-4o"),
-    "o3": Endpoint("MaaS-o3", "responses", model="o3"),
-    "claude": Endpoint("MaaS-claude", "messages", model="claude-sonnet"),
-    "gemini": Endpoint("MaaS-gemini", "gemini"),
-    "e5": Endpoint("MaaS-e5", "embeddings", model="e5"),
-}
 
 
 class FrozenClock:
@@ -38,9 +29,8 @@ class FrozenClock:
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with running_emulator(api_key=CANARY) as url:
-        yield url
+def base_url(canary_emulator_url: str) -> str:
+    return canary_emulator_url
 
 
 @pytest.fixture(scope="module")
@@ -625,3 +615,27 @@ def test_history_of_an_unknown_conversation_says_so(ip: InteractiveShell, magics
     cell(ip, "gpt --chat plan", "Hi")
     frame, _ = line(ip, "history plan")
     assert len(frame) == 2
+
+
+def test_the_trait_and_the_session_never_disagree_on_the_default(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    session = magics.session
+    line(ip, "use claude")
+    assert magics.default_endpoint == session.default_endpoint == "claude"
+    magics.default_endpoint = "gemini"  # as %config CloudswayMagics.default_endpoint = "gemini" does
+    assert session.default_endpoint == "gemini"
+    session.remove_endpoint("gemini")  # the session changes it: the trait follows
+    assert magics.default_endpoint is None is session.default_endpoint
+    session.use("gpt")
+    assert magics.default_endpoint == "gpt"
+
+
+def test_the_magic_imports_nothing_from_the_client() -> None:
+    import ast
+    import inspect
+
+    import cloudsway_nb.magics as module
+
+    tree = ast.parse(inspect.getsource(module))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {"client", "calls", "transport", "flows"} & {(m or "").rsplit(".", 1)[-1] for m in imported}
+    assert "session.client" not in inspect.getsource(module)

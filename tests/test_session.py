@@ -9,26 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import CANARY, ENDPOINTS
 
-from cloudsway_nb import Client, ConfigError, Endpoint, ServerError, TextDelta, UsageError
+from cloudsway_nb import Client, ConfigError, Message, ServerError, TextDelta, UsageError
 from cloudsway_nb.config import EMULATOR_ENDPOINTS
-from cloudsway_nb.emulator.testing import running_emulator
 from cloudsway_nb.session import Session
-
-CANARY = "sk-canary-session-0123456789abcdef"
-ENDPOINTS = {
-    "gpt": Endpoint("MaaS-gpt", "chat", model="gpt-4o"),
-    "o3": Endpoint("MaaS-o3", "responses", model="o3"),
-    "claude": Endpoint("MaaS-claude", "messages", model="claude-sonnet"),
-    "gemini": Endpoint("MaaS-gemini", "gemini"),
-    "e5": Endpoint("MaaS-e5", "embeddings", model="e5"),
-}
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with running_emulator(api_key=CANARY) as url:
-        yield url
+def base_url(canary_emulator_url: str) -> str:
+    return canary_emulator_url
 
 
 @pytest.fixture
@@ -238,3 +228,91 @@ def test_a_type_error_after_sending_is_not_hidden(session: Session, monkeypatch:
     monkeypatch.setattr(session.client, "chat", broken)
     with pytest.raises(TypeError, match="a genuine bug"):
         session.ask("gpt", "Hi", stream=False)
+
+
+# -- the Session API the views use ------------------------------------------------------------------
+
+
+def get_weather(city: str) -> str:
+    """Current weather in a city."""
+    return "sunny"
+
+
+@pytest.mark.parametrize("alias", ["gpt", "o3", "claude", "gemini"])
+def test_ask_takes_tool_results_as_the_next_turn(session: Session, alias: str) -> None:
+    first = session.ask(alias, "What is the weather in Paris? Use the tool.", tools=[get_weather], chat="t",
+                        stream=alias != "gemini")
+    assert first.tool_calls, first.text
+    call = first.tool_calls[0]
+    results = [Message.tool_result(c, {"forecast": "sunny", "city": "Paris"}) for c in first.tool_calls]
+    second = session.ask(alias, results, tools=[get_weather], chat="t")
+    assert second.text and not second.tool_calls
+    history = session.history("t")
+    assert [m.role for m in history] == ["user", "assistant", *["tool"] * len(results), "assistant"]
+    assert history[1].tool_calls[0].id == call.id and history[2].tool_call_id == call.id
+    assert [e.chat for e in session.ledger[-2:]] == ["t", "t"]
+
+
+def test_ask_takes_a_whole_exchange_and_attachments_join_its_last_user_turn(session: Session, tmp_path: Path) -> None:
+    from PIL import Image
+
+    png = tmp_path / "dot.png"
+    Image.new("RGB", (8, 6), "blue").save(png)
+    turns = [Message.user("My name is Ada."), Message.assistant("Hello Ada."), "Describe this."]
+    reply = session.ask("claude", turns, attachments=str(png), chat="ex")
+    assert "Image 1: PNG, 8x6 pixels" in reply.text
+    history = session.history("ex")
+    assert [m.role for m in history] == ["user", "assistant", "user", "assistant"]
+    assert isinstance(history[2].content, list) and len(history[2].content) == 2  # text + the one image
+
+
+def test_a_cancel_set_before_the_first_event_stops_at_once(session: Session) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    reply = session.ask("gpt", "Tell me a long story", cancel=cancel)
+    assert reply.incomplete and session.ledger[-1].status == "interrupted"
+
+
+def test_endpoint_management_through_the_session(base_url: str, tmp_path: Path) -> None:
+    registry = tmp_path / "endpoints.toml"
+    s = Session(Client(base_url, CANARY, {}, config_file=registry))
+    try:
+        assert s.has_key and s.endpoints == {}
+        added = s.add_endpoint("mine", path="MaaS-gpt", protocol="chat", model="gpt-4o", save=True)
+        assert s.endpoints == {"mine": added} and s.registry_file == registry
+        assert "mine" in registry.read_text() and CANARY not in registry.read_text()
+        s.use("mine")
+        assert s.ask(None, "Hi", stream=False).text == "You said: Hi."
+        s.endpoints["other"] = added  # a copy: the registry is changed through the Session only
+        assert "other" not in s.endpoints
+        assert s.remove_endpoint("mine") == added and s.default_endpoint is None
+        with pytest.raises(ConfigError, match="unknown endpoint 'mine'"):
+            s.remove_endpoint("mine")
+        s.use_emulator()
+        with pytest.raises(UsageError, match="refused while the emulator runs"):
+            s.add_endpoint("x", path="p", protocol="chat", save=True)
+        assert "x" not in s.endpoints  # refused before anything changed
+    finally:
+        s.close()
+
+
+def test_use_client_keeps_conversations_and_the_ledger(base_url: str) -> None:
+    s = Session(Client(base_url, CANARY, dict(ENDPOINTS)), default_endpoint="gpt")
+    try:
+        s.ask("gpt", "One", chat="c")
+        s.use_client(Client(base_url, CANARY, dict(ENDPOINTS)))
+        s.ask("gpt", "Two", chat="c")
+        assert [m.text() for m in s.history("c") if m.role == "user"] == ["One", "Two"] and len(s.ledger) == 2
+    finally:
+        s.close()
+
+
+def test_the_default_endpoint_has_one_source_of_truth(session: Session) -> None:
+    seen: list[str | None] = []
+    session.on_default_endpoint(seen.append)
+    session.use("claude")
+    session.default_endpoint = "claude"  # unchanged: no second notice
+    session.default_endpoint = None
+    assert seen == ["claude", None]
+    with pytest.raises(ConfigError, match="endpoint alias"):
+        session.default_endpoint = "a,b"
