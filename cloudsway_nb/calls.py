@@ -9,17 +9,18 @@ Example:
     >>> core = ClientCore(base_url="http://127.0.0.1:8000", api_key="sk-test", endpoints={})
     >>> core.add_endpoint("gpt", path="MaaS-gpt4o", protocol="chat")
     Endpoint('MaaS-gpt4o', 'chat')
-    >>> prompt_messages(None)
+    >>> core.prepare_chat("gpt", "Hi", system=None, attachments=None, tools=None, stream=False,
+    ...                   params={"timeout": "30"})
     Traceback (most recent call last):
     ...
-    cloudsway_nb.errors.UsageError: prompt=None (NoneType) is not valid: it takes a string, a Message, or a \
-list of messages; e.g. client.chat('gpt', 'Hello')
+    cloudsway_nb.errors.UsageError: timeout='30' (str) is not valid: it takes a positive number of seconds, \
+or None for no limit; e.g. timeout=30
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,21 +40,13 @@ from .config import (
 )
 from .errors import APIStatusError, ConfigError, UsageError, bad_argument, redact
 from .options import check_reasoning, check_retries, check_timeout, split_call_options
+from .prompts import attachment_list, prompt_messages, tool_list, with_attachments
 from .protocols import get_adapter
 from .protocols.base import CallSpec, HttpRequest, ProtocolAdapter
 from .retry import RetryPolicy
-from .types import Attachment, Message, Tool
+from .types import Attachment, Message
 
-__all__ = [
-    "ClientCore",
-    "EndpointRef",
-    "PreparedCall",
-    "Prompt",
-    "attachment_list",
-    "prompt_messages",
-    "tool_list",
-    "with_attachments",
-]
+__all__ = ["ClientCore", "EndpointRef", "PreparedCall", "Prompt"]
 
 Prompt = str | Message | Sequence[Message | dict[str, Any] | str]
 EndpointRef = str | Endpoint
@@ -92,59 +85,6 @@ class PreparedCall:
 
     def error_from_response(self, response: Any) -> APIStatusError:
         return transport.error_from_response(response, secrets=self.core.secrets)
-
-
-def prompt_messages(prompt: Any) -> list[Message]:
-    """The prompt as messages: a string (a user turn), a Message, a message dict, or a list of them."""
-    if isinstance(prompt, str | Message | dict):
-        return [Message.coerce(prompt, "prompt")]
-    if isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
-        if not prompt:
-            raise UsageError("prompt is an empty list: pass a string, or at least one message")
-        return [Message.coerce(m, f"prompt[{i}]") for i, m in enumerate(prompt)]
-    raise bad_argument("prompt", prompt, "a string, a Message, or a list of messages", "client.chat('gpt', 'Hello')")
-
-
-def attachment_list(attachments: Any) -> list[Attachment]:
-    """`attachments=` as a list of Attachments: None means none, a single item (a path, URL, bytes,
-    image...) is one attachment, not a sequence of characters; each goes through `media.attach()`."""
-    if attachments is None:
-        return []
-    if isinstance(attachments, str | bytes | bytearray | Path | Attachment) or not isinstance(attachments, Iterable):
-        items = [attachments]
-    else:
-        items = list(attachments)
-    if all(isinstance(item, Attachment) for item in items):
-        return items
-    from .media import attach  # lazy: paths, bytes, PIL images, figures... become Media
-
-    return [item if isinstance(item, Attachment) else attach(item) for item in items]
-
-
-def tool_list(tools: Any) -> list[Tool | dict[str, Any]]:
-    """`tools=` as a list: None means none; one tool on its own is a list of one."""
-    if tools is None:
-        return []
-    items = [tools] if isinstance(tools, Tool | dict) or callable(tools) else tools
-    if not isinstance(items, Iterable) or isinstance(items, str | bytes):
-        raise bad_argument("tools", tools, "a list of Tools, functions or tool dicts", "tools=[get_weather]")
-    return [t if isinstance(t, Tool | dict) else Tool.from_any(t) for t in items]
-
-
-def with_attachments(messages: list[Message], attachments: list[Attachment]) -> list[Message]:
-    """The messages with the attachments added to the last user turn (a new one when there is none)."""
-    if not attachments:
-        return messages
-    users = [i for i, m in enumerate(messages) if m.role == "user"]
-    if not users:
-        return [*messages, Message.user(list(attachments))]
-    last = messages[users[-1]]
-    content = [last.content] if isinstance(last.content, str) else list(last.content)
-    if content == [""]:
-        content = []
-    out = list(messages)
-    out[users[-1]] = Message(last.role, [*content, *attachments], last.tool_calls, last.tool_call_id, last.name)
-    return out
 
 
 class ClientCore:

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .calls import attachment_list, prompt_messages, with_attachments
 from .config import Endpoint, check_alias
 from .connect import Gateway, is_bundled_emulator
 from .errors import APIError, ConfigError, UsageError, bad_argument, describe_error
 from .ledger import Ledger, LedgerEntry, usage_counts
+from .prompts import attachment_list, prompt_messages, with_attachments
 from .types import Choice, Done, Event, Message, Reply, Usage
 
 if TYPE_CHECKING:

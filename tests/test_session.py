@@ -176,7 +176,7 @@ def test_use_emulator_and_stop_restore_the_client() -> None:
 def test_session_import_is_light() -> None:
     code = (
         "import sys, cloudsway_nb.session\n"
-        "print(','.join(m for m in ['pandas', 'IPython', 'uvicorn'] if m in sys.modules))"
+        "print(','.join(m for m in ['pandas', 'IPython', 'uvicorn', 'httpx', 'PIL'] if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
