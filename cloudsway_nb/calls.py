@@ -125,6 +125,10 @@ class ClientCore:
         if headers is not None and not isinstance(headers, Mapping):
             raise bad_argument("headers", headers, "a dict of header names to values", "headers={'x-trace': '1'}")
         self.extra_headers = {str(k): str(v) for k, v in (headers or {}).items()}
+        for name, value in self.extra_headers.items():
+            if not name.isascii() or not value.isascii() or any(not c.isprintable() for c in name + value):
+                raise bad_argument(f"headers[{name!r}]", ..., "printable ASCII text (no newline)",
+                                   "headers={'x-trace': '1'}")
 
     # -- configuration -------------------------------------------------------------------------
 

@@ -153,6 +153,10 @@ def stream(prep: PreparedCall, state: StreamState) -> Flow:
         yield state.final_events()
     except APIError as exc:
         raise state.fail(exc, prep.redact) from None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # an event the parser did not expect
+        error = MalformedReplyError(f"a {prep.endpoint.protocol} stream event could not be read "
+                                    f"({type(exc).__name__}: {exc})")
+        raise state.fail(error, prep.redact) from None
 
 
 # -- pure steps ----------------------------------------------------------------------------------
@@ -181,6 +185,11 @@ def parse(prep: PreparedCall, response: Any, data: Any, started: float) -> Any:
         exc.request_id = exc.request_id or request_id_of(response.headers)
         exc.message = prep.redact(exc.message)
         raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # a shape the parser did not expect
+        raise MalformedReplyError(
+            f"the {prep.endpoint.protocol} reply could not be read ({type(exc).__name__}: {exc})",
+            status=response.status_code, request_id=request_id_of(response.headers),
+        ) from None
     if not embeddings:
         result.endpoint = prep.alias
     result.latency = time.perf_counter() - started

@@ -687,3 +687,42 @@ def test_a_failed_background_poll_keeps_the_response_id(clock: FakeClock) -> Non
         make_client(gateway, clock).chat("resp", "x", background=True, poll_interval=1, max_retries=0)
     assert info.value.partial.id == "resp_1" and "client.retrieve('resp', 'resp_1')" in str(info.value)
     assert len(gateway.requests) == 2  # max_retries=0 applied to the poll too
+
+
+def test_a_reply_the_parser_cannot_read_is_a_malformed_reply_not_a_raw_error(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parsers are lenient; should one still meet a shape it cannot read, the caller gets one of our
+    errors (with what had arrived), never a raw KeyError from inside the package."""
+    from cloudsway_nb.protocols import get_adapter
+
+    adapter = get_adapter("chat")
+
+    def unreadable(data: object) -> None:
+        raise KeyError("choices")
+
+    monkeypatch.setattr(adapter, "parse_reply", unreadable)
+    with pytest.raises(MalformedReplyError, match=r"chat reply could not be read \(KeyError"):
+        make_client(Recorder(httpx.Response(200, json=CHAT_REPLY)), clock).chat("gpt", "hi")
+    monkeypatch.undo()
+    parser_class = type(adapter.stream_parser())
+    original = parser_class.feed
+    fed: list[int] = []
+
+    def feed(self, sse):  # the second event breaks the parser
+        fed.append(1)
+        if len(fed) == 2:
+            raise TypeError("unexpected delta")
+        return original(self, sse)
+
+    monkeypatch.setattr(parser_class, "feed", feed)
+    stream = sse(chunk("Par"), chunk("tial"))
+    with pytest.raises(MalformedReplyError, match=r"stream event could not be read \(TypeError") as info:
+        make_client(Recorder(lambda r: httpx.Response(200, content=stream)), clock).chat("gpt", "hi", stream=True)
+    assert info.value.partial.text == "Par" and info.value.partial.incomplete
+
+
+def test_headers_with_a_newline_are_refused_without_being_shown() -> None:
+    with pytest.raises(UsageError, match=r"headers\['x-a'\] is not valid") as info:
+        Client(BASE, CANARY, ENDPOINTS, headers={"x-a": "v\nInjected: 1"})
+    assert "Injected" not in str(info.value)
