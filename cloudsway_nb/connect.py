@@ -27,6 +27,8 @@ __all__ = ["EMULATOR_NAME", "Gateway", "is_bundled_emulator"]
 EMULATOR_NAME = "cloudsway-nb emulator"
 """What the bundled emulator's `GET /health` answers as its name."""
 
+EMULATOR_KEY_SOURCE = "the emulator (a dummy key: it needs no real one)"
+
 
 def is_bundled_emulator(base_url: str) -> bool:
     """Whether `base_url` is the bundled emulator: its `GET /health` (no key sent) names it.
@@ -64,10 +66,22 @@ class Gateway:
     def client(self) -> Client:
         """The Client (created from the environment on first use)."""
         if self._client is None:
-            from .client import Client
-
-            self._client = Client()
+            self._client = self._from_environment()
         return self._client
+
+    def _from_environment(self) -> Client:
+        """A Client from the environment as it is now; at an emulator (any bundled one, wherever it
+        was started) it needs no key from the user, and its preset stands in for a missing registry."""
+        from .client import Client
+
+        client = Client()
+        if (not client.has_key or not client.endpoints) and is_bundled_emulator(client.base_url):
+            if not client.has_key:
+                client.set_api_key(EMULATOR_KEY, EMULATOR_KEY_SOURCE)
+            if not client.endpoints:
+                for alias, endpoint in emulator_endpoints().items():
+                    client.endpoints[alias] = endpoint
+        return client
 
     @property
     def client_made(self) -> bool:
@@ -101,7 +115,7 @@ class Gateway:
         self._emulator = server
         self._client_before_emulator = self._client
         self._client = Client(url, options.get("api_key") or EMULATOR_KEY, emulator_endpoints())
-        self._client.key_source = "the emulator (a dummy key: it needs no real one)"
+        self._client.key_source = EMULATOR_KEY_SOURCE
         return url
 
     def stop_emulator(self) -> None:
@@ -116,18 +130,18 @@ class Gateway:
         self._client_before_emulator = None
 
     def connect(self, *, emulator: bool | None = None) -> str:
-        """Point at a gateway: the configured one when a key is set, else the emulator; returns the mode.
+        """Point at a gateway: the configured one, else a bundled emulator; returns the mode.
 
-        With `CLOUDSWAY_API_KEY` set (and `emulator` not True), or with `emulator=False`, any
-        emulator this session runs is stopped and the Client comes from the environment as it is
-        now (`CLOUDSWAY_BASE_URL`, `CLOUDSWAY_API_KEY`, `CLOUDSWAY_CONFIG`). `emulator=False`
-        always builds a new Client; `emulator=None` keeps the current one (with a key from
-        `login()` and endpoints added since) while `CLOUDSWAY_BASE_URL` still names its gateway.
-        Without a key (or with `emulator=True`) the bundled emulator is started.
+        With `CLOUDSWAY_BASE_URL` or `CLOUDSWAY_API_KEY` set (and `emulator` not True), or with
+        `emulator=False`, any emulator this session runs is stopped and the Client comes from the
+        environment as it is now (`CLOUDSWAY_BASE_URL`, `CLOUDSWAY_API_KEY`, `CLOUDSWAY_CONFIG`); an
+        emulator found there needs no key and offers its preset when no registry is set.
+        `emulator=False` always builds a new Client; `emulator=None` keeps the current one (with a
+        key from `login()` and endpoints added since) while `CLOUDSWAY_BASE_URL` still names its
+        gateway. With neither variable set (or with `emulator=True`) the bundled emulator is started.
         """
-        from .client import Client
-
-        use_emulator = emulator if emulator is not None else not _key_in_environment()
+        configured = _key_in_environment() or bool((os.environ.get("CLOUDSWAY_BASE_URL") or "").strip())
+        use_emulator = emulator if emulator is not None else not configured
         if use_emulator:
             self.use_emulator()
             return "emulator"
@@ -135,7 +149,7 @@ class Gateway:
         self.stop_emulator()
         current = self._client
         if emulator is False or was_running or current is None or current.base_url != resolve_base_url():
-            fresh = Client()  # the environment as it is now
+            fresh = self._from_environment()
             if current is not None:
                 current.close()
             self._client = fresh

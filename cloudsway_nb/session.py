@@ -216,7 +216,10 @@ class Session:
             "api_key": client.masked_key,
             "default_endpoint": self.default_endpoint,
             "endpoints": sorted(client.endpoints),
-            "emulator": self._gateway.emulator_url is not None,
+            "emulator": (
+                "running in this session" if self._gateway.emulator_url is not None
+                else "at CLOUDSWAY_BASE_URL" if self.on_emulator else "no"
+            ),
             "calls": len(self.ledger),
         }
 

@@ -316,3 +316,38 @@ def test_binder_readme_own_key_flow(binder: str, real_gateway: str, ip: Interact
     assert ip.user_ns.pop("r").text == "You said: Hi."  # the canary key reached the gateway
     assert connect(ip).startswith(f"gateway: {real_gateway}")  # re-running the first cell keeps the login
     assert get_session(ip).ask("gpt", "Again", stream=False).text == "You said: Again."
+
+
+@pytest.fixture
+def user_started_emulator(no_key: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """What the README says a user may do: `cloudsway-nb emulator` in a terminal, then only
+    `CLOUDSWAY_BASE_URL` set in the notebook (no key, no registry)."""
+    with running_emulator() as url:
+        monkeypatch.setenv("CLOUDSWAY_BASE_URL", url)
+        yield url
+
+
+@pytest.mark.parametrize("flags", ["", "--gateway"])
+def test_connect_uses_the_emulator_at_the_url_it_is_given_with_no_key(
+    user_started_emulator: str, ip: InteractiveShell, flags: str
+) -> None:
+    out = connect(ip, flags)
+    session = get_session(ip)
+    assert session.emulator_url is None  # no second emulator inside the kernel
+    assert out.splitlines()[0].startswith(f"emulator at {user_started_emulator}")
+    assert "endpoints: gpt (chat), o3 (responses), claude (messages)" in out and "none" not in out
+    with capture_output() as captured:
+        ip.run_cell_magic("cloudsway", "gpt --no-stream --out r", "Hello")
+    assert ip.user_ns.pop("r").text == "You said: Hello." and "no API key" not in captured.stderr
+    with capture_output() as config:
+        ip.run_line_magic("cloudsway", "config")
+    assert "emulator          at CLOUDSWAY_BASE_URL" in config.stdout
+    assert "api_key           set (from the emulator (a dummy key: it needs no real one))" in config.stdout
+
+
+def test_an_emulator_at_the_url_needs_no_key_even_without_connect(user_started_emulator: str) -> None:
+    session = Session()
+    try:
+        assert session.ask("claude", "Straight away", stream=False).text == "You said: Straight away."
+    finally:
+        session.close()
