@@ -31,7 +31,7 @@ from .calls import ClientCore, EndpointRef, PreparedCall, Prompt
 from .config import Endpoint, Secret
 from .errors import UsageError
 from .sse import SSEDecoder
-from .transport import AsyncDriver, SyncDriver, http_client, timeout_of
+from .transport import AsyncDriver, SyncDriver, abort, http_client, timeout_of
 from .types import Done, Event, Reply
 
 __all__ = ["AsyncClient", "AsyncReplyStream", "Client", "ReplyStream"]
@@ -73,6 +73,12 @@ class ReplyStream:
             self._events.close()
             self.reply = state.reply()
         yield Done(self.reply)
+
+    def abort(self) -> None:
+        """Cut the connection now, from any thread (a Stop button): the iterating thread's read
+        wakes up at once and raises with the partial reply; `close()` from that thread then."""
+        if self._state is not None:
+            abort(self._state.response)
 
     def until_done(self) -> Reply:
         """Consume the rest of the stream and return the final Reply."""
@@ -117,6 +123,11 @@ class AsyncReplyStream:
             await self._events.aclose()
             self.reply = state.reply()
         yield Done(self.reply)
+
+    def abort(self) -> None:
+        """Cut the connection now, from any thread or task (see ReplyStream.abort)."""
+        if self._state is not None:
+            abort(self._state.response)
 
     async def until_done(self) -> Reply:
         """Consume the rest of the stream and return the final Reply."""

@@ -141,7 +141,7 @@ def stream(prep: PreparedCall, state: StreamState) -> Flow:
     it holds one, is a StreamError). A failure mid-stream raises with the partial reply attached.
     """
     response = yield from send(prep.request, prep.policy, stream=True)
-    state.response_headers = response.headers
+    state.response, state.response_headers = response, response.headers
     try:
         if "json" in response.headers.get("content-type", ""):
             body = yield READ_BODY
@@ -248,7 +248,9 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
 class StreamState:
     """The I/O-free part of a stream: SSE decoding, parsing, timing, the partial reply on failure."""
 
-    __slots__ = ("alias", "decoder", "finished", "first_token", "parser", "response_headers", "started", "whole")
+    __slots__ = (
+        "alias", "decoder", "finished", "first_token", "parser", "response", "response_headers", "started", "whole",
+    )
 
     def __init__(self, alias: str, parser: StreamParser, decoder: Any, clock: Callable[[], float] = time.perf_counter):
         self.alias = alias
@@ -258,6 +260,7 @@ class StreamState:
         self.first_token: float | None = None
         self.finished = False  # the body was read to its end
         self.whole: Reply | None = None  # set when the server answered with one JSON reply, not a stream
+        self.response: Any = None  # the open transport response, for `transport.abort` from another thread
         self.response_headers: Mapping[str, str] = {}
 
     def events(self, chunk: bytes) -> list[Event]:

@@ -46,22 +46,59 @@ __all__ = ["Conversation", "Session"]
 class Conversation:
     """A conversation: its system prompt and its turns (user, assistant and tool Messages).
 
+    `replies[i]` is the Reply behind `messages[i]` (None for the user's and tool turns), so a view
+    can show each answer's usage; the methods keep the two lists aligned. What `messages` holds is
+    exactly what the model gets on the next turn.
+
     Example:
         >>> c = Conversation("gpt")
-        >>> c.messages.append(Message.user("hi")); len(c)
-        1
+        >>> c.add([Message.user("hi")], Reply(choices=[Choice(text="Hello")])); len(c), c.replies[0], c.replies[1].text
+        (2, None, 'Hello')
+        >>> c.truncate(1); [m.role for m in c.messages]
+        ['user']
     """
 
     endpoint: str
     system: str | None = None
     messages: list[Message] = field(default_factory=list)
-    replies: list[Reply] = field(default_factory=list)
+    replies: list[Reply | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.messages)
 
     def copy(self) -> Conversation:
         return Conversation(self.endpoint, self.system, list(self.messages), list(self.replies))
+
+    def _align(self) -> None:
+        self.replies += [None] * (len(self.messages) - len(self.replies))
+        del self.replies[len(self.messages):]
+
+    def add(self, turns: Sequence[Message], reply: Reply | None = None) -> None:
+        """Append the turns, then the reply's assistant message (when there is a reply)."""
+        self._align()
+        self.messages += turns
+        self.replies += [None] * len(turns)
+        if reply is not None:
+            self.messages.append(reply.to_message())
+            self.replies.append(reply)
+
+    def truncate(self, length: int) -> None:
+        """Keep the first `length` messages (to resend from an edited turn, or regenerate an answer)."""
+        self._align()
+        del self.messages[length:]
+        del self.replies[length:]
+
+    def remove(self, index: int) -> Message:
+        """Delete one message (and its reply); returns it."""
+        self._align()
+        self.replies.pop(index)
+        return self.messages.pop(index)
+
+    def replace(self, index: int, reply: Reply) -> None:
+        """Put another answer in place of the assistant message at `index` (the one picked in a comparison)."""
+        self._align()
+        self.messages[index] = reply.to_message()
+        self.replies[index] = reply
 
 
 def _aliases(endpoints: Any) -> list[str]:
@@ -328,6 +365,9 @@ class Session:
         protocol: str | None = None,
         on_event: Callable[[Event], None] | None = None,
         cancel: threading.Event | None = None,
+        keep_partial: bool = False,
+        history: Sequence[Message] | None = None,
+        commit: bool = True,
         **params: Any,
     ) -> Reply:
         """Send a turn to an endpoint and return the Reply; every call goes into the ledger.
@@ -341,8 +381,12 @@ class Session:
 
         A KeyboardInterrupt (or `cancel` being set) stops the stream: the partial Reply is
         returned with `incomplete=True`, recorded as "interrupted" and not added to the
-        conversation (an interrupted non-streamed call is recorded and the interrupt re-raised).
-        API errors are recorded and re-raised; user errors are raised unrecorded.
+        conversation (an interrupted non-streamed call is recorded and the interrupt re-raised);
+        with `keep_partial=True` the partial answer joins it, so that what a view shows as stopped
+        is what the model gets next. API errors are recorded and re-raised; user errors are raised
+        unrecorded. `history=` sends these messages instead of the conversation's (a comparison, an
+        answer regenerated from an earlier turn); `commit=False` leaves the conversation unchanged
+        (the caller may `Conversation.replace` an answer with the reply later).
 
         Example:
             reply = session.ask("claude", "Why is the sky blue?", reasoning="low", on_event=print)
@@ -359,19 +403,22 @@ class Session:
         turns = with_attachments(prompt_messages(prompt), attachment_list(attachments))
         conv = self._conversation_for(alias, chat, continue_, system)
         system = system if system is not None else conv.system
-        call = _Call(alias, ep, chat, [*conv.messages, *turns], system, tools, params, time.perf_counter())
+        before = list(history) if history is not None else conv.messages
+        call = _Call(alias, ep, chat, [*before, *turns], system, tools, params, time.perf_counter())
         reply = self._send(call, stream and not params.get("background"), on_event, cancel)
-        if reply.incomplete:
-            self._record(call, reply, status="interrupted")
-            return reply
-        self._record(call, reply, status="ok")
+        self._record(call, reply, status="interrupted" if reply.incomplete else "ok")
+        if commit and (keep_partial or not reply.incomplete):
+            self._commit(conv, alias, chat, system, turns, reply)
+        return reply
+
+    def _commit(
+        self, conv: Conversation, alias: str, chat: str | None, system: str | None, turns: list[Message], reply: Reply
+    ) -> None:
         conv.system = system
-        conv.messages += [*turns, reply.to_message()]
-        conv.replies.append(reply)
+        conv.add(turns, reply)
         if chat is not None:
             self.chats[chat] = conv
         self.last[alias] = conv
-        return reply
 
     def _send(
         self, call: _Call, stream: bool, on_event: Callable[[Event], None] | None, cancel: threading.Event | None
@@ -399,6 +446,10 @@ class Session:
         cancel: threading.Event | None,
     ) -> Reply:
         stream = self.client.stream(call.endpoint, call.messages, **kwargs)
+        finished = threading.Event()
+        if cancel is not None:  # a Stop from another thread cuts the connection even while no event comes
+            threading.Thread(target=_abort_on, args=(cancel, finished, stream), daemon=True,
+                             name="cloudsway-cancel").start()
         try:
             for event in stream:
                 if cancel is not None and cancel.is_set():
@@ -406,10 +457,13 @@ class Session:
                 if on_event is not None and not isinstance(event, Done):
                     on_event(event)
         except KeyboardInterrupt:
-            stream.close()  # the connection is closed at once; the reply holds what had arrived
-            reply = stream.reply or Reply(choices=[Choice()], protocol=call.endpoint.protocol)
-            reply.incomplete = True
-            return reply
+            return _stopped(stream, call)
+        except APIError:
+            if cancel is not None and cancel.is_set():  # the cut connection, not a failure
+                return _stopped(stream, call)
+            raise
+        finally:
+            finished.set()
         assert stream.reply is not None
         return stream.reply
 
@@ -530,6 +584,22 @@ class _Call:
     tools: Any
     params: dict[str, Any]
     started: float
+
+
+def _abort_on(cancel: threading.Event, finished: threading.Event, stream: Any) -> None:
+    """Cut `stream`'s connection as soon as `cancel` is set (checked every 50 ms), until it finishes."""
+    while not finished.is_set():
+        if cancel.wait(0.05):
+            if not finished.is_set():
+                stream.abort()
+            return
+
+
+def _stopped(stream: Any, call: _Call) -> Reply:
+    stream.close()  # the connection is closed at once; the reply holds what had arrived
+    reply = stream.reply or Reply(choices=[Choice()], protocol=call.endpoint.protocol)
+    reply.incomplete = True
+    return reply
 
 
 def _collect(futures: dict[str, Any]) -> dict[str, Reply | BaseException]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "USER_AGENT",
     "AsyncDriver",
     "SyncDriver",
+    "abort",
     "build_request",
     "encode_json_body",
     "error_from_exception",
@@ -276,6 +278,21 @@ def error_from_exception(exc: httpx.HTTPError, *, secrets: Sequence[str]) -> API
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"request timed out ({type(exc).__name__}: {detail})")
     return APIConnectionError(f"connection failed ({type(exc).__name__}: {detail})")
+
+
+def abort(response: Any) -> None:
+    """Cut an open streamed response's connection at once, from any thread: a read blocked on a
+    silent server (a model thinking) wakes up with an error instead of waiting for the next event.
+
+    Closing the response from another thread would not wake that read; shutting the socket does.
+    """
+    stream = response.extensions.get("network_stream") if response is not None else None
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
 
 
 def _unexpected(exc: Exception, secrets: Sequence[str]) -> APIError:

@@ -316,3 +316,56 @@ def test_the_default_endpoint_has_one_source_of_truth(session: Session) -> None:
     assert seen == ["claude", None]
     with pytest.raises(ConfigError, match="endpoint alias"):
         session.default_endpoint = "a,b"
+
+
+def test_a_stopped_answer_can_stay_in_the_conversation_as_the_model_will_see_it(session: Session) -> None:
+    seen: list[str] = []
+    cancel = threading.Event()
+
+    def stop_after_two(event: object) -> None:
+        if isinstance(event, TextDelta):
+            seen.append(event.text)
+            if len(seen) == 2:
+                cancel.set()
+
+    reply = session.ask("gpt", "Tell me a long story about the sea", chat="p", keep_partial=True,
+                        on_event=stop_after_two, cancel=cancel)
+    conv = session.conversation(chat="p")
+    assert reply.incomplete and conv is not None and session.ledger[-1].status == "interrupted"
+    assert conv.messages[-1].text() == reply.text and reply.text.startswith("".join(seen))
+    assert conv.replies[-1] is reply
+    session.ask("gpt", "Go on", chat="p")
+    sent = [m.text() for m in session.history("p")]
+    assert sent[:3] == ["Tell me a long story about the sea", reply.text, "Go on"]
+
+
+def test_history_and_commit_let_a_view_compare_and_pick_an_answer(session: Session) -> None:
+    first = session.ask("gpt", "Name a prime", chat="cmp")
+    conv = session.conversation(chat="cmp")
+    assert conv is not None and len(conv) == 2
+    other = session.ask("claude", conv.messages[0], chat="cmp", history=[], commit=False)
+    assert len(conv) == 2 and conv.replies[1] is first  # not committed
+    assert session.ledger[-1].chat == "cmp" and session.ledger[-1].endpoint == "claude"
+    conv.replace(1, other)
+    assert conv.replies[1] is other and session.history("cmp")[1].text() == other.text
+    conv.truncate(1)
+    assert [m.role for m in session.history("cmp")] == ["user"] and conv.replies == [None]
+
+
+def test_stop_cuts_a_silent_stream_at_once(base_url: str) -> None:
+    """A model thinking for seconds sends nothing: Stop must not wait for its next event."""
+    import time
+
+    from cloudsway_nb.emulator.testing import running_emulator
+
+    with running_emulator(first_token_delay=5.0) as url:
+        s = Session(Client(url, "sk-x", dict(ENDPOINTS)), default_endpoint="gpt")
+        try:
+            cancel = threading.Event()
+            threading.Timer(0.2, cancel.set).start()
+            started = time.monotonic()
+            reply = s.ask("gpt", "Hi", cancel=cancel, keep_partial=True, chat="c")
+            assert time.monotonic() - started < 2.0  # not the 5 s the server would take
+            assert reply.incomplete and reply.text == "" and s.ledger[-1].status == "interrupted"
+        finally:
+            s.close()
