@@ -163,7 +163,9 @@ def usage_line(reply: Reply, label: str | None = None) -> str:
     if reply.ttft is not None:
         parts.append(f"first token {reply.ttft:.2f} s")
     if reply.incomplete:
-        parts.append("incomplete")
+        parts.append("interrupted")
+    elif reply.finish_reason == "length":
+        parts.append("max tokens reached")
     return " · ".join(parts)
 
 
@@ -429,7 +431,7 @@ class MultiView:
                 columns[alias] = _final_html(result, fmt=self.fmt, show_reasoning=self.show_reasoning,
                                              show_usage=False, show_raw=False, label=None, note=note)
                 u = result.usage
-                rows.append([alias, result.text[:80], u.reasoning, u.input, u.output, u.total,
+                rows.append([alias, snippet(result.text), u.reasoning, u.input, u.output, u.total,
                              _secs(result.latency), _secs(result.ttft), "incomplete" if result.incomplete else "ok"])
                 plain.append(f"{alias}: {result.text}")
             else:
@@ -451,6 +453,23 @@ class MultiView:
                 + "</tbody></table>"
             )
         self._update(self._bundle(columns, table, "\n".join(plain)))
+
+
+_MARKUP = re.compile(r"```[^\n]*\n?|`|\*\*?|__?|^#{1,6}\s+|^>\s?|^\s*[-*+]\s+|\[([^\]]*)\]\([^)]*\)", re.M)
+
+
+def snippet(text: str, width: int = 80) -> str:
+    """A reply as one line of plain text for a table: Markdown marks dropped, cut at a word with "…".
+
+    Example:
+        >>> snippet("## Title\\n\\nThe **sky** is blue because of Rayleigh scattering of sunlight.", 40)
+        'Title The sky is blue because of…'
+    """
+    plain = " ".join(_MARKUP.sub(lambda m: m.group(1) or "", text).split())
+    if len(plain) <= width:
+        return plain
+    cut = plain[: width - 1].rsplit(" ", 1)[0] if " " in plain[: width - 1] else plain[: width - 1]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 def _secs(value: float | None) -> str:

@@ -278,7 +278,10 @@ class CloudswayMagics(Magics):
     def _after(self, reply: Reply, fmt: str, show: dict[str, bool], kwargs: dict[str, Any]) -> None:
         if fmt == "code" and not reply.incomplete:
             code = extract_code(reply.text)
-            self.shell.set_next_input(code if code is not None else reply.text, replace=False)
+            if code is None:  # prose in a code cell would only fail when run
+                print("cloudsway: the answer has no code block, so no cell was created", file=sys.stderr)
+            else:
+                self.shell.set_next_input(code, replace=False)
         if show["logprobs"] and kwargs.get("logprobs") and reply.logprobs:
             from IPython.display import display
 

@@ -117,7 +117,7 @@ def test_markdown_rendering_and_formats() -> None:
 
 def test_usage_line_marks_incomplete_and_unknowns() -> None:
     line = usage_line(Reply(usage=Usage(), incomplete=True))
-    assert line == "in ? · out ? · incomplete"
+    assert line == "in ? · out ? · interrupted"
 
 
 def test_tool_call_fragments_show_while_streaming(ip: InteractiveShell) -> None:
@@ -163,3 +163,20 @@ def test_show_raw_renders_sequences_as_json_arrays(ip: InteractiveShell) -> None
     html = captured.outputs[-1].data["text/html"]
     assert "RawChunks" not in html and "&quot;object&quot;: &quot;chat.completion.chunk&quot;" in html
     assert "<pre>[\n  {" in html
+
+
+def test_a_reply_cut_at_the_token_limit_says_so() -> None:
+    from cloudsway_nb.types import Choice
+
+    reply = Reply(choices=[Choice(text="abc", finish_reason="length")], usage=Usage(input=1, output=3))
+    assert usage_line(reply).endswith("· max tokens reached")
+
+
+def test_the_comparison_table_shows_plain_text_cut_at_a_word() -> None:
+    from cloudsway_nb.display import snippet
+
+    long = "**Rayleigh** scattering: `short` wavelengths scatter more, so the sky looks blue " * 3
+    cut = snippet(long)
+    assert cut.endswith("…") and len(cut) <= 80 and "**" not in cut and "`" not in cut
+    assert long.replace("**", "").replace("`", "").startswith(cut[:-1])
+    assert snippet("- one\n- [two](http://x)") == "one two"

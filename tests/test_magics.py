@@ -152,10 +152,18 @@ def test_no_stream_and_formats(ip: InteractiveShell, magics: CloudswayMagics) ->
     assert magics.session.ledger[-1].status == "ok"
 
 
-def test_code_format_fills_the_next_cell(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+def test_code_format_fills_the_next_cell_only_with_code(
+    ip: InteractiveShell, magics: CloudswayMagics, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ip.rl_next_input = None
+    captured = cell(ip, "gpt --format code", "print(1)")  # the emulator answers in prose
+    assert ip.rl_next_input is None and "no code block, so no cell was created" in captured.stderr
+    from cloudsway_nb.types import Choice
+
+    answer = Reply(choices=[Choice(text="Here:\n```python\nprint(1)\n```\n")], protocol="chat")
+    monkeypatch.setattr(magics.session, "ask", lambda *a, **k: answer)
     cell(ip, "gpt --format code", "print(1)")
-    assert ip.rl_next_input == "You said: print(1)."
+    assert ip.rl_next_input == "print(1)\n"
 
 
 def test_show_raw_and_none(ip: InteractiveShell, magics: CloudswayMagics) -> None:
@@ -361,7 +369,7 @@ def test_interrupt_keeps_partial_answer(ip: InteractiveShell, magics: CloudswayM
         StreamView.feed = original  # type: ignore[method-assign]
     reply = ip.user_ns["r"]
     assert reply.incomplete and reply.text and len(reply.text) < 40
-    assert "interrupted: partial answer" in final_html(captured) and "incomplete" in final_html(captured)
+    assert "interrupted: partial answer" in final_html(captured) and "· interrupted" in final_html(captured)
     assert magics.session.ledger[-1].status == "interrupted"
     assert magics.session.history("gpt") == []
 
