@@ -10,6 +10,7 @@ links refused, images as plain links), code goes through Pygments (which escapes
 `texmath` (MathML written out through an allowlist). Nothing model-written reaches the page as
 markup of its own.
 
+Unlike commonmark, a single newline is a line break: in a chat, people and models mean it.
 Partial Markdown while streaming is fine: an unclosed fence is a code block up to the end, an
 unclosed `$` or `\\(` is text until its closing delimiter arrives.
 
@@ -154,6 +155,7 @@ def _parser() -> Any:
     from .texmath import math_plugin
 
     md = markdown_parser().use(math_plugin)
+    md.options["breaks"] = True  # a chat's single newlines are line breaks (a poem, an address, a typed list)
     md.add_render_rule("fence", _fence)
     md.add_render_rule("code_block", _fence)
     return md

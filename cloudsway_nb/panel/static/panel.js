@@ -103,7 +103,8 @@ class MessageView {
     this.summary = h("summary");
     this.reasoningBody = h("div", { class: "cw-reasoning-body" });
     this.reasoning.append(this.summary, this.reasoningBody);
-    this.reasoning.addEventListener("toggle", () => this.panel.openState.set(this.id, this.reasoning.open));
+    // remember what the user chose (a click; "toggle" also fires when the code opens or closes it)
+    this.summary.addEventListener("click", () => setTimeout(() => this.panel.openState.set(this.id, this.reasoning.open)));
     this.body = h("div", { class: "cw-body" });
     this.error = h("div", { class: "cw-error-text" });
     this.footer = h("div", { class: "cw-footer" });
