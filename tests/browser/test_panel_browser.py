@@ -1,0 +1,196 @@
+"""The chat panel in a real browser: JupyterLab 4 and Notebook 7, light and dark themes.
+
+One notebook shows a ChatPanel with a fake transcript whose hooks are fed by a fake streaming
+generator in the kernel. The tests type, press Enter, watch text stream in, press Stop, and take
+screenshots (see the conftest for where they go). Without Playwright or chromium the conftest marks
+them skipped (playwright is imported only inside the tests, so this module collects without it).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from panel_notebook import CELL
+
+TIMEOUT = 30_000
+
+
+@pytest.fixture(scope="module")
+def notebook(lab_server: Any) -> str:
+    return lab_server.notebook("panel.ipynb", [CELL])
+
+
+# JupyterLab's status bar reads "Python 3 (ipykernel) | Idle" once the kernel is ready (its execution
+# indicator's idle attribute comes too early); Notebook 7 has no status bar, only that indicator
+LAB_IDLE = ".jp-StatusBar-Widget:has-text('| Idle')"
+NOTEBOOK7_IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+
+
+def run_first_cell(page: Any, url: str, idle: str = LAB_IDLE) -> Any:
+    """Open the notebook, run its first cell with Shift+Enter (pressed again if a keypress was lost
+    while the page settled), and return the panel's locator."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.goto(url)
+    page.locator(idle).first.wait_for(timeout=TIMEOUT)
+    prompt = page.locator(".jp-Cell .jp-InputPrompt").first
+    for _ in range(3):
+        page.locator(".jp-Cell .cm-content").first.click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_function("el => !/\\[\\s*\\]/.test(el.textContent)", arg=prompt.element_handle(),
+                                   timeout=5000)
+            break
+        except PlaywrightTimeout:  # the cell did not start: the editor had not taken the keypress yet
+            page.wait_for_timeout(500)
+    panel = page.locator(".cloudsway-panel:not(.cw-static)").first
+    panel.wait_for(timeout=TIMEOUT)
+    return panel
+
+
+def last_assistant(panel: Any) -> Any:
+    return panel.locator(".cw-msg.cw-assistant").last
+
+
+def test_jupyterlab_panel_streams_stops_and_follows_the_theme(page: Any, lab_server: Any, notebook: str,
+                                                              screenshots: Path) -> None:
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    panel = run_first_cell(page, f"{lab_server.url}/lab/tree/{notebook}?reset")
+
+    # the fake transcript: highlighted code with a copy button, MathML, escaped HTML, reasoning, footer
+    answer = last_assistant(panel)
+    answer.locator(".cw-code .cw-highlight .k").first.wait_for()
+    assert answer.locator("math").count() == 2
+    assert "costs $5 and $10" in answer.inner_text()
+    assert "<img src=x onerror=alert(1)>" in answer.inner_text() and answer.locator(".cw-body img").count() == 0
+    assert answer.locator(".cw-reasoning summary").inner_text() == "Reasoning · 12 tokens"
+    assert "$0.0011" in answer.locator(".cw-footer").inner_text()
+    answer.locator(".cw-copy").click()
+    assert answer.locator(".cw-copy").inner_text() == "Copied"
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("def square(x: int) -> int:") and "return x ** 2" in copied
+    page.wait_for_timeout(300)
+    panel.screenshot(path=str(screenshots / "lab-light.png"))
+
+    # Shift+Enter is a new line in the input (not "run cell"), Enter sends
+    box = panel.locator(".cw-input")
+    box.click()
+    box.type("Hello")
+    page.keyboard.press("Shift+Enter")
+    box.type("panel")
+    assert box.input_value() == "Hello\npanel"
+    page.keyboard.press("Enter")
+    assert box.input_value() == ""
+    expect(panel.locator(".cw-msg.cw-user")).to_have_count(2)
+    assert panel.locator(".cw-msg.cw-user").last.locator(".cw-body").inner_text() == "Hello\npanel"
+
+    # the reply streams into the last message: reasoning first, then the answer
+    streaming = last_assistant(panel)
+    streaming.locator(".cw-status-streaming").wait_for(timeout=TIMEOUT)
+    page.wait_for_function(
+        "() => /word[5-9]\\d/.test(document.querySelector('.cloudsway-panel .cw-msg.cw-assistant:last-child .cw-body')"
+        "?.textContent || '')", timeout=TIMEOUT)
+    assert "Hello" in streaming.locator(".cw-reasoning-body").text_content()  # collapsed once the answer began
+    assert panel.locator(".cw-send").is_disabled() and panel.locator(".cw-stop").is_enabled()
+    panel.screenshot(path=str(screenshots / "lab-streaming.png"))
+
+    # Stop: the message says stopped and stops growing
+    panel.get_by_role("button", name="Stop", exact=True).click()
+    stopped = last_assistant(panel).locator(".cw-status-stopped")
+    stopped.wait_for(timeout=TIMEOUT)
+    assert stopped.inner_text() == "stopped"
+    text = last_assistant(panel).locator(".cw-body").inner_text()
+    page.wait_for_timeout(500)
+    assert last_assistant(panel).locator(".cw-body").inner_text() == text
+    assert "word2000" not in text
+    assert panel.locator(".cw-send").is_enabled() and panel.locator(".cw-stop").is_disabled()
+    footer = last_assistant(panel).locator(".cw-footer").inner_text()
+    assert footer.startswith("gpt · fake-1 · in 2 · out ") and "first token" in footer and "incomplete" in footer
+    assert panel.locator(".cw-totals").inner_text().startswith("1 reply · in 2 · out ")
+    # the reasoning, open while it streamed alone, closed once the answer came; its count shows
+    assert last_assistant(panel).locator(".cw-reasoning summary").inner_text() == "Reasoning · 12 tokens"
+    assert last_assistant(panel).locator(".cw-reasoning").get_attribute("open") is None
+
+    # the static fallback below the widget is up to date, and hidden while the widget is live
+    fallback = page.locator(".cw-fallback").first
+    assert not fallback.is_visible()
+    page.wait_for_function(
+        "() => (document.querySelector('.cw-fallback')?.textContent || '').includes('Hello')", timeout=TIMEOUT)
+
+    # dark theme: the same panel follows JupyterLab's variables
+    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=TIMEOUT)
+    page.wait_for_timeout(500)
+    background = panel.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert _luminance(background) < 0.2, background
+    panel.screenshot(path=str(screenshots / "lab-dark.png"))
+    panel.locator(".cw-transcript").evaluate("el => { el.scrollTop = 0; }")
+    page.wait_for_timeout(200)
+    panel.screenshot(path=str(screenshots / "lab-dark-code.png"))
+    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'", timeout=TIMEOUT)
+    assert errors == []
+
+
+def test_attachments_by_file_picker_and_delete(page: Any, lab_server: Any, notebook: str, screenshots: Path,
+                                               tmp_path: Path) -> None:
+    from PIL import Image
+
+    image = tmp_path / "red.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 200), (220, 40, 40)).save(buffer, format="PNG")
+    image.write_bytes(buffer.getvalue())
+    notes = tmp_path / "notes.txt"
+    notes.write_text("some notes\n" * 300)
+
+    panel = run_first_cell(page, f"{lab_server.url}/lab/tree/{notebook}?reset")
+    with page.expect_file_chooser() as chooser:
+        panel.get_by_role("button", name="Attach", exact=True).click()
+    chooser.value.set_files([str(image), str(notes)])
+    chips = panel.locator(".cw-composer .cw-chip:not(.cw-uploading)")
+    chips.nth(1).wait_for(timeout=TIMEOUT)
+    assert chips.nth(0).locator("img").get_attribute("src").startswith("data:image/png;base64,")
+    assert "notes.txt" in chips.nth(1).inner_text() and "3 KB" in chips.nth(1).inner_text()
+    panel.screenshot(path=str(screenshots / "lab-attachments.png"))
+
+    panel.locator(".cw-input").fill("What is in these?")
+    panel.locator(".cw-input").press("Enter")
+    sent = panel.locator(".cw-msg.cw-user").last
+    sent.locator(".cw-chip").nth(1).wait_for(timeout=TIMEOUT)
+    assert panel.locator(".cw-composer .cw-chip").count() == 0
+    panel.get_by_role("button", name="Stop", exact=True).click()
+    last_assistant(panel).locator(".cw-status-stopped").wait_for(timeout=TIMEOUT)
+
+    # delete goes to the hook, which removes the message
+    count = panel.locator(".cw-msg").count()
+    sent.hover()
+    sent.get_by_role("button", name="Delete", exact=True).click()
+    page.wait_for_function(f"() => document.querySelectorAll('.cloudsway-panel:not(.cw-static) .cw-msg').length"
+                           f" === {count - 1}", timeout=TIMEOUT)
+
+
+def test_notebook7_panel_streams_and_stops(page: Any, lab_server: Any, notebook: str, screenshots: Path) -> None:
+    panel = run_first_cell(page, f"{lab_server.url}/notebooks/{notebook}", NOTEBOOK7_IDLE)
+    box = panel.locator(".cw-input")
+    box.click()
+    box.type("Hi from Notebook 7")
+    box.press("Enter")
+    page.wait_for_function(
+        "() => /word\\d\\d/.test(document.querySelector('.cloudsway-panel .cw-msg.cw-assistant:last-child .cw-body')"
+        "?.textContent || '')", timeout=TIMEOUT)
+    box.press("Escape")  # Escape stops too
+    stopped = last_assistant(panel).locator(".cw-status-stopped")
+    stopped.wait_for(timeout=TIMEOUT)
+    panel.screenshot(path=str(screenshots / "notebook7.png"))
+
+
+def _luminance(css_colour: str) -> float:
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+(?:\.\d+)?", css_colour)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
