@@ -204,3 +204,23 @@ def test_importing_the_package_does_not_import_the_panel() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == ""
+
+
+def test_a_comparison_answer_streams_right_after_the_answer_it_is_compared_with(panel) -> None:
+    q = panel.add_message("user", "q")
+    a = panel.add_message("assistant", "A", endpoint="gpt", group="g")
+    later = panel.add_message("user", "a later question")
+    stream = panel.begin_stream(endpoint="claude", after=a, group="g", rate=0)
+    assert [m["id"] for m in panel.messages] == [q, a, stream.id, later]
+    assert panel.get_message(stream.id)["status"] == "streaming"
+    stream.add_text("B")
+    stream.finish(status="done")
+    assert [m["id"] for m in panel.messages] == [q, a, stream.id, later]
+    assert panel.messages[2]["html"] == "<p>B</p>\n" and panel.messages[2]["group"] == "g"
+    third = panel.add_message("assistant", "C", after=a, group="g")  # after the whole group
+    assert [m["id"] for m in panel.messages] == [q, a, stream.id, third, later]
+
+
+def test_repr_is_short(panel) -> None:
+    panel.add_message("user", "x")
+    assert repr(panel) == "ChatPanel('Cloudsway chat', 1 messages)"

@@ -232,13 +232,28 @@ class ChatPanel(anywidget.AnyWidget):
 
     # ----------------------------------------------------------------------------- transcript
 
-    def add_message(self, role: str, text: str = "", *, id: str | None = None,
+    def add_message(self, role: str, text: str = "", *, id: str | None = None, after: str | None = None,
                     attachments: Iterable[Mapping[str, Any]] = (), **fields: Any) -> str:
-        """Append a finished message (Markdown `text`, rendered safely) and return its id."""
-        state = message_state(role, text, id=id, attachments=attachments, **fields)
+        """Add a finished message (Markdown `text`, rendered safely) at the end, or right after message
+        `after` (and after the comparison answers that follow it), and return its id."""
+        state = dict(message_state(role, text, id=id, attachments=attachments, **fields))
         with self._lock:
-            self.messages = [*self.messages, dict(state)]
+            messages = list(self.messages)
+            messages.insert(self._index_after(messages, after), state)
+            self.messages = messages
         return str(state["id"])
+
+    @staticmethod
+    def _index_after(messages: Sequence[Mapping[str, Any]], after: str | None) -> int:
+        ids = [m.get("id") for m in messages]
+        if after is None or after not in ids:
+            return len(messages)
+        index = ids.index(after)
+        group = messages[index].get("group")
+        index += 1
+        while group and index < len(messages) and messages[index].get("group") == group:
+            index += 1
+        return index
 
     def get_message(self, id: str) -> dict[str, Any] | None:
         """The message with this id (finished or streaming), or None."""
@@ -277,11 +292,16 @@ class ChatPanel(anywidget.AnyWidget):
 
     # ----------------------------------------------------------------------------- streaming
 
-    def begin_stream(self, *, endpoint: str | None = None, id: str | None = None, group: str = "",
-                     rate: float = 15.0, **options: Any) -> MessageStream:
-        """Start streaming an assistant message (a new one, or in place of message `id`) and mark the panel busy."""
+    def begin_stream(self, *, endpoint: str | None = None, id: str | None = None, after: str | None = None,
+                     group: str = "", rate: float = 15.0, **options: Any) -> MessageStream:
+        """Start streaming an assistant message and mark the panel busy: a new one at the end, or in
+        place of message `id` (regenerate), or right after message `after` (a comparison answer,
+        usually with the `group` of the answer it is compared with)."""
         stream = MessageStream(self, id or new_id(), endpoint=self.endpoint if endpoint is None else endpoint,
                                group=group, rate=rate, **options)
+        if after is not None and id is None:
+            self.add_message("assistant", "", id=stream.id, after=after, status="streaming",
+                             endpoint=stream.endpoint, group=group)
         self._stream_update(stream.id, dict(message_state("assistant", "", id=stream.id, status="streaming",
                                                           endpoint=stream.endpoint, group=group, with_text=False)))
         return stream
@@ -331,6 +351,9 @@ class ChatPanel(anywidget.AnyWidget):
         if self.max_tokens is not None:
             options["max_tokens"] = self.max_tokens
         return options
+
+    def __repr__(self) -> str:  # the text/plain of the widget's output (what a kernel-less viewer may show)
+        return f"ChatPanel({self.title!r}, {len(self.messages)} messages)"
 
     # ----------------------------------------------------------------------------- display and the static fallback
 
