@@ -164,6 +164,14 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
 
 
 @pytest.fixture(scope="session")
+def base_url(lab_server: LabServer) -> str:
+    """pytest-playwright's base URL: our server. Defining it here also keeps the plugin's fallback
+    fixture from running: pytest 9.2 deprecates it (a session fixture written as an instance method),
+    and the deprecation warning is an error in this suite."""
+    return lab_server.url
+
+
+@pytest.fixture(scope="session")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(os.environ.get("CLOUDSWAY_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,25 @@ def send(text, uploads):
 panel.on_stop(stop.set)
 panel.on_delete(panel.remove_message)
 
+@panel.on_edit
+def edit(id, text):
+    panel.update_message(id, text=text)
+
+@panel.on_compare
+def compare(id, endpoint):
+    group = panel.get_message(id).get("group") or id
+    panel.update_message(id, group=group)
+    stream = panel.begin_stream(endpoint=endpoint, after=id, group=group)
+
+    def run():
+        for i in range(40):
+            stream.add_text(f"{endpoint} answer {i} ")
+            time.sleep(0.005)
+        stream.finish(Reply(choices=[Choice(text=stream.text)], model=f"{endpoint}-model",
+                            usage=Usage(input=14, output=40), latency=0.3, ttft=0.05))
+
+    threading.Thread(target=run, daemon=True).start()
+
 panel.add_message("user", "Show me some code and some math, please.")
 panel.add_message(
     "assistant",

@@ -176,6 +176,64 @@ def test_attachments_by_file_picker_and_delete(page: Any, lab_server: Any, noteb
                            f" === {count - 1}", timeout=TIMEOUT)
 
 
+DROP_AND_PASTE = """([composer, input]) => {
+    const dropped = new DataTransfer();
+    dropped.items.add(new File(["dropped text"], "dropped.txt", {type: "text/plain"}));
+    for (const type of ["dragenter", "dragover", "drop"]) {
+        composer.dispatchEvent(new DragEvent(type, {dataTransfer: dropped, bubbles: true, cancelable: true}));
+    }
+    const pasted = new DataTransfer();
+    pasted.items.add(new File([new Uint8Array([137, 80, 78, 71])], "image.png", {type: "image/png"}));
+    input.dispatchEvent(new ClipboardEvent("paste", {clipboardData: pasted, bubbles: true, cancelable: true}));
+}"""
+
+
+def test_drop_paste_edit_compare_and_settings(page: Any, lab_server: Any, notebook: str, screenshots: Path) -> None:
+    from playwright.sync_api import expect
+
+    panel = run_first_cell(page, f"{lab_server.url}/lab/tree/{notebook}?reset")
+
+    # a dropped file and a pasted image become chips
+    handles = [panel.locator(".cw-composer").element_handle(), panel.locator(".cw-input").element_handle()]
+    page.evaluate(DROP_AND_PASTE, handles)
+    chips = panel.locator(".cw-composer .cw-chip:not(.cw-uploading)")
+    expect(chips).to_have_count(2, timeout=TIMEOUT)
+    assert "dropped.txt" in chips.nth(0).inner_text() and "image.png" in chips.nth(1).inner_text()
+    chips.nth(1).get_by_role("button", name="Remove image.png").click()
+    expect(chips).to_have_count(1, timeout=TIMEOUT)
+
+    # edit a message in place: Enter saves, the hook re-renders it
+    first = panel.locator(".cw-msg.cw-user").first
+    first.get_by_role("button", name="Edit", exact=True).click()
+    editor = first.locator(".cw-edit textarea")
+    editor.fill("Show me **bold** code, please.")
+    editor.press("Enter")
+    expect(first.locator(".cw-body strong")).to_have_text("bold", timeout=TIMEOUT)
+
+    # compare: the other endpoint's answer streams beside the first one
+    answer = panel.locator(".cw-msg.cw-assistant").first
+    answer.get_by_role("button", name="Compare", exact=True).click()
+    answer.locator(".cw-menu").get_by_role("button", name="claude", exact=True).click()
+    row = panel.locator(".cw-row.cw-group")
+    expect(row.locator(".cw-msg")).to_have_count(2, timeout=TIMEOUT)
+    expect(row.locator(".cw-msg").nth(1).locator(".cw-footer")).to_contain_text("claude-model", timeout=TIMEOUT)
+    assert row.locator(".cw-msg").nth(1).locator(".cw-role").inner_text() == "Assistant · claude"
+    panel.locator(".cw-transcript").evaluate("el => { el.scrollTop = 0; }")
+    panel.screenshot(path=str(screenshots / "lab-compare.png"))
+
+    # the endpoint switcher reaches the kernel: the next answer comes from the chosen endpoint
+    panel.get_by_label("Endpoint").select_option("claude")
+    panel.get_by_label("Max tokens").fill("64")
+    panel.get_by_label("Max tokens").press("Tab")
+    panel.locator(".cw-input").fill("with the dropped file")
+    panel.locator(".cw-input").press("Enter")
+    last = panel.locator(".cw-msg.cw-assistant").last
+    expect(last.locator(".cw-role")).to_have_text("Assistant · claude", timeout=TIMEOUT)
+    expect(panel.locator(".cw-msg.cw-user").last.locator(".cw-chip")).to_have_count(1)
+    panel.get_by_role("button", name="Stop", exact=True).click()
+    expect(last.locator(".cw-status-stopped")).to_have_text("stopped", timeout=TIMEOUT)
+
+
 def test_notebook7_panel_streams_and_stops(page: Any, lab_server: Any, notebook: str, screenshots: Path) -> None:
     panel = run_first_cell(page, f"{lab_server.url}/notebooks/{notebook}", NOTEBOOK7_IDLE)
     box = panel.locator(".cw-input")
