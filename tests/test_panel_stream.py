@@ -143,3 +143,15 @@ def test_stream_from_a_thread_while_stop_arrives(panel, wire) -> None:
     worker.join(5)
     assert not worker.is_alive()
     assert panel.messages[-1]["status"] == "stopped" and not panel.busy and panel.streaming == {}
+
+
+def test_streamed_versions_do_not_fill_the_render_cache(panel) -> None:
+    from cloudsway_nb.panel.render import render_message
+
+    render_message.cache_clear()
+    stream = panel.begin_stream(rate=0)
+    for i in range(50):
+        stream.add_text(f"w{i} ")
+    assert render_message.cache_info().currsize == 0
+    stream.finish(status="done")
+    assert render_message.cache_info().currsize >= 1

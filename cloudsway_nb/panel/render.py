@@ -29,7 +29,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["code_block_html", "code_css", "panel_css", "render_message", "render_transcript"]
+__all__ = ["code_block_html", "code_css", "panel_css", "render_message", "render_partial", "render_transcript"]
 
 MAX_HIGHLIGHT = 50_000
 """Code blocks longer than this (characters) are shown escaped but not highlighted (Pygments is
@@ -165,10 +165,23 @@ def _parser() -> Any:
 def render_message(text: str) -> str:
     """A message's Markdown as a safe HTML fragment (highlighted code, copy buttons, MathML).
 
+    Cached (a static transcript renders every message again); text still streaming goes through
+    `render_partial`, so its many intermediate versions do not fill the cache.
+
     Example:
         >>> render_message("costs $5 and $10")
         '<p>costs $5 and $10</p>\\n'
         >>> "<mi>x</mi>" in render_message("where $x$ is")
+        True
+    """
+    return _parser().render(text)
+
+
+def render_partial(text: str) -> str:
+    """`render_message` without the cache, for a message that is still streaming.
+
+    Example:
+        >>> render_partial("```py\\nx = (") == render_message("```py\\nx = (")
         True
     """
     return _parser().render(text)

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict
 
-from .render import render_message
+from .render import render_message, render_partial
 
 __all__ = [
     "ROLES",
@@ -93,7 +93,7 @@ def message_state(
     with_text: bool = True,
 ) -> MessageState:
     """A message dict with its Markdown rendered (`with_text=False` leaves the source out, as the
-    streamed copy does: the browser needs only the HTML while it streams).
+    streamed copy does: the browser needs only the HTML while it streams; nor is it cached).
 
     Example:
         >>> sorted(message_state("assistant", "x", with_text=False))[:4]
@@ -103,11 +103,12 @@ def message_state(
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    render = render_message if with_text else render_partial
     state = MessageState(
         id=id or new_id(),
         role=role,
-        html=render_message(text),
-        reasoning_html=render_message(reasoning) if reasoning else "",
+        html=render(text),
+        reasoning_html=render(reasoning) if reasoning else "",
         reasoning_tokens=reasoning_tokens,
         footer=footer,
         status=status,
