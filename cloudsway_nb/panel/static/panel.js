@@ -391,7 +391,10 @@ class Panel {
       event.preventDefault();
       this.stop();
     }
-    event.stopPropagation(); // keep the notebook's shortcuts (Shift+Enter runs a cell) out of the input box
+    // Keys typed into the box stay there (Shift+Enter would run the cell, Escape leave edit mode, and
+    // a modifier alone reaching the notebook was seen to swallow the next Shift+Enter's newline);
+    // Ctrl/Cmd chords go on, so Ctrl+S still saves the notebook
+    if (!(event.ctrlKey || event.metaKey) || event.key === "Enter") event.stopPropagation();
   }
 
   send() {
