@@ -73,7 +73,7 @@ def test_jupyterlab_panel_streams_stops_and_follows_the_theme(page: Any, lab_ser
     assert answer.locator(".cw-reasoning summary").inner_text() == "Reasoning · 12 tokens"
     assert "$0.0011" in answer.locator(".cw-footer").inner_text()
     answer.locator(".cw-copy").click()
-    assert answer.locator(".cw-copy").inner_text() == "Copied"
+    expect(answer.locator(".cw-copy")).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("def square(x: int) -> int:") and "return x ** 2" in copied
     page.wait_for_timeout(300)
@@ -124,6 +124,20 @@ def test_jupyterlab_panel_streams_stops_and_follows_the_theme(page: Any, lab_ser
     page.wait_for_function(
         "() => (document.querySelector('.cw-fallback')?.textContent || '').includes('Hello')", timeout=TIMEOUT)
 
+    # typing letters in the input is not a notebook shortcut (a: insert above, d d: delete, m: markdown)
+    cells = page.locator(".jp-Notebook .jp-Cell").count()
+    box.click()
+    box.type("a b d d m y z")
+    assert box.input_value() == "a b d d m y z" and page.locator(".jp-Notebook .jp-Cell").count() == cells
+    box.fill("")
+    # ... while Ctrl+S still saves the notebook, and the saved file carries the transcript as HTML
+    page.keyboard.press("Control+s")
+    page.wait_for_function(
+        "() => !document.querySelector('.jp-mod-current.jp-mod-dirty, .jp-Document.jp-mod-dirty')", timeout=TIMEOUT)
+    saved = _saved_fallback(lab_server.root / notebook)
+    assert "Hello" in saved and "stopped" in saved and "<math" in saved and "$0.0011" in saved
+    _check_nbconvert_html(page, lab_server.root / notebook, screenshots)
+
     # dark theme: the same panel follows JupyterLab's variables
     page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=TIMEOUT)
@@ -149,21 +163,26 @@ def test_attachments_by_file_picker_and_delete(page: Any, lab_server: Any, noteb
     image.write_bytes(buffer.getvalue())
     notes = tmp_path / "notes.txt"
     notes.write_text("some notes\n" * 300)
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * 5000)  # 1.2 MB: three 512 KB chunks
 
     panel = run_first_cell(page, f"{lab_server.url}/lab/tree/{notebook}?reset")
     with page.expect_file_chooser() as chooser:
         panel.get_by_role("button", name="Attach", exact=True).click()
-    chooser.value.set_files([str(image), str(notes)])
+    chooser.value.set_files([str(image), str(notes), str(big)])
     chips = panel.locator(".cw-composer .cw-chip:not(.cw-uploading)")
-    chips.nth(1).wait_for(timeout=TIMEOUT)
-    assert chips.nth(0).locator("img").get_attribute("src").startswith("data:image/png;base64,")
-    assert "notes.txt" in chips.nth(1).inner_text() and "3 KB" in chips.nth(1).inner_text()
+    chips.nth(2).wait_for(timeout=TIMEOUT)
+    by_name = {chips.nth(i).locator(".cw-chip-name").inner_text(): chips.nth(i) for i in range(3)}
+    assert by_name["red.png"].locator("img").get_attribute("src").startswith("data:image/png;base64,")
+    assert by_name["notes.txt"].locator(".cw-chip-size").inner_text() == "3 KB"
+    assert by_name["big.bin"].locator(".cw-chip-size").inner_text() == "1.2 MB"
+    assert panel.locator(".cw-composer .cw-uploading").count() == 0
     panel.screenshot(path=str(screenshots / "lab-attachments.png"))
 
     panel.locator(".cw-input").fill("What is in these?")
     panel.locator(".cw-input").press("Enter")
     sent = panel.locator(".cw-msg.cw-user").last
-    sent.locator(".cw-chip").nth(1).wait_for(timeout=TIMEOUT)
+    sent.locator(".cw-chip").nth(2).wait_for(timeout=TIMEOUT)
     assert panel.locator(".cw-composer .cw-chip").count() == 0
     panel.get_by_role("button", name="Stop", exact=True).click()
     last_assistant(panel).locator(".cw-status-stopped").wait_for(timeout=TIMEOUT)
@@ -247,6 +266,41 @@ def test_notebook7_panel_streams_and_stops(page: Any, lab_server: Any, notebook:
     stopped = last_assistant(panel).locator(".cw-status-stopped")
     stopped.wait_for(timeout=TIMEOUT)
     panel.screenshot(path=str(screenshots / "notebook7.png"))
+
+
+def _saved_fallback(path: Path) -> str:
+    """The text/html outputs of the saved notebook that hold the static transcript."""
+    import json
+    import time
+
+    for _ in range(50):
+        outputs = [o for cell in json.loads(path.read_text(encoding="utf-8"))["cells"] for o in cell.get("outputs", [])]
+        html = ["".join(o.get("data", {}).get("text/html", "")) for o in outputs]
+        found = [h for h in html if "cw-fallback" in h and "Hello" in h]
+        if found:
+            return found[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"no up-to-date transcript among the saved outputs of {path}")
+
+
+def _check_nbconvert_html(page: Any, notebook: Path, screenshots: Path) -> None:
+    """The saved notebook exported to HTML as nbviewer does, opened with the network cut off:
+    the transcript reads (code, MathML, footers) without a kernel or any widget JavaScript."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(notebook)],
+                   check=True, capture_output=True)
+    static = page.context.new_page()
+    static.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                 else route.abort())
+    static.goto(notebook.with_suffix(".html").as_uri())
+    transcript = static.locator(".cw-fallback .cloudsway-panel.cw-static")
+    transcript.wait_for(timeout=TIMEOUT)
+    assert transcript.locator("math").count() == 2 and transcript.locator(".cw-highlight .k").count() >= 1
+    assert "stopped" in transcript.inner_text() and "Hello" in transcript.inner_text()
+    transcript.screenshot(path=str(screenshots / "nbconvert-static.png"))
+    static.close()
 
 
 def _luminance(css_colour: str) -> float:
