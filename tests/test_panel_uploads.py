@@ -68,11 +68,15 @@ def test_names_are_cleaned() -> None:
     assert UploadAssembler().feed(content, buffers).name == "notes.txt"
 
 
-def test_discard_forgets_a_half_upload() -> None:
+def test_discard_forgets_a_half_upload_and_ignores_its_chunks_in_flight() -> None:
     up = UploadAssembler()
-    up.feed(*chunks(b"abcdef", 2)[0])
+    parts = chunks(b"abcdef", 2)
+    up.feed(*parts[0])
     up.discard("u1")
     assert up._parts == {}
+    assert up.feed(*parts[1]) is None and up.feed(*parts[2]) is None  # no "out of order" error
+    assert up.feed(*parts[0]) is None and up.feed(*parts[1]) is None  # the id is free again after the final one
+    assert up.feed(*parts[2]).data == b"abcdef"
 
 
 def test_image_chip_has_a_small_png_thumbnail() -> None:

@@ -40,6 +40,12 @@ def test_send_calls_the_hook_with_text_and_attachments(panel, wire) -> None:
     assert len(calls) == 1
 
 
+def test_send_without_a_hook_keeps_the_attachments(panel, wire) -> None:
+    panel.add_upload(Upload("u1", "a.txt", "text/plain", b"hi"))
+    wire.from_browser({"type": "send", "text": "hello"})
+    assert "nothing handles send" in panel.notice and [c["id"] for c in panel.pending] == ["u1"]
+
+
 def test_attachments_alone_can_be_sent(panel, wire) -> None:
     calls = []
     panel.on_send(lambda text, uploads: calls.append((text, [u.name for u in uploads])))

@@ -92,6 +92,7 @@ class UploadAssembler:
     def __init__(self, max_bytes: int = MAX_UPLOAD) -> None:
         self.max_bytes = max_bytes
         self._parts: dict[str, bytearray] = {}
+        self._discarded: set[str] = set()
 
     def feed(self, content: Mapping[str, Any], buffers: Sequence[Any]) -> Upload | None:
         """Take one chunk; the finished `Upload` after the final one, else None."""
@@ -102,6 +103,10 @@ class UploadAssembler:
         size = int(content.get("size") or 0)
         if not upload_id:
             raise UploadError(f"{name}: upload without an id")
+        if upload_id in self._discarded:  # chunks already on their way when the user removed the chip
+            if content.get("final"):
+                self._discarded.discard(upload_id)
+            return None
         if size > self.max_bytes:
             self._parts.pop(upload_id, None)
             raise UploadError(f"{name} is {format_size(size)}, over the {format_size(self.max_bytes)} limit")
@@ -123,8 +128,9 @@ class UploadAssembler:
         return Upload(upload_id, name, mime, data)
 
     def discard(self, upload_id: str) -> None:
-        """Forget a half-received upload (the user removed its chip)."""
-        self._parts.pop(upload_id, None)
+        """Forget a half-received upload (the user removed its chip); its chunks still in flight are ignored."""
+        if self._parts.pop(upload_id, None) is not None:
+            self._discarded.add(upload_id)
 
 
 def thumbnail(data: bytes, mime: str, side: int = _THUMB_SIDE) -> str:

@@ -187,6 +187,9 @@ class ChatPanel(anywidget.AnyWidget):
         text = content.get("text")
         if not isinstance(text, str):
             return
+        if not self._hooks["send"]:
+            self._call("send")  # says that nothing handles it; the attachments stay pending
+            return
         uploads = self.take_pending()
         if not text.strip() and not uploads:
             return
