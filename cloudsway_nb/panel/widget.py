@@ -21,16 +21,29 @@ Hooks run in the kernel's comm handler: a hook that streams a reply should start
 asyncio task), so that a Stop click is handled while the reply streams. A hook that raises puts
 one line in `notice` and the traceback in the log.
 
-Example:
-    panel = ChatPanel(endpoints=["gpt", "claude"])
+Example (the shape of the controller that will wire it to a Session):
+    panel = ChatPanel(endpoints=list(session.endpoints))
+    stop = threading.Event()
 
     @panel.on_send
     def send(text, uploads):
         panel.add_message("user", text, attachments=[u.chip() for u in uploads])
         stream = panel.begin_stream(endpoint=panel.endpoint)
-        threading.Thread(target=lambda: stream.finish(session.ask(
-            panel.endpoint, text, on_event=stream.feed, cancel=stop, **panel.ask_options()))).start()
+        files = [attach(u.data, mime_type=u.mime) for u in uploads]
 
+        def run():
+            stop.clear()
+            try:
+                reply = session.ask(panel.endpoint, text, attachments=files, chat="panel",
+                                    on_event=stream.feed, cancel=stop, **panel.ask_options())
+            except Exception as exc:
+                stream.fail(exc)
+            else:
+                stream.finish(reply)  # "stopped" when the reply is incomplete
+
+        threading.Thread(target=run, daemon=True).start()
+
+    panel.on_stop(stop.set)
     panel.show()
 """
 
