@@ -19,9 +19,12 @@ from panel_notebook import CELL
 TIMEOUT = 30_000
 
 
-@pytest.fixture(scope="module")
-def notebook(lab_server: Any) -> str:
-    return lab_server.notebook("panel.ipynb", [CELL])
+@pytest.fixture
+def notebook(lab_server: Any, request: pytest.FixtureRequest) -> str:
+    """A notebook of its own for each test (so its own kernel, and no outputs saved by another test
+    whose widgets that kernel would still draw)."""
+    name = re.sub(r"\W+", "_", request.node.name).strip("_")
+    return lab_server.notebook(f"{name}.ipynb", [CELL])
 
 
 # JupyterLab's status bar reads "Python 3 (ipykernel) | Idle" once the kernel is ready (its execution
