@@ -34,6 +34,7 @@ __all__ = [
     "StreamView",
     "Throttle",
     "extract_code",
+    "markdown_parser",
     "render_answer",
     "render_markdown",
     "usage_line",
@@ -74,13 +75,24 @@ def _image_as_link(renderer: Any, tokens: Sequence[Any], idx: int, options: Any,
     return f'<a href="{html.escape(src)}" rel="noopener noreferrer nofollow">[{html.escape(label)}]</a>'
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> Any:
+def markdown_parser() -> Any:
+    """A new markdown-it parser with the safe setup every view shares (commonmark with tables, raw
+    HTML escaped, unsafe links refused, images as links); a view may add its own rules to it.
+
+    Example:
+        >>> markdown_parser().render("<b>x</b>")
+        '<p>&lt;b&gt;x&lt;/b&gt;</p>\\n'
+    """
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.add_render_rule("image", _image_as_link)
     return md
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> Any:
+    return markdown_parser()
 
 
 def render_markdown(text: str) -> str:

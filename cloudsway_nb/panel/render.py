@@ -1,0 +1,277 @@
+"""Chat messages as safe HTML: Markdown, highlighted code with a copy button, math as MathML.
+
+Pure Python, no widgets. `render_message` is what the panel shows for every message, user or
+model, while it streams and once it is done; `render_transcript` is the whole conversation as one
+standalone HTML fragment with its stylesheet inline, for the notebook's static fallback (what
+nbviewer or GitHub shows without a kernel).
+
+Safety: the parser is `display.markdown_parser()` (commonmark, raw HTML escaped, `javascript:`
+links refused, images as plain links), code goes through Pygments (which escapes), math through
+`texmath` (MathML written out through an allowlist). Nothing model-written reaches the page as
+markup of its own.
+
+Unlike commonmark, a single newline is a line break: in a chat, people and models mean it.
+Partial Markdown while streaming is fine: an unclosed fence is a code block up to the end, an
+unclosed `$` or `\\(` is text until its closing delimiter arrives.
+
+Example:
+    >>> render_message("Hi <b>there</b>")
+    '<p>Hi &lt;b&gt;there&lt;/b&gt;</p>\\n'
+    >>> "cw-copy" in render_message("```py\\nprint(1)\\n```")
+    True
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["code_block_html", "code_css", "panel_css", "render_message", "render_partial", "render_transcript"]
+
+MAX_HIGHLIGHT = 50_000
+"""Code blocks longer than this (characters) are shown escaped but not highlighted (Pygments is
+linear but not free, and a block still streaming is highlighted again on every update)."""
+
+# Pygments token -> JupyterLab's editor colour variable (and the light theme's value as the fallback
+# outside JupyterLab), plus a weight or style. The nearest listed ancestor of a token type applies.
+_TOKEN_STYLES: dict[str, tuple[str, str, str]] = {
+    "Keyword": ("keyword", "#008000", "font-weight:bold"),
+    "Keyword.Type": ("variable-3", "#085", ""),
+    "Operator": ("operator", "#7800c2", ""),
+    "Operator.Word": ("keyword", "#008000", "font-weight:bold"),
+    "Punctuation": ("punctuation", "#05a", ""),
+    "Name.Builtin": ("builtin", "#008000", ""),
+    "Name.Builtin.Pseudo": ("builtin", "#008000", ""),
+    "Name.Function": ("def", "#00f", ""),
+    "Name.Class": ("def", "#00f", "font-weight:bold"),
+    "Name.Namespace": ("variable-2", "#00366d", ""),
+    "Name.Decorator": ("meta", "#a2f", ""),
+    "Name.Attribute": ("attribute", "#00c", ""),
+    "Name.Tag": ("tag", "#170", "font-weight:bold"),
+    "Name.Variable": ("variable-2", "#00366d", ""),
+    "Name.Constant": ("atom", "#88f", ""),
+    "Name.Exception": ("error", "#f00", "font-weight:bold"),
+    "Name.Property": ("property", "#05a", ""),
+    "Literal": ("atom", "#88f", ""),
+    "String": ("string", "#ba2121", ""),
+    "String.Doc": ("comment", "#408080", "font-style:italic"),
+    "String.Escape": ("string-2", "#708", ""),
+    "String.Interpol": ("string-2", "#708", ""),
+    "String.Regex": ("string-2", "#708", ""),
+    "Number": ("number", "#080", ""),
+    "Comment": ("comment", "#408080", "font-style:italic"),
+    "Comment.Preproc": ("meta", "#a2f", ""),
+    "Generic.Heading": ("header", "#00f", "font-weight:bold"),
+    "Generic.Subheading": ("header", "#00f", "font-weight:bold"),
+    "Generic.Deleted": ("error", "#f00", ""),
+    "Generic.Inserted": ("string", "#008000", ""),
+    "Generic.Error": ("error", "#f00", ""),
+    "Generic.Emph": ("", "", "font-style:italic"),
+    "Generic.Strong": ("", "", "font-weight:bold"),
+    "Generic.Prompt": ("comment", "#408080", "font-weight:bold"),
+    "Error": ("error", "#f00", ""),
+}
+
+
+@lru_cache(maxsize=4)
+def code_css(scope: str = ".cw-highlight") -> str:
+    """The highlighting stylesheet: Pygments' short classes coloured by JupyterLab's `--jp-mirror-editor-*`
+    variables, so code follows the light or dark theme (with the light theme's colours outside JupyterLab).
+
+    Example:
+        >>> ".cw-highlight .k{color:var(--jp-mirror-editor-keyword-color, #008000);font-weight:bold}" in code_css()
+        True
+    """
+    from pygments.token import STANDARD_TYPES, string_to_tokentype
+
+    styled = {string_to_tokentype(name): style for name, style in _TOKEN_STYLES.items()}
+    rules = []
+    for token, short in sorted(STANDARD_TYPES.items(), key=lambda item: item[1]):
+        probe = token
+        while probe not in styled and probe.parent is not None:
+            probe = probe.parent
+        if not short or probe not in styled:
+            continue
+        var, fallback, extra = styled[probe]
+        decls = [f"color:var(--jp-mirror-editor-{var}-color, {fallback})"] if var else []
+        decls += [extra] if extra else []
+        rules.append(f"{scope} .{short}{{{';'.join(decls)}}}")
+    return "\n".join(rules) + "\n"
+
+
+@lru_cache(maxsize=256)
+def code_block_html(code: str, lang: str = "") -> str:
+    """One code block: a bar with the language and a copy button (the front end wires its click),
+    then the code highlighted by Pygments (plain, escaped text for an unknown language).
+
+    Example:
+        >>> out = code_block_html("x = 1\\n", "python")
+        >>> out[:105]
+        '<div class="cw-code" data-lang="python"><div class="cw-code-bar"><span class="cw-code-lang">python</span>'
+        >>> out.split("<code>")[1]
+        '<span class="n">x</span> <span class="o">=</span> <span class="mi">1</span>\\n</code></pre></div>'
+    """
+    body = _highlight(code, lang)
+    label = html.escape(lang)
+    return (
+        f'<div class="cw-code" data-lang="{label}"><div class="cw-code-bar"><span class="cw-code-lang">{label}</span>'
+        '<button type="button" class="cw-copy" title="Copy code" aria-label="Copy code">Copy</button></div>'
+        f'<pre class="cw-highlight"><code>{body}</code></pre></div>'
+    )
+
+
+def _highlight(code: str, lang: str) -> str:
+    if not lang or len(code) > MAX_HIGHLIGHT:
+        return html.escape(code)
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=True)
+    except ClassNotFound:
+        return html.escape(code)
+    return highlight(code, lexer, HtmlFormatter(nowrap=True))
+
+
+def _fence(renderer: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    info = str(token.info or "").strip()
+    lang = info.split(maxsplit=1)[0] if info else ""
+    if lang.lower() == "math":  # GitLab's ```math fence
+        from .texmath import tex_to_mathml
+
+        return f'<div class="cw-math cw-math-block">{tex_to_mathml(str(token.content).strip(), True)}</div>\n'
+    return code_block_html(str(token.content), lang) + "\n"
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    from ..display import markdown_parser
+    from .texmath import math_plugin
+
+    md = markdown_parser().use(math_plugin)
+    md.options["breaks"] = True  # a chat's single newlines are line breaks (a poem, an address, a typed list)
+    md.add_render_rule("fence", _fence)
+    md.add_render_rule("code_block", _fence)
+    return md
+
+
+@lru_cache(maxsize=256)
+def render_message(text: str) -> str:
+    """A message's Markdown as a safe HTML fragment (highlighted code, copy buttons, MathML).
+
+    Cached (a static transcript renders every message again); text still streaming goes through
+    `render_partial`, so its many intermediate versions do not fill the cache.
+
+    Example:
+        >>> render_message("costs $5 and $10")
+        '<p>costs $5 and $10</p>\\n'
+        >>> "<mi>x</mi>" in render_message("where $x$ is")
+        True
+    """
+    return _parser().render(text)
+
+
+def render_partial(text: str) -> str:
+    """`render_message` without the cache, for a message that is still streaming.
+
+    Example:
+        >>> render_partial("```py\\nx = (") == render_message("```py\\nx = (")
+        True
+    """
+    return _parser().render(text)
+
+
+@lru_cache(maxsize=1)
+def panel_css() -> str:
+    """The panel's whole stylesheet: `static/panel.css` and the highlighting rules (what the live
+    widget loads, and what a static transcript carries inline)."""
+    sheet = resources.files(__package__).joinpath("static/panel.css").read_text(encoding="utf-8")
+    return sheet + code_css()
+
+
+# ---------------------------------------------------------------------------------------------
+# the static transcript (same classes as the live widget's DOM, so the one stylesheet serves both)
+# ---------------------------------------------------------------------------------------------
+
+_ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System", "error": "Error"}
+
+
+def _chips(attachments: Iterable[Mapping[str, Any]]) -> str:
+    from .state import format_size
+
+    chips = [
+        f'<span class="cw-chip">{html.escape(str(a.get("name", "file")))} '
+        f'<span class="cw-chip-size">{html.escape(format_size(int(a.get("size") or 0)))}</span></span>'
+        for a in attachments
+    ]
+    return f'<div class="cw-chips">{"".join(chips)}</div>' if chips else ""
+
+
+def _reasoning(message: Mapping[str, Any]) -> str:
+    text = str(message.get("reasoning") or "")
+    if not text:
+        return ""
+    tokens = message.get("reasoning_tokens")
+    count = f" · {int(tokens):,} tokens" if tokens else ""
+    return (
+        f'<details class="cw-reasoning"><summary>Reasoning{count}</summary>'
+        f'<div class="cw-reasoning-body">{render_message(text)}</div></details>'
+    )
+
+
+def _message_html(message: Mapping[str, Any]) -> str:
+    role = str(message.get("role") or "assistant")
+    label = _ROLE_LABELS.get(role, role.title())
+    endpoint = str(message.get("endpoint") or "")
+    who = f"{label} · {endpoint}" if endpoint and role == "assistant" else label
+    status = str(message.get("status") or "done")
+    state = html.escape(status)
+    badge = f' <span class="cw-status cw-status-{state}">{state}</span>' if status != "done" else ""
+    footer = str(message.get("footer") or "")
+    parts = [
+        f'<div class="cw-msg cw-{html.escape(role)}"><div class="cw-msg-head">'
+        f'<span class="cw-role">{html.escape(who)}</span>{badge}</div>',
+        _chips(message.get("attachments") or ()),
+        _reasoning(message),
+        f'<div class="cw-body">{render_message(str(message.get("text") or ""))}</div>',
+        f'<div class="cw-error-text">{html.escape(str(message["error"]))}</div>' if message.get("error") else "",
+        f'<div class="cw-footer">{html.escape(footer)}</div>' if footer else "",
+        "</div>",
+    ]
+    return "".join(parts)
+
+
+def render_transcript(
+    messages: Iterable[Mapping[str, Any]], *, title: str = "Chat", header: str = "", css: bool = True
+) -> str:
+    """A whole conversation as one standalone HTML fragment with inline CSS (readable without a kernel).
+
+    Each message is re-rendered from its Markdown `text` (so a hand-made dict cannot smuggle markup in
+    through its `html`); messages sharing a `group` (a comparison) sit side by side.
+
+    Example:
+        >>> out = render_transcript([{"role": "user", "text": "hi <script>"}], css=False)
+        >>> "hi &lt;script&gt;" in out and "<script>" not in out
+        True
+    """
+    rows: list[str] = []
+    group: str | None = None
+    for message in messages:
+        item = _message_html(message)
+        key = str(message.get("group") or "") or None
+        if key is not None and key == group:
+            rows[-1] = rows[-1][: -len("</div>")] + item + "</div>"
+            continue
+        group = key
+        rows.append(f'<div class="cw-row cw-group">{item}</div>' if key else item)
+    style = f"<style>{panel_css()}</style>" if css else ""
+    head = (f'<div class="cw-header"><span class="cw-title">{html.escape(title)}</span>'
+            f'<span class="cw-totals">{html.escape(header)}</span></div>')
+    body = "".join(rows)
+    return f'<div class="cloudsway-panel cw-static">{style}{head}<div class="cw-transcript">{body}</div></div>'

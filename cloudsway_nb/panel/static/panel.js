@@ -1,0 +1,508 @@
+// The chat panel's front end (an anywidget ESM module; no dependencies, nothing loaded from the network).
+//
+// State comes from the model's traits (messages, streaming, busy, totals, pending, settings); what
+// the user does goes back as custom messages ({type: "send" | "stop" | "edit" | "regenerate" |
+// "compare" | "delete" | "upload" | "unattach"}). Message HTML is made safe by Python
+// (cloudsway_nb.panel.render); everything else is set as text, never as markup.
+
+const EFFORT_LABELS = { "": "default", low: "low", medium: "medium", high: "high", max: "max" };
+const drafts = new WeakMap(); // model -> {text, open: Map(id -> reasoning open?)}: survives a re-render
+
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function formatSize(size) {
+  if (size >= 1024 * 1024) return `${(size / (1024 * 1024)).toFixed(1)} MB`;
+  if (size >= 1024) return `${Math.floor(size / 1024)} KB`;
+  return `${size} B`;
+}
+
+function randomId() {
+  return Math.random().toString(16).slice(2, 14).padEnd(12, "0");
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = h("textarea", { style: "position:fixed;opacity:0" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    return ok;
+  }
+}
+
+function chip(info, onRemove) {
+  const thumb = typeof info.thumb === "string" && info.thumb.startsWith("data:image/png;base64,")
+    ? h("img", { src: info.thumb, alt: "" }) : null;
+  const size = info.progress !== undefined
+    ? `${Math.round(info.progress * 100)}%` : formatSize(Number(info.size) || 0);
+  return h("span", { class: `cw-chip${info.progress !== undefined ? " cw-uploading" : ""}`, title: info.mime || "" },
+    thumb,
+    h("span", { class: "cw-chip-name", text: String(info.name || "file") }),
+    h("span", { class: "cw-chip-size", text: size }),
+    onRemove ? h("button", { type: "button", title: "Remove", "aria-label": `Remove ${info.name}`, text: "×", onclick: onRemove }) : null);
+}
+
+// ------------------------------------------------------------------------------------------------
+// one message
+// ------------------------------------------------------------------------------------------------
+
+function roleLabel(m) {
+  const label = { user: "You", assistant: "Assistant", system: "System", error: "Error" }[m.role] || m.role;
+  return m.role === "assistant" && m.endpoint ? `${label} · ${m.endpoint}` : label;
+}
+
+function reasoningSummary(m) {
+  return m.reasoning_tokens ? `Reasoning · ${Number(m.reasoning_tokens).toLocaleString("en")} tokens` : "Reasoning";
+}
+
+class MessageView {
+  constructor(panel, m) {
+    this.panel = panel;
+    this.id = m.id;
+    this.el = h("div", { class: "cw-msg", "data-id": m.id });
+    this.sig = null;
+    this.editing = false;
+  }
+
+  update(m, live) {
+    const sig = live ? null : JSON.stringify(m);
+    if (!live && sig === this.sig) return;
+    if (this.editing && !live) return; // keep the user's edit box open; the edit's result replaces it later
+    this.sig = sig;
+    const built = this.live === live && this.body && this.role === m.role;
+    if (!built) this.build(m, live);
+    this.fill(m, live);
+  }
+
+  build(m, live) {
+    this.live = live;
+    this.role = m.role;
+    this.el.className = `cw-msg cw-${m.role}`;
+    this.status = h("span", { class: "cw-status" });
+    this.actions = h("span", { class: "cw-actions" });
+    this.head = h("div", { class: "cw-msg-head" }, h("span", { class: "cw-role" }), this.status, this.actions);
+    this.menu = h("div", { class: "cw-menu cw-hidden" });
+    this.chips = h("div", { class: "cw-chips" });
+    this.reasoning = h("details", { class: "cw-reasoning cw-hidden" });
+    this.summary = h("summary");
+    this.reasoningBody = h("div", { class: "cw-reasoning-body" });
+    this.reasoning.append(this.summary, this.reasoningBody);
+    // remember what the user chose (a click; "toggle" also fires when the code opens or closes it)
+    this.summary.addEventListener("click", () => setTimeout(() => this.panel.openState.set(this.id, this.reasoning.open)));
+    this.body = h("div", { class: "cw-body" });
+    this.error = h("div", { class: "cw-error-text" });
+    this.footer = h("div", { class: "cw-footer" });
+    this.el.replaceChildren(this.head, this.menu, this.chips, this.reasoning, this.body, this.error, this.footer);
+    if (!live) this.addActions(m);
+  }
+
+  fill(m, live) {
+    this.head.querySelector(".cw-role").textContent = roleLabel(m);
+    const status = m.status || "done";
+    this.status.textContent = status === "done" ? "" : status;
+    this.status.className = `cw-status cw-status-${status}${status === "done" ? " cw-hidden" : ""}`;
+    this.chips.replaceChildren(...(m.attachments || []).map((a) => chip(a)));
+    const hasReasoning = Boolean(m.reasoning_html);
+    this.reasoning.classList.toggle("cw-hidden", !hasReasoning);
+    if (hasReasoning) {
+      this.summary.textContent = reasoningSummary(m);
+      this.reasoningBody.innerHTML = m.reasoning_html; // safe HTML from cloudsway_nb.panel.render
+      const remembered = this.panel.openState.get(this.id);
+      const open = remembered !== undefined ? remembered : live && !(m.html || "").trim();
+      if (this.reasoning.open !== open) this.reasoning.open = open;
+    }
+    this.body.innerHTML = m.html || ""; // safe HTML from cloudsway_nb.panel.render
+    this.body.classList.toggle("cw-cursor", live);
+    this.error.textContent = m.error || "";
+    this.footer.textContent = m.footer || "";
+    this.message = m;
+  }
+
+  addActions(m) {
+    const button = (label, title, onclick) =>
+      h("button", { type: "button", class: "cw-link", title, text: label, onclick });
+    const send = (content) => this.panel.model.send(content);
+    const items = [];
+    if (m.role === "user" || m.role === "assistant") items.push(button("Edit", "Edit this message", () => this.startEdit()));
+    if (m.role === "assistant") {
+      items.push(button("Regenerate", "Answer again (with the endpoint selected below)", () =>
+        send({ type: "regenerate", id: this.id, endpoint: this.panel.model.get("endpoint") })));
+      items.push(button("Compare", "Ask another endpoint the same and show both", () => this.toggleMenu()));
+    }
+    if (m.text) items.push(button("Copy", "Copy this message as Markdown", async (event) => {
+      const ok = await copyText(this.message.text || "");
+      event.target.textContent = ok ? "Copied" : "Copy failed";
+      setTimeout(() => { event.target.textContent = "Copy"; }, 1200);
+    }));
+    items.push(button("Delete", "Delete this message", () => send({ type: "delete", id: this.id })));
+    this.actions.replaceChildren(...items);
+  }
+
+  toggleMenu() {
+    if (!this.menu.classList.contains("cw-hidden")) {
+      this.menu.classList.add("cw-hidden");
+      return;
+    }
+    const others = (this.panel.model.get("endpoints") || []).filter((e) => e !== this.message.endpoint);
+    const pick = (endpoint) => () => {
+      this.menu.classList.add("cw-hidden");
+      this.panel.model.send({ type: "compare", id: this.id, endpoint });
+    };
+    this.menu.replaceChildren(h("span", { text: others.length ? "Compare with:" : "No other endpoint to compare with" }),
+      ...others.map((e) => h("button", { type: "button", text: e, onclick: pick(e) })));
+    this.menu.classList.remove("cw-hidden");
+  }
+
+  startEdit() {
+    if (this.editing) return;
+    this.editing = true;
+    const area = h("textarea", { "aria-label": "Edit message" });
+    area.value = this.message.text || "";
+    const done = () => {
+      this.editing = false;
+      box.remove();
+      this.body.classList.remove("cw-hidden");
+      this.sig = null; // an update that arrived while editing is drawn now
+      this.panel.schedule();
+    };
+    const save = () => {
+      const text = area.value;
+      done();
+      if (text !== (this.message.text || "")) this.panel.model.send({ type: "edit", id: this.id, text });
+    };
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); save(); }
+      else if (event.key === "Escape") { event.preventDefault(); done(); }
+      event.stopPropagation();
+    });
+    const box = h("div", { class: "cw-edit" }, area, h("div", { class: "cw-edit-buttons" },
+      h("button", { type: "button", class: "cw-primary", text: "Save", onclick: save }),
+      h("button", { type: "button", text: "Cancel", onclick: done })));
+    this.body.classList.add("cw-hidden");
+    this.body.after(box);
+    area.focus();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// the panel
+// ------------------------------------------------------------------------------------------------
+
+class Panel {
+  constructor(model, el) {
+    this.model = model;
+    this.el = el;
+    const memory = drafts.get(model) || { text: "", open: new Map() };
+    drafts.set(model, memory);
+    this.memory = memory;
+    this.openState = memory.open;
+    this.views = new Map();
+    this.uploading = new Map(); // local id -> {name, size, progress, cancelled}
+    this.layoutKey = "";
+    this.scheduled = false;
+    this.build();
+  }
+
+  build() {
+    const model = this.model;
+    this.title = h("span", { class: "cw-title" });
+    this.totals = h("span", { class: "cw-totals" });
+    const header = h("div", { class: "cw-header" }, this.title, this.totals);
+
+    this.endpoint = h("select", { "aria-label": "Endpoint", onchange: () => this.save("endpoint", this.endpoint.value) });
+    this.effort = h("select", { "aria-label": "Reasoning effort", onchange: () => this.save("effort", this.effort.value) });
+    this.temperature = h("input", { type: "number", min: 0, max: 2, step: 0.1, placeholder: "default", "aria-label": "Temperature",
+      onchange: () => this.save("temperature", this.number(this.temperature, parseFloat)) });
+    this.maxTokens = h("input", { type: "number", min: 1, step: 1, placeholder: "default", "aria-label": "Max tokens",
+      onchange: () => this.save("max_tokens", this.number(this.maxTokens, (v) => parseInt(v, 10))) });
+    this.systemToggle = h("button", { type: "button", class: "cw-link", onclick: () => this.systemBox.classList.toggle("cw-hidden") });
+    this.system = h("textarea", { "aria-label": "System prompt", placeholder: "System prompt (empty: none)",
+      onchange: () => this.save("system_prompt", this.system.value), onkeydown: (e) => e.stopPropagation() });
+    this.systemBox = h("div", { class: "cw-system cw-hidden" }, this.system);
+    const label = (text, control) => h("label", {}, text, control);
+    const settings = h("div", { class: "cw-settings" }, label("Endpoint", this.endpoint), label("Reasoning", this.effort),
+      label("Temperature", this.temperature), label("Max tokens", this.maxTokens), this.systemToggle, this.systemBox);
+
+    this.transcript = h("div", { class: "cw-transcript", role: "log", "aria-live": "polite" });
+    this.transcript.addEventListener("click", (event) => this.onTranscriptClick(event));
+    this.notice = h("div", { class: "cw-notice", role: "status" });
+
+    this.chips = h("div", { class: "cw-chips" });
+    this.files = h("input", { type: "file", multiple: true, class: "cw-hidden", onchange: () => {
+      this.uploadAll(this.files.files);
+      this.files.value = "";
+    } });
+    this.attach = h("button", { type: "button", title: "Attach files (or drop or paste them)", text: "Attach",
+      onclick: () => this.files.click() });
+    this.input = h("textarea", { class: "cw-input", rows: 2, "aria-label": "Message" });
+    this.input.value = this.memory.text;
+    this.input.addEventListener("keydown", (event) => this.onKey(event));
+    this.input.addEventListener("input", () => { this.memory.text = this.input.value; this.grow(); });
+    this.input.addEventListener("paste", (event) => this.onPaste(event));
+    this.sendButton = h("button", { type: "button", class: "cw-primary cw-send", text: "Send", onclick: () => this.send() });
+    this.stopButton = h("button", { type: "button", class: "cw-stop", text: "Stop", title: "Stop (Escape)", onclick: () => this.stop() });
+    this.composer = h("div", { class: "cw-composer" }, this.chips,
+      h("div", { class: "cw-input-row" }, this.attach, this.files, this.input, this.sendButton, this.stopButton));
+    for (const kind of ["dragenter", "dragover", "dragleave", "drop"]) this.composer.addEventListener(kind, (e) => this.onDrag(e));
+    this.el.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.model.get("busy")) { event.preventDefault(); event.stopPropagation(); this.stop(); }
+    });
+
+    this.el.classList.add("cloudsway-panel");
+    this.el.replaceChildren(header, settings, this.transcript, this.notice, this.composer);
+  }
+
+  // ---------------------------------------------------------------------------- model -> DOM
+
+  schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => { this.scheduled = false; this.renderTranscript(); });
+  }
+
+  renderAll() {
+    this.renderHeader();
+    this.renderSettings();
+    this.renderComposer();
+    this.renderTranscript();
+  }
+
+  renderHeader() {
+    this.title.textContent = this.model.get("title");
+    this.totals.textContent = (this.model.get("totals") || {}).text || "";
+    this.notice.textContent = this.model.get("notice") || "";
+  }
+
+  renderSettings() {
+    const m = this.model;
+    const endpoints = m.get("endpoints") || [];
+    const current = m.get("endpoint");
+    const options = endpoints.includes(current) || !current ? endpoints : [current, ...endpoints];
+    this.endpoint.replaceChildren(...options.map((e) => h("option", { value: e, text: e })));
+    this.endpoint.value = current;
+    this.endpoint.disabled = options.length === 0;
+    this.effort.replaceChildren(...(m.get("efforts") || []).map((e) => h("option", { value: e, text: EFFORT_LABELS[e] || e })));
+    this.effort.value = m.get("effort");
+    this.setNumber(this.temperature, m.get("temperature"));
+    this.setNumber(this.maxTokens, m.get("max_tokens"));
+    if (document.activeElement !== this.system) this.system.value = m.get("system_prompt") || "";
+    this.systemToggle.textContent = m.get("system_prompt") ? "System prompt ●" : "System prompt";
+  }
+
+  renderComposer() {
+    const busy = Boolean(this.model.get("busy"));
+    this.sendButton.disabled = busy;
+    this.stopButton.disabled = !busy;
+    this.input.placeholder = this.model.get("placeholder");
+    const pending = (this.model.get("pending") || []).map((info) =>
+      chip(info, () => this.model.send({ type: "unattach", id: info.id })));
+    const uploading = [...this.uploading.entries()].map(([id, info]) => chip(info, () => {
+      info.cancelled = true;
+      this.uploading.delete(id);
+      this.model.send({ type: "unattach", id });
+      this.renderComposer();
+    }));
+    this.chips.replaceChildren(...pending, ...uploading);
+    this.grow();
+  }
+
+  items() {
+    const messages = this.model.get("messages") || [];
+    const live = this.model.get("streaming") || {};
+    const items = messages.map((m) => (live[m.id] ? [live[m.id], true] : [m, false]));
+    const known = new Set(messages.map((m) => m.id));
+    for (const [id, m] of Object.entries(live)) if (!known.has(id)) items.push([m, true]);
+    return items;
+  }
+
+  renderTranscript() {
+    const box = this.transcript;
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+    const items = this.items();
+    const seen = new Set();
+    for (const [m, live] of items) {
+      let view = this.views.get(m.id);
+      if (!view) { view = new MessageView(this, m); this.views.set(m.id, view); }
+      view.update(m, live);
+      seen.add(m.id);
+    }
+    for (const id of [...this.views.keys()]) if (!seen.has(id)) this.views.delete(id);
+    const key = items.map(([m]) => `${m.id}:${m.group || ""}`).join(",");
+    if (key !== this.layoutKey) { this.layoutKey = key; this.layout(items); }
+    if (atBottom) box.scrollTop = box.scrollHeight;
+  }
+
+  layout(items) {
+    const nodes = [];
+    let row = null;
+    let group = null;
+    for (const [m] of items) {
+      const node = this.views.get(m.id).el;
+      if (m.group && m.group === group) { row.append(node); continue; }
+      group = m.group || null;
+      if (group) { row = h("div", { class: "cw-row cw-group" }, node); nodes.push(row); } else { row = null; nodes.push(node); }
+    }
+    if (!nodes.length) nodes.push(h("div", { class: "cw-empty", text: "No messages yet." }));
+    this.transcript.replaceChildren(...nodes);
+  }
+
+  // ---------------------------------------------------------------------------- DOM -> model
+
+  save(name, value) {
+    this.model.set(name, value);
+    this.model.save_changes();
+  }
+
+  number(input, parse) {
+    const value = parse(input.value);
+    return input.value === "" || Number.isNaN(value) ? null : value;
+  }
+
+  setNumber(input, value) {
+    if (document.activeElement !== input) input.value = value === null || value === undefined ? "" : String(value);
+  }
+
+  grow() {
+    this.input.style.height = "auto";
+    this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 14 * 20)}px`;
+  }
+
+  onKey(event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      this.send();
+    } else if (event.key === "Escape" && this.model.get("busy")) {
+      event.preventDefault();
+      this.stop();
+    }
+    // Keys typed into the box stay there (Shift+Enter would run the cell, Escape leave edit mode, and
+    // a modifier alone reaching the notebook was seen to swallow the next Shift+Enter's newline);
+    // Ctrl/Cmd chords go on, so Ctrl+S still saves the notebook
+    if (!(event.ctrlKey || event.metaKey) || event.key === "Enter") event.stopPropagation();
+  }
+
+  send() {
+    const text = this.input.value;
+    if (this.model.get("busy")) return;
+    if (this.uploading.size) { this.notice.textContent = "Waiting for the attachments to finish uploading…"; return; }
+    if (!text.trim() && !(this.model.get("pending") || []).length) return;
+    this.model.send({ type: "send", text });
+    this.input.value = "";
+    this.memory.text = "";
+    this.grow();
+    this.transcript.scrollTop = this.transcript.scrollHeight;
+  }
+
+  stop() {
+    this.model.send({ type: "stop" });
+  }
+
+  async onTranscriptClick(event) {
+    const button = event.target.closest(".cw-copy");
+    if (!button) return;
+    const code = button.closest(".cw-code")?.querySelector("pre");
+    const ok = await copyText(code ? code.textContent : "");
+    button.textContent = ok ? "Copied" : "Copy failed";
+    setTimeout(() => { button.textContent = "Copy"; }, 1200);
+  }
+
+  onPaste(event) {
+    const files = [...(event.clipboardData?.files || [])];
+    if (!files.length) return;
+    event.preventDefault();
+    this.uploadAll(files);
+  }
+
+  onDrag(event) {
+    if (!event.dataTransfer || ![...event.dataTransfer.types].includes("Files")) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (event.type === "dragenter" || event.type === "dragover") {
+      event.dataTransfer.dropEffect = "copy";
+      this.composer.classList.add("cw-dragover");
+    } else {
+      this.composer.classList.remove("cw-dragover");
+      if (event.type === "drop") this.uploadAll(event.dataTransfer.files);
+    }
+  }
+
+  uploadAll(files) {
+    for (const file of [...(files || [])]) this.upload(file);
+  }
+
+  async upload(file) {
+    const limit = this.model.get("max_upload");
+    if (file.size > limit) {
+      this.notice.textContent = `${file.name} is ${formatSize(file.size)}, over the ${formatSize(limit)} limit`;
+      return;
+    }
+    const id = randomId();
+    const info = { name: file.name, size: file.size, mime: file.type, progress: 0, cancelled: false };
+    this.uploading.set(id, info);
+    this.renderComposer();
+    const chunk = Math.max(1024, this.model.get("upload_chunk"));
+    for (let offset = 0; ; offset += chunk) {
+      if (info.cancelled) return;
+      const buffer = await file.slice(offset, offset + chunk).arrayBuffer();
+      const final = offset + chunk >= file.size;
+      this.model.send({ type: "upload", id, name: file.name, mime: file.type, size: file.size, offset, final }, undefined, [buffer]);
+      info.progress = file.size ? Math.min(1, (offset + chunk) / file.size) : 1;
+      this.renderComposer();
+      if (final) break;
+    }
+  }
+
+  onCustom(content) {
+    if (!content || typeof content !== "object") return;
+    if (content.type === "upload_done" || content.type === "upload_error") {
+      this.uploading.delete(content.id);
+      if (content.type === "upload_error") this.notice.textContent = String(content.message || "upload failed");
+      this.renderComposer();
+    } else if (content.type === "set_input") {
+      this.input.value = String(content.text || "");
+      this.memory.text = this.input.value;
+      this.grow();
+    } else if (content.type === "focus") {
+      this.input.focus();
+    }
+  }
+}
+
+function render({ model, el }) {
+  const panel = new Panel(model, el);
+  panel.renderAll();
+  const handlers = [
+    ["change:messages", () => panel.schedule()],
+    ["change:streaming", () => panel.schedule()],
+    ["change:busy", () => panel.renderComposer()],
+    ["change:pending", () => panel.renderComposer()],
+    ["change:placeholder", () => panel.renderComposer()],
+    ["change:totals", () => panel.renderHeader()],
+    ["change:title", () => panel.renderHeader()],
+    ["change:notice", () => panel.renderHeader()],
+    ["msg:custom", (content) => panel.onCustom(content)],
+  ];
+  for (const name of ["endpoints", "endpoint", "effort", "efforts", "temperature", "max_tokens", "system_prompt"]) {
+    handlers.push([`change:${name}`, () => panel.renderSettings()]);
+  }
+  for (const [name, fn] of handlers) model.on(name, fn);
+  return () => { for (const [name, fn] of handlers) model.off(name, fn); };
+}
+
+export default { render };

@@ -1,0 +1,157 @@
+"""One reply streaming into the panel: events, throttled updates of that message only, the final state."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+from cloudsway_nb.errors import RateLimitError
+from cloudsway_nb.types import Choice, ReasoningDelta, Reply, TextDelta, ToolCall, ToolCallDelta, Usage, UsageEvent
+
+
+def test_updates_carry_only_the_streamed_message(panel, wire, fake_clock, fake_timers) -> None:
+    for i in range(40):
+        panel.add_message("user" if i % 2 == 0 else "assistant", f"message {i} " + "lorem ipsum " * 200)
+    wire.clear()
+    stream = panel.begin_stream(endpoint="gpt", clock=fake_clock, timer=fake_timers)
+    for i in range(300):
+        fake_clock.now += 0.002
+        fake_timers.run_due()
+        stream.feed(TextDelta(f"w{i} "))
+    updates = wire.updates
+    assert updates and all("messages" not in u for u in updates)  # the transcript is never resent while streaming
+    assert all(set(u) <= {"streaming", "busy"} for u in updates)
+    biggest = max(len(json.dumps(u)) for u in updates)
+    assert biggest < 6000  # one message's HTML, not 40 long ones (about 100 KB)
+    assert list(updates[-1]["streaming"]) == [stream.id]
+
+
+def test_rate_is_bounded_and_the_end_always_arrives(panel, wire, fake_clock, fake_timers) -> None:
+    stream = panel.begin_stream(clock=fake_clock, timer=fake_timers, rate=15)
+    wire.clear()
+    for i in range(2000):  # two seconds of fake time, a token a millisecond
+        fake_clock.now += 0.001
+        fake_timers.run_due()
+        stream.feed(TextDelta(f"t{i} "))
+    streamed = [u for u in wire.updates if "streaming" in u]
+    assert 28 <= len(streamed) <= 32
+    reply = Reply(choices=[Choice(text="".join(f"t{i} " for i in range(2000)))], usage=Usage(input=3, output=2000),
+                  latency=2.0, ttft=0.1, model="m")
+    final = stream.finish(reply)
+    last = wire.updates[-1]
+    assert set(last) >= {"messages", "streaming", "busy"} and last["streaming"] == {} and last["busy"] is False
+    assert last["messages"][-1]["id"] == stream.id and "t1999" in last["messages"][-1]["html"]
+    assert final["footer"].startswith("gpt · m · in 3 · out 2,000")
+    assert panel.totals["output"] == 2000 and panel.totals["text"].startswith("1 reply")
+
+
+def test_reasoning_then_answer_and_tool_calls(panel, fake_clock, fake_timers) -> None:
+    stream = panel.begin_stream(endpoint="claude", rate=0)
+    stream.feed(ReasoningDelta("Let me **think**."))
+    stream.feed(ReasoningDelta("ignored", index=1))
+    live = panel.streaming[stream.id]
+    assert live["reasoning_html"] == "<p>Let me <strong>think</strong>.</p>\n" and live["html"] == ""
+    stream.feed(TextDelta("It is 4."))
+    stream.feed(ToolCallDelta(call_index=0, name="add", arguments='{"a": 2'))
+    stream.feed(UsageEvent(Usage(input=5, output=9, reasoning=4)))
+    live = panel.streaming[stream.id]
+    assert "It is 4." in live["html"] and re.search(r"tool call add\(\{(&quot;|\")a(&quot;|\"): 2…", live["html"])
+    assert stream.usage.reasoning == 4
+    reply = Reply(choices=[Choice(text="It is 4.", reasoning="Let me **think**.",
+                                  tool_calls=[ToolCall(id="c1", name="add", arguments={"a": 2, "b": 2})])],
+                  usage=Usage(input=5, output=9, reasoning=4), model="claude-x")
+    final = stream.finish(reply)
+    assert final["reasoning_tokens"] == 4 and final["reasoning"] == "Let me **think**."
+    assert "tool call add(" in final["html"] and "…" not in final["html"]
+    assert final["endpoint"] == "claude" and final["status"] == "done"
+
+
+def test_an_incomplete_reply_is_stopped_and_keeps_its_text(panel) -> None:
+    stream = panel.begin_stream(rate=0)
+    stream.add_text("partial answ")
+    final = stream.finish(Reply(choices=[Choice(text="partial answ")], incomplete=True))
+    assert final["status"] == "stopped" and "partial answ" in final["html"]
+    assert panel.messages[-1]["status"] == "stopped" and not panel.busy
+
+
+def test_finish_without_a_reply_keeps_what_streamed(panel) -> None:
+    stream = panel.begin_stream(rate=0)
+    stream.add_text("so far")
+    final = stream.finish(status="stopped")
+    assert final["text"] == "so far" and final["footer"] == "" and panel.totals["replies"] == 0
+
+
+def test_fail_shows_the_error_under_the_partial_text(panel) -> None:
+    stream = panel.begin_stream(rate=0)
+    stream.add_text("half")
+    final = stream.fail(RateLimitError("slow down", status=429, request_id="req_1"))
+    assert final["status"] == "error" and "half" in final["html"]
+    assert "RateLimitError" in final["error"] and "429" in final["error"]
+    assert not panel.busy and panel.streaming == {}
+
+
+def test_events_after_the_end_are_ignored(panel, wire) -> None:
+    stream = panel.begin_stream(rate=0)
+    stream.finish(status="stopped")
+    wire.clear()
+    stream.feed(TextDelta("late"))
+    assert wire.sent == [] and panel.streaming == {}
+
+
+def test_regenerate_streams_in_place(panel) -> None:
+    first = panel.add_message("user", "q")
+    answer = panel.add_message("assistant", "old answer")
+    stream = panel.begin_stream(id=answer, rate=0)
+    stream.add_text("new answer")
+    assert panel.messages[1]["text"] == "old answer" and panel.streaming[answer]["html"] == "<p>new answer</p>\n"
+    stream.finish(status="done")
+    assert [m["id"] for m in panel.messages] == [first, answer] and panel.messages[1]["text"] == "new answer"
+
+
+def test_two_streams_at_once_for_a_comparison(panel) -> None:
+    a = panel.begin_stream(endpoint="gpt", group="g1", rate=0)
+    b = panel.begin_stream(endpoint="claude", group="g1", rate=0)
+    a.add_text("A")
+    b.add_text("B")
+    assert set(panel.streaming) == {a.id, b.id}
+    a.finish(status="done")
+    assert panel.busy and set(panel.streaming) == {b.id}
+    b.finish(status="done")
+    assert not panel.busy and [m["group"] for m in panel.messages] == ["g1", "g1"]
+
+
+def test_stream_from_a_thread_while_stop_arrives(panel, wire) -> None:
+    stop = threading.Event()
+    started = threading.Event()
+    panel.on_stop(stop.set)
+    stream = panel.begin_stream(rate=50)
+
+    def run() -> None:
+        i = 0
+        while not stop.is_set():
+            stream.add_text(f"{i} ")
+            started.set()
+            i += 1
+            stop.wait(0.001)
+        stream.finish(status="stopped")
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert started.wait(2)
+    wire.from_browser({"type": "stop"})
+    worker.join(5)
+    assert not worker.is_alive()
+    assert panel.messages[-1]["status"] == "stopped" and not panel.busy and panel.streaming == {}
+
+
+def test_streamed_versions_do_not_fill_the_render_cache(panel) -> None:
+    from cloudsway_nb.panel.render import render_message
+
+    render_message.cache_clear()
+    stream = panel.begin_stream(rate=0)
+    for i in range(50):
+        stream.add_text(f"w{i} ")
+    assert render_message.cache_info().currsize == 0
+    stream.finish(status="done")
+    assert render_message.cache_info().currsize >= 1
