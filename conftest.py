@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +101,17 @@ def _fold_display_updates() -> None:
 
     IPyNbFile.get_kernel_message = get_kernel_message
     IPyNbFile._cloudsway_folds_updates = True
+
+
+_PACKAGE = Path(__file__).resolve().parent / "cloudsway_nb"
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """The package's docstring examples are collected (the doctests of `--doctest-modules`, but only
+    under cloudsway_nb/: the test folders' conftest.py files share one name and must not be imported
+    as modules a second time)."""
+    if file_path.suffix == ".py" and _PACKAGE in file_path.resolve().parents:
+        from _pytest.doctest import DoctestModule
+
+        return DoctestModule.from_parent(parent, path=file_path)
+    return None

@@ -41,7 +41,7 @@ def test_footer_has_every_count_latency_first_token_and_cost() -> None:
         "gpt · gpt-4o · in 1,200 · out 80 · reasoning 30 · cached 1,000 · 2.50 s · first token 0.40 s · $0.0123"
     )
     assert footer_line(reply, endpoint="other").startswith("other · gpt-4o")
-    assert footer_line(Reply(incomplete=True)).endswith("incomplete")
+    assert footer_line(Reply(incomplete=True)).endswith("interrupted")
 
 
 def test_costs() -> None:

@@ -115,7 +115,7 @@ def test_jupyterlab_panel_streams_stops_and_follows_the_theme(page: Any, lab_ser
     assert "word2000" not in text
     assert panel.locator(".cw-send").is_enabled() and panel.locator(".cw-stop").is_disabled()
     footer = last_assistant(panel).locator(".cw-footer").inner_text()
-    assert footer.startswith("gpt · fake-1 · in 2 · out ") and "first token" in footer and "incomplete" in footer
+    assert footer.startswith("gpt · fake-1 · in 2 · out ") and "first token" in footer and "interrupted" in footer
     assert panel.locator(".cw-totals").inner_text().startswith("1 reply · in 2 · out ")
     # the reasoning, open while it streamed alone, closed once the answer came; its count shows
     assert last_assistant(panel).locator(".cw-reasoning summary").inner_text() == "Reasoning · 12 tokens"
