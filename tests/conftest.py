@@ -11,7 +11,7 @@
     The base URL of one emulator with default options on a free loopback port, shared by the session.
 
 ``fake_clock``, ``fake_timers``, ``panel``, ``wire``
-    For the chat panel: time that moves only when told, a timer queue run by hand, a ChatPanel, and a
+    For the chat panel: time that moves only when told, a timer queue run by hand, a ChatView, and a
     `Wire` that records the widget's comm traffic and plays the browser's side.
 
 ``cloudsway_emulator`` (a fresh emulator for one test) and ``cloudsway_emulator_session`` come from
@@ -159,9 +159,9 @@ def fake_timers(fake_clock: FakeClock) -> FakeTimers:
 
 @pytest.fixture
 def panel() -> Iterator[Any]:
-    from cloudsway_nb.panel.widget import ChatPanel
+    from cloudsway_nb.panel.widget import ChatView
 
-    widget = ChatPanel(endpoints=["gpt", "claude", "gemini"])
+    widget = ChatView(endpoints=["gpt", "claude", "gemini"])
     yield widget
     widget.close()
 

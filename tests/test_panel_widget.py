@@ -13,12 +13,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from cloudsway_nb.panel.uploads import Upload
-from cloudsway_nb.panel.widget import ChatPanel
+from cloudsway_nb.panel.widget import ChatView
 
 
 def test_defaults_and_settings_from_the_browser(panel, wire) -> None:
     assert panel.endpoint == "gpt" and panel.messages == [] and panel.streaming == {} and not panel.busy
-    assert panel.totals["text"] == "no replies yet" and panel.efforts == ["", "low", "medium", "high", "max"]
+    assert panel.totals["text"] == "no replies yet" and panel.efforts == ["", "minimal", "low", "medium", "high", "max"]
     assert panel.ask_options() == {}
     wire.edit(endpoint="claude", system_prompt="Be brief.", effort="high", temperature=0.3, max_tokens=256)
     assert panel.endpoint == "claude"
@@ -174,8 +174,8 @@ def test_the_mimebundle_carries_a_static_transcript(panel) -> None:
 
 
 def test_the_live_stylesheet_hides_the_fallback_but_the_fallback_does_not() -> None:
-    assert ".cw-fallback{display:none !important}" in ChatPanel._css
-    panel = ChatPanel()
+    assert ".cw-fallback{display:none !important}" in ChatView._css
+    panel = ChatView()
     assert "cw-fallback{" not in panel.fallback_html()
     panel.close()
 
@@ -229,4 +229,4 @@ def test_a_comparison_answer_streams_right_after_the_answer_it_is_compared_with(
 
 def test_repr_is_short(panel) -> None:
     panel.add_message("user", "x")
-    assert repr(panel) == "ChatPanel('Cloudsway chat', 1 messages)"
+    assert repr(panel) == "ChatView('Cloudsway chat', 1 messages)"

@@ -6,7 +6,7 @@ Modules, each importable on its own (nothing here is imported by `import cloudsw
   static transcript; `texmath`: the math part.
 - `state`: message dicts, footers and totals; `throttle`: the update coalescer;
   `uploads`: files from the browser; `stream`: one reply streaming into the panel.
-- `widget`: `ChatPanel`, the anywidget view (its front end is `static/panel.js` and `panel.css`).
+- `widget`: `ChatView`, the anywidget view (its front end is `static/panel.js` and `panel.css`).
 
 Example:
     >>> from cloudsway_nb.panel import render_message
@@ -20,7 +20,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "ChatPanel": "widget",
+    "ChatView": "widget",
     "Coalescer": "throttle",
     "MessageStream": "stream",
     "Upload": "uploads",

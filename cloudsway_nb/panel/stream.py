@@ -1,6 +1,6 @@
 """One reply streaming into the panel: events in, throttled updates of that message only out.
 
-`ChatPanel.begin_stream()` makes one. Its `feed` takes the package's stream events (so it can be
+`ChatView.begin_stream()` makes one. Its `feed` takes the package's stream events (so it can be
 `Session.ask(..., on_event=stream.feed)`), keeps the text and reasoning so far, and pokes a
 `Coalescer`, whose push renders the Markdown and sets the panel's `streaming` entry for this
 message: the browser receives this one message, never the whole transcript, at most `rate` times
@@ -25,7 +25,7 @@ from .state import MessageState, footer_line, message_state
 from .throttle import Coalescer, TimerHandle
 
 if TYPE_CHECKING:
-    from .widget import ChatPanel
+    from .widget import ChatView
 
 __all__ = ["MessageStream"]
 
@@ -48,7 +48,7 @@ class MessageStream:
 
     def __init__(
         self,
-        panel: ChatPanel | Any,
+        panel: ChatView | Any,
         id: str,
         *,
         endpoint: str = "",

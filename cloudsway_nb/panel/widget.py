@@ -1,4 +1,5 @@
-"""`ChatPanel`: the chat panel's view, an anywidget whose front end ships in `static/`.
+"""`ChatView`: the chat panel's view, an anywidget whose front end ships in `static/`
+(`cloudsway_nb.panel.ChatPanel` is the panel itself: this view wired to a Session).
 
 The widget holds state and reports what the user does; it never calls a model. State is synced
 traitlets: `messages` (finished messages, see `state.MessageState`), `streaming` (only the
@@ -16,13 +17,14 @@ What the user does arrives as custom messages and goes to the hooks a controller
 | regenerate | `on_regenerate(id, endpoint)` |
 | compare with another endpoint | `on_compare(id, endpoint)` |
 | delete | `on_delete(id)` |
+| use this answer (of a comparison) | `on_pick(id)` |
 
 Hooks run in the kernel's comm handler: a hook that streams a reply should start a thread (or an
 asyncio task), so that a Stop click is handled while the reply streams. A hook that raises puts
 one line in `notice` and the traceback in the log.
 
 Example (the shape of the controller that will wire it to a Session):
-    panel = ChatPanel(endpoints=list(session.endpoints))
+    panel = ChatView(endpoints=list(session.endpoints))
     stop = threading.Event()
 
     @panel.on_send
@@ -58,19 +60,20 @@ from typing import Any
 import anywidget
 import traitlets as t
 
+from ..options import REASONING_EFFORTS
 from .render import panel_css, render_transcript
 from .state import add_to_totals, empty_totals, message_state, new_id
 from .stream import MessageStream
 from .uploads import CHUNK, MAX_UPLOAD, Upload, UploadAssembler, UploadError
 
-__all__ = ["EFFORTS", "HOOKS", "ChatPanel"]
+__all__ = ["EFFORTS", "HOOKS", "ChatView"]
 
 log = logging.getLogger(__name__)
 
-EFFORTS = ("", "low", "medium", "high", "max")
+EFFORTS = ("", *REASONING_EFFORTS)
 """Reasoning efforts offered ("" = the endpoint's default), as `Session.ask(reasoning=...)` takes them."""
 
-HOOKS = ("send", "stop", "edit", "regenerate", "compare", "delete")
+HOOKS = ("send", "stop", "edit", "regenerate", "compare", "delete", "pick")
 
 _STATIC = Path(__file__).parent / "static"
 # the fallback transcript (see `show`) is hidden wherever this stylesheet is live, i.e. wherever the
@@ -82,15 +85,16 @@ _ARGS: dict[str, tuple[str, ...]] = {
     "regenerate": ("id", "endpoint"),
     "compare": ("id", "endpoint"),
     "delete": ("id",),
+    "pick": ("id",),
     "stop": (),
 }
 
 
-class ChatPanel(anywidget.AnyWidget):
+class ChatView(anywidget.AnyWidget):
     """A chat transcript with an input box, Send/Stop, per-message actions, attachments and settings.
 
     Example:
-        >>> panel = ChatPanel(endpoints=["gpt"], endpoint="gpt")
+        >>> panel = ChatView(endpoints=["gpt"], endpoint="gpt")
         >>> mid = panel.add_message("user", "hi")
         >>> panel.messages[0]["html"], panel.ask_options()
         ('<p>hi</p>\\n', {})
@@ -162,6 +166,10 @@ class ChatPanel(anywidget.AnyWidget):
     def on_delete(self, fn: Callable[[str], Any], remove: bool = False) -> Callable[..., Any]:
         """Register `fn(id)` for delete."""
         return self._register("delete", fn, remove)
+
+    def on_pick(self, fn: Callable[[str], Any], remove: bool = False) -> Callable[..., Any]:
+        """Register `fn(id)` for "use this answer" on one answer of a comparison."""
+        return self._register("pick", fn, remove)
 
     def _call(self, name: str, *args: Any) -> None:
         if not self._hooks[name]:
@@ -354,7 +362,7 @@ class ChatPanel(anywidget.AnyWidget):
         """The settings as `Session.ask` keyword arguments (unset ones left out).
 
         Example:
-            >>> ChatPanel(system_prompt="Be brief.", effort="low", max_tokens=64).ask_options()
+            >>> ChatView(system_prompt="Be brief.", effort="low", max_tokens=64).ask_options()
             {'system': 'Be brief.', 'reasoning': 'low', 'max_tokens': 64}
         """
         options: dict[str, Any] = {}
@@ -369,7 +377,7 @@ class ChatPanel(anywidget.AnyWidget):
         return options
 
     def __repr__(self) -> str:  # the text/plain of the widget's output (what a kernel-less viewer may show)
-        return f"ChatPanel({self.title!r}, {len(self.messages)} messages)"
+        return f"ChatView({self.title!r}, {len(self.messages)} messages)"
 
     # ----------------------------------------------------------------------------- display and the static fallback
 

@@ -1,12 +1,12 @@
-"""The code cell the browser tests run: a ChatPanel with a fake transcript, its hooks fed by a fake
+"""The code cell the browser tests run: a ChatView with a fake transcript, its hooks fed by a fake
 streaming generator (no network, no model)."""
 
 CELL = r'''
 import threading, time
-from cloudsway_nb.panel import ChatPanel
+from cloudsway_nb.panel import ChatView
 from cloudsway_nb.types import Choice, Reply, Usage
 
-panel = ChatPanel(endpoints=["gpt", "claude"], title="Cloudsway chat (test)")
+panel = ChatView(endpoints=["gpt", "claude"], title="Cloudsway chat (test)")
 stop = threading.Event()
 
 def fake_model(prompt):

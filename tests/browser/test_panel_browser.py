@@ -1,6 +1,6 @@
 """The chat panel in a real browser: JupyterLab 4 and Notebook 7, light and dark themes.
 
-One notebook shows a ChatPanel with a fake transcript whose hooks are fed by a fake streaming
+One notebook shows a ChatView with a fake transcript whose hooks are fed by a fake streaming
 generator in the kernel. The tests type, press Enter, watch text stream in, press Stop, and take
 screenshots (see the conftest for where they go). Without Playwright or chromium the conftest marks
 them skipped (playwright is imported only inside the tests, so this module collects without it).

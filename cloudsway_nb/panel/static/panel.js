@@ -144,6 +144,8 @@ class MessageView {
       items.push(button("Regenerate", "Answer again (with the endpoint selected below)", () =>
         send({ type: "regenerate", id: this.id, endpoint: this.panel.model.get("endpoint") })));
       items.push(button("Compare", "Ask another endpoint the same and show both", () => this.toggleMenu()));
+      if (m.group && m.status !== "streaming")
+        items.push(button("Use this", "Continue the conversation with this answer", () => send({ type: "pick", id: this.id })));
     }
     if (m.text) items.push(button("Copy", "Copy this message as Markdown", async (event) => {
       const ok = await copyText(this.message.text || "");
