@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "Attachment": "types",
     "AuthenticationError": "errors",
     "BadRequestError": "errors",
+    "ChatPanel": "panel.controller",
     "Choice": "types",
     "Client": "client",
     "CloudswayError": "errors",

@@ -145,4 +145,9 @@ def line_parser() -> MagicArgumentParser:
     sub.add_parser("config", help="the settings (the key masked)")
     emulator = sub.add_parser("emulator", help="run the bundled gateway emulator and use it")
     emulator.add_argument("action", choices=["start", "stop"])
+    chat = sub.add_parser("chat", help="open the chat panel (again: the same conversation)")
+    chat.add_argument("endpoint", nargs="?", help="the endpoint to start with (default: the default endpoint)")
+    chat.add_argument("-s", "--system", help="system prompt")
+    chat.add_argument("--name", default="panel", help="the conversation's name (%%cloudsway --chat NAME shares it)")
+    chat.add_argument("--no-save", action="store_true", help="keep the transcript in memory only (not in .cloudsway/)")
     return parser

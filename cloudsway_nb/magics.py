@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 SHOW_ITEMS = ("reasoning", "usage", "raw", "logprobs", "none")
-LINE_COMMANDS = "connect, login, endpoints, add, remove, use, usage, history, reset, config, emulator"
+LINE_COMMANDS = "connect, login, chat, endpoints, add, remove, use, usage, history, reset, config, emulator"
 
 _ATTACH_SCHEMES = ("http://", "https://", "gs://", "data:", "file://")
 """What -a takes as a URL, passed to media.attach() as is: the schemes attach() accepts."""
@@ -142,6 +142,8 @@ class CloudswayMagics(Magics):
           reset [--all]         forget conversations (--all: and the ledger)
           config                the settings, the key masked
           emulator start|stop   run the bundled local gateway and use it
+          chat [ENDPOINT] [-s SYSTEM] [--name NAME] [--no-save]
+                                the chat panel over conversation NAME (a second call reattaches)
 
         Configure with `%config CloudswayMagics.<option> = value`: default_endpoint, stream,
         display_rate, show_reasoning, show_usage.
@@ -383,6 +385,11 @@ class CloudswayMagics(Magics):
             raise UsageError("no key entered; nothing changed")
         self.session.login(key, source="%cloudsway login")
         print("API key set for this session (kept in memory only, never saved).")
+
+    def _cmd_chat(self, args: Any) -> Any:
+        from .panel import ChatPanel  # lazy: the widgets load only when a panel is opened
+
+        return ChatPanel(self.session, args.endpoint, args.system, name=args.name, save=not args.no_save)
 
     def _cmd_endpoints(self, args: Any) -> Any:
         from .frames import endpoints_frame

@@ -34,7 +34,7 @@ from .connect import Gateway, is_bundled_emulator
 from .errors import APIError, ConfigError, UsageError, bad_argument, describe_error
 from .ledger import Ledger, LedgerEntry, usage_counts
 from .prompts import attachment_list, prompt_messages, with_attachments
-from .types import Choice, Done, Event, Message, Reply, Usage
+from .types import Attachment, Choice, Done, Event, Message, Reply, Usage
 
 if TYPE_CHECKING:
     from .client import Client
@@ -140,6 +140,7 @@ class Session:
         self.last: dict[str, Conversation] = {}  # endpoint alias -> its last conversation
         self.chats: dict[str, Conversation] = {}  # named conversations
         self.registry_file: Path | None = None  # where save_endpoints() last wrote
+        self.views: dict[str, Any] = {}  # views by name (a chat panel per conversation), so a second call reattaches
 
     # -- the gateway and its configuration -----------------------------------------------------
 
@@ -244,6 +245,19 @@ class Session:
                 f"%cloudsway add {alias} --path PATH --protocol chat, or try %cloudsway emulator start"
             )
         return self.client.resolve(alias)
+
+    def check_attachment(self, endpoint: str | None, attachment: Any) -> Attachment:
+        """`attachment` (a path, bytes, image... or an Attachment) as an Attachment the endpoint's protocol
+        can carry, or an UnsupportedError naming the protocols that can: a view refuses it at attach time."""
+        from .protocols import get_adapter
+
+        alias, ep = self.resolve(endpoint)
+        (item,) = attachment_list([attachment])
+        adapter = get_adapter(ep.protocol)
+        if not adapter.can("chat"):
+            raise UsageError(f"endpoint {alias!r} serves embeddings: it takes no attachments")
+        adapter.check_attachment(item)  # type: ignore[attr-defined]
+        return item
 
     def config(self) -> dict[str, Any]:
         """The settings as shown to a user: base URL, whether a key is set (never the key), endpoints..."""

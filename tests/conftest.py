@@ -20,11 +20,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support import CANARY, endpoints
+from support import CANARY, FakeClock, FakeTimers, Wire, endpoints
 
 from cloudsway_nb.config import Endpoint
 from cloudsway_nb.emulator.testing import cloudsway_emulator, cloudsway_emulator_session, running_emulator
@@ -62,89 +62,6 @@ def canary_emulator_url() -> Iterator[str]:
 def emulator_url(cloudsway_emulator_session: str) -> str:
     """Base URL of an emulator with default options, shared by the session."""
     return cloudsway_emulator_session
-
-
-class FakeClock:
-    """Time that moves only when told (or by `step` per reading)."""
-
-    def __init__(self, step: float = 0.0) -> None:
-        self.now = 0.0
-        self.step = step
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
-
-
-class FakeTimer:
-    def __init__(self, due: float, fn: Callable[[], None]) -> None:
-        self.due = due
-        self.fn = fn
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
-class FakeTimers:
-    """A timer factory for Coalescer: `run_due()` fires the timers whose time has come."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.timers: list[FakeTimer] = []
-
-    def __call__(self, delay: float, fn: Callable[[], None]) -> FakeTimer:
-        timer = FakeTimer(self.clock.now + delay, fn)
-        self.timers.append(timer)
-        return timer
-
-    @property
-    def live(self) -> list[FakeTimer]:
-        return [t for t in self.timers if not t.cancelled]
-
-    def run_due(self) -> int:
-        fired = 0
-        for timer in list(self.timers):
-            if not timer.cancelled and timer.due <= self.clock.now + 1e-12:
-                self.timers.remove(timer)
-                timer.fn()
-                fired += 1
-        return fired
-
-
-class Wire:
-    """Records what a widget sends over its (dummy) comm, and plays the browser's side."""
-
-    def __init__(self, widget: Any) -> None:
-        self.widget = widget
-        self.sent: list[tuple[dict[str, Any], list[Any]]] = []
-        widget.comm.send = self._send
-
-    def _send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
-        self.sent.append((data, list(buffers or [])))
-
-    def clear(self) -> None:
-        self.sent.clear()
-
-    @property
-    def updates(self) -> list[dict[str, Any]]:
-        """The state updates sent, each a dict of trait name -> value."""
-        return [data["state"] for data, _ in self.sent if data.get("method") == "update"]
-
-    @property
-    def custom(self) -> list[dict[str, Any]]:
-        """The custom messages sent to the browser."""
-        return [data["content"] for data, _ in self.sent if data.get("method") == "custom"]
-
-    def from_browser(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:
-        """A custom message from the front end (`model.send(content, callbacks, buffers)`)."""
-        msg = {"content": {"data": {"method": "custom", "content": content}}, "buffers": buffers or []}
-        self.widget._handle_msg(msg)
-
-    def edit(self, **state: Any) -> None:
-        """Trait edits from the front end (`model.set(...); model.save_changes()`)."""
-        msg = {"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}, "buffers": []}
-        self.widget._handle_msg(msg)
 
 
 @pytest.fixture

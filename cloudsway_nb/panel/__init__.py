@@ -7,6 +7,8 @@ Modules, each importable on its own (nothing here is imported by `import cloudsw
 - `state`: message dicts, footers and totals; `throttle`: the update coalescer;
   `uploads`: files from the browser; `stream`: one reply streaming into the panel.
 - `widget`: `ChatView`, the anywidget view (its front end is `static/panel.js` and `panel.css`).
+- `controller`: `ChatPanel`, the panel itself: the view wired to a Session's named conversation;
+  `transcript`: its JSON, Markdown and notebook-cell forms; `interrupts`: a kernel interrupt stops it.
 
 Example:
     >>> from cloudsway_nb.panel import render_message
@@ -20,6 +22,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
+    "ChatPanel": "controller",
     "ChatView": "widget",
     "Coalescer": "throttle",
     "MessageStream": "stream",

@@ -240,6 +240,11 @@ class ChatView(anywidget.AnyWidget):
             self._uploads[upload.id] = upload
             self.pending = [*self.pending, upload.chip()]
 
+    def pending_upload(self, upload_id: str) -> Upload | None:
+        """The pending attachment behind a chip (None once sent or removed)."""
+        with self._lock:
+            return self._uploads.get(upload_id)
+
     def remove_pending(self, upload_id: str) -> None:
         """Drop one pending attachment (its chip's × button)."""
         with self._lock:

@@ -1,0 +1,410 @@
+"""`ChatPanel`: the chat panel, a `ChatView` wired to a Session's conversation.
+
+The panel talks to the Session only (never the client): each turn is `session.ask(..., chat=NAME,
+keep_partial=True)`, so the panel's transcript *is* the named conversation: what it shows,
+stopped answers included, is exactly what the model gets next, and `%%cloudsway --chat NAME`
+cells, the ledger and `%cloudsway history NAME` see the same turns. Replies stream in a worker
+thread (the kernel stays free; Stop, Escape or a kernel interrupt cut the connection at once).
+
+Example:
+    >>> from cloudsway_nb import Session
+    >>> session = Session(); _ = session.use_emulator()
+    >>> panel = ChatPanel(session, "claude", "Be brief.", save=False)
+    >>> panel.ask("Hello").text                      # what the Send button does, waited for
+    'You said: Hello. Instructions noted: Be brief.'
+    >>> [m["role"] for m in panel.view.messages], len(session.history(panel.name))
+    (['user', 'assistant'], 3)
+    >>> ChatPanel(session, save=False) is panel      # the same conversation: the same panel
+    True
+    >>> session.close()
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CloudswayError, UsageError, describe_error
+from ..types import Attachment, Message, Reply
+from . import interrupts
+from .state import new_id
+from .transcript import read_transcript, to_cells, to_markdown, write_transcript
+from .uploads import Upload
+
+if TYPE_CHECKING:
+    from ..session import Conversation, Session
+    from .widget import ChatView
+
+__all__ = ["ChatPanel"]
+
+_FOLDER = ".cloudsway"
+
+
+def _notebook_session() -> Session:
+    """The notebook's Session (the magic's), else a Session of its own outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        get_ipython = None  # type: ignore[assignment]
+    if get_ipython is not None and get_ipython() is not None:
+        from ..magics import get_session
+
+        return get_session()
+    from ..session import Session
+
+    return Session()
+
+
+class ChatPanel:
+    """A chat panel over one named conversation of a Session (see the module docstring).
+
+    Args:
+        session: the Session (default: the notebook's, shared with `%%cloudsway`).
+        endpoint: the endpoint to start with (default: the session's default); switchable any time.
+        system: the system prompt (changeable in the panel's settings).
+        name: the conversation's name in the session (`session.chats[name]`); one panel per name.
+        save: keep the transcript in `.cloudsway/NAME.json` next to the notebook (restored after a
+            kernel restart); False keeps it in memory only.
+    """
+
+    def __new__(cls, session: Session | None = None, endpoint: str | None = None, system: str | None = None,
+                **kwargs: Any) -> ChatPanel:
+        session = session if session is not None else _notebook_session()
+        existing = session.views.get(f"panel:{kwargs.get('name', 'panel')}")
+        if isinstance(existing, cls):
+            existing._reattach(endpoint, system)
+            return existing
+        panel = super().__new__(cls)
+        panel.session = session
+        return panel
+
+    def __init__(self, session: Session | None = None, endpoint: str | None = None, system: str | None = None,
+                 *, name: str = "panel", save: bool = True, folder: str | Path | None = None) -> None:
+        if getattr(self, "view", None) is not None:
+            return  # reattached in __new__
+        from .widget import ChatView
+
+        self.name = name
+        self.path = (Path(folder) if folder is not None else Path.cwd() / _FOLDER) / f"{name}.json" if save else None
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._ids: list[str] = []  # the view's id of each message of the conversation, in order
+        self._alternatives: dict[str, Reply] = {}  # comparison answers not (yet) in the conversation
+        self._attachments: dict[str, Attachment] = {}  # pending upload id -> its checked Attachment
+        conv = self._restore(endpoint, system)
+        endpoints = list(self.session.endpoints)
+        start = endpoint or (conv.endpoint if conv.endpoint in endpoints else None) or self.session.default_endpoint
+        self.view: ChatView = ChatView(endpoints=endpoints, endpoint=start or (endpoints[0] if endpoints else ""),
+                                       system_prompt=conv.system or "", title=f"Cloudsway chat · {name}")
+        for hook in ("send", "stop", "edit", "regenerate", "compare", "delete", "pick"):
+            getattr(self.view, f"on_{hook}")(getattr(self, f"_on_{hook}"))
+        self.view.observe(self._check_pending, names=["pending"])
+        self._show_conversation()
+        self.session.views[f"panel:{name}"] = self
+        interrupts.install()
+
+    # -- the conversation ---------------------------------------------------------------------
+
+    @property
+    def conversation(self) -> Conversation:
+        """The session's conversation this panel shows (made on first use)."""
+        from ..session import Conversation
+
+        conv = self.session.chats.get(self.name)
+        if conv is None:
+            conv = self.session.chats[self.name] = Conversation(self.view.endpoint if hasattr(self, "view") else "")
+        return conv
+
+    def _restore(self, endpoint: str | None, system: str | None) -> Conversation:
+        if self.name not in self.session.chats and self.path is not None and self.path.exists():
+            self.session.chats[self.name] = read_transcript(self.path)[0]
+        conv = self.conversation
+        if system is not None:
+            conv.system = system
+        if endpoint:
+            self.session.resolve(endpoint)  # an unknown alias is one clear error, here
+        return conv
+
+    def _reattach(self, endpoint: str | None, system: str | None) -> None:
+        if endpoint:
+            self.session.resolve(endpoint)
+            self.view.endpoint = endpoint
+        if system is not None:
+            self.view.system_prompt = system
+        self.view.endpoints = list(self.session.endpoints)
+        self._show_conversation()
+
+    def _show_conversation(self) -> None:
+        """Draw the conversation as it is in the session (a reattach, a restore, another view's turns)."""
+        from .state import footer_line
+
+        conv = self.conversation
+        self.view.clear()
+        self._ids = []
+        for message, reply in zip(conv.messages, conv.replies, strict=True):
+            role = message.role if message.role in ("user", "assistant", "system") else "assistant"
+            parts = [message.content] if isinstance(message.content, str) else message.content
+            chips = [_chip(p) for p in parts if isinstance(p, Attachment)]
+            text = "\n\n".join(p for p in parts if isinstance(p, str))
+            if message.role == "tool":
+                text = f"Tool result ({message.name or message.tool_call_id}):\n\n```\n{text}\n```"
+            fields: dict[str, Any] = {"attachments": chips}
+            if reply is not None:
+                fields.update(reasoning=reply.reasoning, footer=footer_line(reply),
+                              status="stopped" if reply.incomplete else "done", endpoint=reply.endpoint or "")
+            self._ids.append(self.view.add_message(role, text, **fields))
+
+    def _index(self, message_id: str) -> int:
+        if message_id not in self._ids:
+            raise UsageError("that message is not in the conversation any more")
+        return self._ids.index(message_id)
+
+    # -- asking ---------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    def ask(self, text: str, attachments: Any = (), *, wait: bool = True) -> Reply | None:
+        """Send a message as the Send button does (attachments: paths, images, figures...); with `wait`,
+        return the Reply once it has streamed in."""
+        parts = [self.session.check_attachment(self.view.endpoint, a) for a in _as_list(attachments)]
+        self._submit(text, parts)
+        return self.wait() if wait else None
+
+    def wait(self, timeout: float | None = None) -> Reply | None:
+        """Wait for the reply streaming now; returns the last reply in the conversation."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+        replies = [r for r in self.conversation.replies if r is not None]
+        return replies[-1] if replies else None
+
+    def stop(self) -> None:
+        """Stop the reply streaming now (the partial answer stays, marked stopped)."""
+        self._stop.set()
+
+    def _submit(self, text: str, parts: list[Attachment]) -> None:
+        prompt = Message.user([text, *parts] if parts else text)
+        user_id = self.view.add_message("user", text, attachments=[_chip(p) for p in parts])
+        self._start(prompt, new_ids=[user_id], restore=(text, parts))
+
+    def _start(self, prompt: Message, *, new_ids: list[str], restore: tuple[str, list[Attachment]] | None = None,
+               compare: tuple[str, str] | None = None, history: list[Message] | None = None,
+               endpoint: str | None = None) -> None:
+        if self.busy:
+            raise UsageError("a reply is still streaming: wait for it, or press Stop")
+        endpoint = endpoint or self.view.endpoint
+        after, group = compare if compare is not None else (None, "")
+        stream = self.view.begin_stream(endpoint=endpoint, after=after, group=group)
+        self._stop.clear()
+        options = {**self.view.ask_options(), "keep_partial": True, "chat": self.name}
+        if compare is not None:
+            options.update(history=history, commit=False)
+        options.setdefault("system", self.conversation.system)
+        self._worker = threading.Thread(
+            target=self._stream, args=(endpoint, prompt, stream, options, new_ids, restore, compare is not None),
+            daemon=True, name="cloudsway-panel")
+        self._worker.start()
+
+    def _stream(self, endpoint: str, prompt: Message, stream: Any, options: dict[str, Any], new_ids: list[str],
+                restore: tuple[str, list[Attachment]] | None, comparing: bool) -> None:
+        try:
+            with interrupts.watch(self._stop):
+                reply = self.session.ask(endpoint, prompt, on_event=stream.feed, cancel=self._stop, **options)
+        except (CloudswayError, OSError) as exc:  # the turn is not in the conversation: neither is it here
+            stream.fail(exc)
+            self.view.remove_message(stream.id)
+            for message_id in new_ids:
+                self.view.remove_message(message_id)
+            if restore is not None:
+                self.view.set_input(restore[0])
+                for part in restore[1]:
+                    self._put_pending(part)
+            self.view.notice = describe_error(exc)
+            return
+        stream.finish(reply)
+        if comparing:
+            self._alternatives[stream.id] = reply
+        else:
+            self._ids += [*new_ids, stream.id]
+            self._save()
+
+    # -- what the user does in the panel ------------------------------------------------------
+
+    def _on_send(self, text: str, uploads: list[Upload]) -> None:
+        parts = [self._attachments.pop(u.id, None) or self.session.check_attachment(self.view.endpoint, u.data)
+                 for u in uploads]
+        self._submit(text, parts)
+
+    def _on_stop(self) -> None:
+        self.stop()
+
+    def _on_edit(self, message_id: str, text: str) -> None:
+        index = self._index(message_id)
+        conv = self.conversation
+        message = conv.messages[index]
+        if message.role != "user":  # an answer corrected by hand: the model gets the correction
+            conv.messages[index] = Message("assistant", text, message.tool_calls, reasoning=message.reasoning)
+            self.view.update_message(message_id, text=text)
+            self._save()
+            return
+        parts = [p for p in message.content if isinstance(p, Attachment)] if isinstance(message.content, list) else []
+        self._cut(index)
+        self._submit(text, parts)
+
+    def _on_regenerate(self, message_id: str, endpoint: str) -> None:
+        index = self._index(message_id)
+        conv = self.conversation
+        if index == 0 or conv.messages[index - 1].role != "user":
+            raise UsageError("only an answer to a message can be regenerated")
+        user_id, prompt = self._ids[index - 1], conv.messages[index - 1]
+        self._cut(index)  # the answer and what followed it
+        conv.truncate(index - 1)  # the turn is asked again, and joins the conversation again with its answer
+        self._ids = self._ids[: index - 1]
+        self._start(prompt, new_ids=[user_id], endpoint=endpoint or None)
+
+    def _on_compare(self, message_id: str, endpoint: str) -> None:
+        index = self._index(message_id)
+        conv = self.conversation
+        if index == 0 or conv.messages[index - 1].role != "user":
+            raise UsageError("only an answer to a message can be compared")
+        current = self.view.get_message(message_id) or {}
+        group = current.get("group") or new_id()
+        self.view.update_message(message_id, group=group)
+        self._start(conv.messages[index - 1], new_ids=[], compare=(message_id, group),
+                    history=conv.messages[: index - 1], endpoint=endpoint)
+
+    def _on_pick(self, message_id: str) -> None:
+        picked = self.view.get_message(message_id) or {}
+        group = picked.get("group")
+        members = [m["id"] for m in self.view.messages if group and m.get("group") == group]
+        current = next((m for m in members if m in self._ids), None)
+        if current is None:
+            raise UsageError("that comparison is no longer in the conversation")
+        if message_id != current:
+            reply = self._alternatives.pop(message_id)
+            index = self._ids.index(current)
+            self.conversation.replace(index, reply)
+            self._ids[index] = message_id
+        for other in members:
+            if other != message_id:
+                self._alternatives.pop(other, None)
+                self.view.remove_message(other)
+        self.view.update_message(message_id, group="")
+        self._save()
+
+    def _on_delete(self, message_id: str) -> None:
+        if message_id in self._alternatives:  # a comparison answer the conversation never had
+            self._alternatives.pop(message_id)
+        else:
+            index = self._index(message_id)
+            self.conversation.remove(index)
+            self._ids.pop(index)
+            self._save()
+        self.view.remove_message(message_id)
+
+    def _cut(self, index: int) -> None:
+        """Forget message `index` and everything after it, in the conversation and on screen."""
+        for message_id in self._ids[index:]:
+            self.view.remove_message(message_id)
+        for message_id in list(self._alternatives):
+            self.view.remove_message(message_id)
+        self._alternatives.clear()
+        self.conversation.truncate(index)
+        self._ids = self._ids[:index]
+
+    # -- attachments ----------------------------------------------------------------------------
+
+    def attach(self, item: Any) -> None:
+        """Add a notebook object (a PIL image, a figure, a path, bytes...) to the next message, as a drop
+        would; refused at once, naming the protocols that can, when this endpoint's protocol cannot carry it."""
+        self._put_pending(self.session.check_attachment(self.view.endpoint, item))
+
+    def _put_pending(self, part: Attachment) -> None:
+        name = getattr(part, "display_name", None) or part.filename or part.kind
+        upload = Upload(new_id(), str(name), part.mime_type, part.data or b"")
+        self._attachments[upload.id] = part
+        self.view.add_upload(upload)
+
+    def _check_pending(self, change: Any) -> None:
+        """A file dropped, pasted or picked is checked now, not at Send: a kind this protocol cannot carry
+        is refused in one line naming the protocols that can."""
+        for chip in change["new"]:
+            upload_id = str(chip.get("id"))
+            if upload_id in self._attachments:
+                continue
+            upload = self.view.pending_upload(upload_id)
+            if upload is None:
+                continue
+            try:
+                part = self.session.check_attachment(self.view.endpoint, upload.data)
+            except CloudswayError as exc:
+                self.view.remove_pending(upload_id)
+                self.view.notice = f"{upload.name}: {describe_error(exc)}"
+            else:
+                self._attachments[upload_id] = part
+
+    # -- keeping the transcript -------------------------------------------------------------------
+
+    def _save(self) -> None:
+        if self.path is not None:
+            write_transcript(self.path, self.conversation, panel={"name": self.name, "endpoint": self.view.endpoint})
+
+    def export_json(self, path: str | Path) -> Path:
+        """The whole conversation, losslessly (attachments included), for `ChatPanel.load(path)`."""
+        return write_transcript(path, self.conversation, panel={"name": self.name, "endpoint": self.view.endpoint})
+
+    def export_markdown(self, path: str | Path | None = None) -> str:
+        """The conversation as Markdown (written to `path` when given)."""
+        text = to_markdown(self.conversation, self.view.title)
+        if path is not None:
+            Path(path).expanduser().write_text(text, encoding="utf-8")
+        return text
+
+    def to_cells(self, *, insert: bool = True) -> list[dict[str, Any]]:
+        """The conversation as notebook cells (a markdown cell per turn, code blocks as code cells);
+        with `insert`, the cells are put in the notebook after the current one."""
+        cells = to_cells(self.conversation)
+        if insert:
+            from IPython import get_ipython
+
+            ip = get_ipython()
+            if ip is not None:
+                for cell in reversed([c for c in cells if c["cell_type"] == "code"]):
+                    ip.set_next_input(cell["source"], replace=False)
+        return cells
+
+    @classmethod
+    def load(cls, path: str | Path, session: Session | None = None, *, name: str | None = None,
+             save: bool = True) -> ChatPanel:
+        """A panel showing a transcript exported with `export_json` (as a new conversation `name`)."""
+        conv, document = read_transcript(path)
+        session = session if session is not None else _notebook_session()
+        name = name or str((document.get("panel") or {}).get("name") or Path(path).stem)
+        session.chats[name] = conv
+        session.views.pop(f"panel:{name}", None)
+        return cls(session, name=name, save=save)
+
+    def _ipython_display_(self) -> None:
+        self.view.show()
+
+    def __repr__(self) -> str:
+        return f"ChatPanel({self.name!r}, {len(self.conversation)} messages, endpoint={self.view.endpoint!r})"
+
+
+def _as_list(items: Any) -> list[Any]:
+    if items is None:
+        return []
+    return list(items) if isinstance(items, list | tuple) else [items]
+
+
+def _chip(part: Attachment) -> dict[str, Any]:
+    from .state import format_size
+    from .uploads import thumbnail
+
+    name = getattr(part, "display_name", None) or part.filename or part.url or part.kind
+    size = part.size if part.size is not None else 0
+    data = part.data if part.url is None else None
+    return {"id": new_id(), "name": str(name), "size": size, "mime": part.mime_type,
+            "thumb": thumbnail(data, part.mime_type) if data else None, "label": format_size(size) if size else ""}
