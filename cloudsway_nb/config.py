@@ -36,6 +36,7 @@ __all__ = [
     "EMULATOR_ENDPOINTS",
     "EMULATOR_KEY",
     "Endpoint",
+    "Prices",
     "Secret",
     "check_endpoints",
     "config_path",
@@ -51,6 +52,64 @@ DEFAULT_BASE_URL = "https://genaiapi.cloudsway.net"
 _SECRET_WORDS = ("api_key", "apikey", "api-key", "secret", "password", "token_key", "authorization")
 
 
+class Prices:
+    """What an endpoint costs, in dollars per million tokens: `input`, `output`, and optionally
+    `cached` (input read from a cache; default: the input price) and `reasoning` (output spent
+    thinking; default: the output price).
+
+    Example:
+        >>> from cloudsway_nb.types import Usage
+        >>> p = Prices(input=2.5, output=10, cached=1.25)
+        >>> round(p.cost(Usage(input=1000, output=200, cached=400)), 6)
+        0.004
+        >>> p.cost(Usage(input=10)) is None            # a count the server did not report: no guess
+        True
+    """
+
+    __slots__ = ("cached", "input", "output", "reasoning")
+
+    def __init__(self, input: float, output: float, cached: float | None = None,
+                 reasoning: float | None = None) -> None:
+        for name, value in (("input", input), ("output", output), ("cached", cached), ("reasoning", reasoning)):
+            if value is not None and (not isinstance(value, int | float) or isinstance(value, bool) or value < 0):
+                raise bad_argument(f"prices[{name!r}]", value, "dollars per million tokens (a number, 0 or more)",
+                                   "prices={'input': 2.5, 'output': 10}", cls=ConfigError)
+        self.input, self.output = float(input), float(output)
+        self.cached = float(cached) if cached is not None else self.input
+        self.reasoning = float(reasoning) if reasoning is not None else self.output
+
+    @classmethod
+    def of(cls, value: Any) -> Prices | None:
+        """Prices from a Prices, a dict (`{"input": 2.5, "output": 10}`) or None."""
+        if value is None or isinstance(value, Prices):
+            return value
+        if not isinstance(value, Mapping) or not {"input", "output"} <= set(value) or set(value) - set(cls.__slots__):
+            raise bad_argument("prices", value, "a dict with input and output (and maybe cached, reasoning), "
+                               "in dollars per million tokens", "prices={'input': 2.5, 'output': 10}", cls=ConfigError)
+        return cls(**value)
+
+    def cost(self, usage: Any) -> float | None:
+        """Dollars for a Usage; None when it lacks the input or output count."""
+        if usage is None or usage.input is None or usage.output is None:
+            return None
+        cached, reasoning = usage.cached or 0, usage.reasoning or 0
+        dollars = ((usage.input - cached) * self.input + cached * self.cached
+                   + (usage.output - reasoning) * self.output + reasoning * self.reasoning)
+        return dollars / 1_000_000
+
+    def to_dict(self) -> dict[str, float]:
+        return {"input": self.input, "output": self.output, "cached": self.cached, "reasoning": self.reasoning}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Prices) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.to_dict().values()))
+
+    def __repr__(self) -> str:
+        return f"Prices(input={self.input:g}, output={self.output:g})"
+
+
 class Endpoint:
     """A deployment: its `endpointPath`, its wire protocol, an optional model name, default params.
 
@@ -58,9 +117,10 @@ class Endpoint:
     overrides them (a call may pass `None` to drop one).
     """
 
-    __slots__ = ("defaults", "model", "path", "protocol")
+    __slots__ = ("defaults", "model", "path", "prices", "protocol")
 
-    def __init__(self, path: str, protocol: str, model: str | None = None, **defaults: Any) -> None:
+    def __init__(self, path: str, protocol: str, model: str | None = None, *, prices: Any = None,
+                 **defaults: Any) -> None:
         if not isinstance(path, str) or not path.strip("/ ") or any(c.isspace() for c in path.strip("/ ")):
             raise bad_argument("path", path, "the deployment's endpointPath, a non-empty string "
                                "without spaces", "Endpoint('MaaS-gpt4o', 'chat')", cls=ConfigError)
@@ -76,16 +136,18 @@ class Endpoint:
         self.path = path.strip("/ ")
         self.protocol = protocol
         self.model = model
+        self.prices = Prices.of(prices)
         self.defaults: dict[str, Any] = dict(defaults)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Endpoint):
             return NotImplemented
-        return (self.path, self.protocol, self.model, self.defaults) == (
+        return (self.path, self.protocol, self.model, self.defaults, self.prices) == (
             other.path,
             other.protocol,
             other.model,
             other.defaults,
+            other.prices,
         )
 
     def __hash__(self) -> int:
@@ -94,7 +156,8 @@ class Endpoint:
     def __repr__(self) -> str:
         extra = "".join(f", {k}={v!r}" for k, v in self.defaults.items())
         model = f", model={self.model!r}" if self.model is not None else ""
-        return f"Endpoint({self.path!r}, {self.protocol!r}{model}{extra})"
+        prices = f", prices={self.prices!r}" if self.prices is not None else ""
+        return f"Endpoint({self.path!r}, {self.protocol!r}{model}{prices}{extra})"
 
     def to_dict(self) -> dict[str, Any]:
         """The TOML table for this endpoint."""
@@ -103,19 +166,22 @@ class Endpoint:
             out["model"] = self.model
         if self.defaults:
             out["defaults"] = dict(self.defaults)
+        if self.prices is not None:
+            out["prices"] = self.prices.to_dict()
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, alias: str = "?") -> Endpoint:
         """An Endpoint from a TOML table; unknown keys are an error naming the alias."""
-        unknown = set(data) - {"path", "protocol", "model", "defaults"}
+        unknown = set(data) - {"path", "protocol", "model", "defaults", "prices"}
         if unknown:
             raise ConfigError(
-                f"endpoint {alias!r}: unknown keys {sorted(unknown)}; use path, protocol, model, defaults"
+                f"endpoint {alias!r}: unknown keys {sorted(unknown)}; use path, protocol, model, defaults, prices"
             )
         if "path" not in data or "protocol" not in data:
             raise ConfigError(f"endpoint {alias!r} needs both 'path' and 'protocol'")
-        return cls(data["path"], data["protocol"], data.get("model"), **dict(data.get("defaults") or {}))
+        return cls(data["path"], data["protocol"], data.get("model"), prices=data.get("prices"),
+                   **dict(data.get("defaults") or {}))
 
 
 def resolve_base_url(base_url: str | None = None) -> str:

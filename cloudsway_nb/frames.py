@@ -16,6 +16,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .ledger import LEDGER_COLUMNS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -32,10 +34,6 @@ __all__ = [
     "usage_totals_frame",
 ]
 
-LEDGER_COLUMNS = [
-    "time", "endpoint", "protocol", "model", "status", "input", "output", "reasoning", "cached", "total",
-    "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id",
-]
 
 
 def _pd() -> Any:
@@ -90,6 +88,8 @@ def ledger_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
     frame = _pd().DataFrame([e.to_dict() for e in entries], columns=LEDGER_COLUMNS)
     for column in _INT_COLUMNS:
         frame[column] = frame[column].astype("Int64")
+    if frame["cost"].isna().all():  # no endpoint has prices: no column pretends to know a cost
+        frame = frame.drop(columns=["cost"])
     return frame
 
 
@@ -100,7 +100,8 @@ def usage_totals_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
         usage_totals_frame(session.ledger)
     """
     frame = ledger_frame(entries)
-    columns = ["endpoint", "calls", "errors", *_INT_COLUMNS, "mean_latency", "mean_ttft"]
+    priced = "cost" in frame.columns
+    columns = ["endpoint", "calls", "errors", *_INT_COLUMNS, "mean_latency", "mean_ttft", *(["cost"] if priced else [])]
     if frame.empty:
         return _pd().DataFrame(columns=columns)
     frame["errors"] = frame["status"].ne("ok").astype(int)
@@ -111,6 +112,7 @@ def usage_totals_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
         **{c: (c, lambda s: s.sum(min_count=1)) for c in _INT_COLUMNS},
         mean_latency=("latency", "mean"),
         mean_ttft=("ttft", "mean"),
+        **({"cost": ("cost", lambda s: s.sum(min_count=1))} if priced else {}),
     ).reset_index()
     return out[columns]
 

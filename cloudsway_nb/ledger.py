@@ -26,7 +26,7 @@ __all__ = ["LEDGER_COLUMNS", "Ledger", "LedgerEntry"]
 
 LEDGER_COLUMNS = (
     "time", "endpoint", "protocol", "model", "status", "input", "output", "reasoning", "cached", "total",
-    "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id",
+    "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id", "cost",
 )
 """The ledger's columns, in the order its DataFrame shows them."""
 
@@ -59,6 +59,7 @@ class LedgerEntry:
     request_id: str | None = None
     chat: str | None = None
     response_id: str | None = None
+    cost: float | None = None
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:

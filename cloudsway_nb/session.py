@@ -407,7 +407,7 @@ class Session:
         """
         alias, ep = self.resolve(endpoint)
         if protocol and protocol != ep.protocol:
-            ep = Endpoint(ep.path, protocol, ep.model, **ep.defaults)
+            ep = Endpoint(ep.path, protocol, ep.model, prices=ep.prices, **ep.defaults)
         if ep.protocol == "embeddings":
             raise UsageError(f"endpoint {alias!r} serves embeddings; use session.embed({alias!r}, texts)")
         if not self.has_key:
@@ -451,6 +451,8 @@ class Session:
             self._record(call, None, status="interrupted")
             raise
         reply.endpoint = call.alias
+        if call.endpoint.prices is not None:
+            reply.cost = call.endpoint.prices.cost(reply.usage)
         if reply.latency is None:
             reply.latency = time.perf_counter() - call.started
         return reply
@@ -566,6 +568,7 @@ class Session:
             request_id=error.request_id if error is not None else None,
             chat=call.chat,
             response_id=reply.id if reply is not None else None,
+            cost=call.endpoint.prices.cost(usage) if call.endpoint.prices is not None else None,
             **usage_counts(usage),
         ))
 

@@ -459,6 +459,7 @@ class Reply:
     ttft: float | None = None
     incomplete: bool = False
     raw: Any = field(default=None, repr=False)
+    cost: float | None = None  # dollars, when the endpoint has prices (set by the Session)
 
     def _first(self) -> Choice:
         return self.choices[0] if self.choices else Choice()

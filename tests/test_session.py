@@ -369,3 +369,31 @@ def test_stop_cuts_a_silent_stream_at_once(base_url: str) -> None:
             assert reply.incomplete and reply.text == "" and s.ledger[-1].status == "interrupted"
         finally:
             s.close()
+
+
+def test_priced_endpoints_show_cost_in_the_reply_footer_ledger_and_totals(base_url: str, tmp_path: Path) -> None:
+    from cloudsway_nb.config import Endpoint, load_endpoints, save_endpoints
+    from cloudsway_nb.display import usage_line
+    from cloudsway_nb.frames import ledger_frame, usage_totals_frame
+
+    registry = save_endpoints({"gpt": Endpoint("MaaS-gpt", "chat", "gpt-4o", prices={"input": 2.5, "output": 10}),
+                               "claude": Endpoint("MaaS-claude", "messages", "claude-sonnet")}, tmp_path / "e.toml")
+    endpoints = load_endpoints(registry)
+    assert endpoints["gpt"].prices is not None and endpoints["gpt"].prices.output == 10  # kept in the registry
+    s = Session(Client(base_url, CANARY, endpoints), default_endpoint="gpt")
+    try:
+        priced = s.ask("gpt", "Hello")
+        unpriced = s.ask("claude", "Hello")
+        u = priced.usage
+        assert priced.cost == pytest.approx((u.input * 2.5 + u.output * 10) / 1e6) and unpriced.cost is None
+        assert usage_line(priced).endswith(f"${priced.cost:.4f}") and "$" not in usage_line(unpriced)
+        frame = ledger_frame(s.ledger)
+        assert frame["cost"].tolist()[0] == pytest.approx(priced.cost) and frame["cost"].isna().tolist()[1]
+        totals = usage_totals_frame(s.ledger).set_index("endpoint")
+        assert totals.loc["gpt", "cost"] == pytest.approx(priced.cost)
+    finally:
+        s.close()
+    unpriced_only = ledger_frame([e for e in s.ledger if e.endpoint == "claude"])
+    assert "cost" not in unpriced_only.columns  # without prices nothing pretends
+    with pytest.raises(ConfigError, match="prices"):
+        Endpoint("p", "chat", prices={"input": "cheap", "output": 1})

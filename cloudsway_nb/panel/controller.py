@@ -223,7 +223,7 @@ class ChatPanel:
                     self._put_pending(part)
             self.view.notice = describe_error(exc)
             return
-        stream.finish(reply)
+        stream.finish(reply, cost=reply.cost)
         if comparing:
             self._alternatives[stream.id] = reply
         else:

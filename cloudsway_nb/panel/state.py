@@ -163,7 +163,9 @@ def footer_line(reply: Any, *, endpoint: str | None = None, cost: float | None =
     from ..display import usage_line
 
     line = usage_line(reply, endpoint if endpoint is not None else getattr(reply, "endpoint", None))
-    return f"{line} · {format_cost(cost)}" if cost is not None else line
+    if cost is None or getattr(reply, "cost", None) is not None:  # a reply's own cost is in the line already
+        return line
+    return f"{line} · {format_cost(cost)}"
 
 
 def empty_totals() -> dict[str, Any]:
