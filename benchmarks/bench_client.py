@@ -126,7 +126,8 @@ class Contender:
     key: str
     label: str
     run: Callable[[], Any]
-    times: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)  # seconds of each run on the wall clock
+    cpu: list[float] = field(default_factory=list)  # and in CPU time of this process
 
 
 @dataclass
@@ -444,11 +445,12 @@ def concurrent_runner(key: str, base_url: str, requests: int, concurrency: int) 
 # ---------------------------------------------------------------------------------------------
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, result) of one run."""
     gc.collect()  # every run starts from the same heap state; gc stays enabled during the run
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     result = fn()
-    return time.perf_counter() - started, result
+    return time.perf_counter() - started, time.process_time() - cpu, result
 
 
 def run_rounds(
@@ -459,19 +461,29 @@ def run_rounds(
         for name, contenders in groups:
             shift = r % len(contenders)
             for c in contenders[shift:] + contenders[:shift]:  # rotate, so no contender always goes first
-                elapsed, result = timed(c.run)
+                wall, cpu, result = timed(c.run)
                 check(name, c, result)
-                c.times.append(elapsed)
-                print(f"  round {r + 1}/{rounds}  {name:<26} {c.label:<34} {elapsed:8.3f} s", file=log, flush=True)
+                c.wall.append(wall)
+                c.cpu.append(cpu)
+                print(
+                    f"  round {r + 1}/{rounds}  {name:<26} {c.label:<36} {wall:8.3f} s  (CPU {cpu:.3f} s)",
+                    file=log,
+                    flush=True,
+                )
 
 
-def summary(c: Contender, per: int = 1) -> dict[str, Any]:
+def summary(c: Contender, clock: str, per: int = 1) -> dict[str, Any]:
+    """Median / min / max of the runs on `clock` ("cpu" or "wall"), per stream when a run made `per`."""
+    times = [t / per for t in (c.cpu if clock == "cpu" else c.wall)]
     return {
         "label": c.label,
-        "median_s": statistics.median(c.times) / per,
-        "min_s": min(c.times) / per,
-        "max_s": max(c.times) / per,
-        "runs_s": [t / per for t in c.times],
+        "clock": clock,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "runs_s": times,
+        "wall_runs_s": [t / per for t in c.wall],
+        "cpu_runs_s": [t / per for t in c.cpu],
     }
 
 
@@ -545,9 +557,10 @@ def ratios(report: dict[str, Any]) -> list[dict[str, Any]]:
 def print_table(report: dict[str, Any]) -> None:
     cfg = report["config"]
     print()
+    clock = "CPU" if cfg["clock"] == "cpu" else "wall-clock"
     print(
-        f"Streams: cloudsway_nb client.stream() against raw httpx (iter_lines + json.loads), milliseconds per stream, "
-        f"median of {cfg['rounds']} interleaved rounds"
+        f"Streams: cloudsway_nb client.stream() against raw httpx (iter_lines + json.loads), {clock} milliseconds "
+        f"per stream, median of {cfg['rounds']} interleaved rounds"
     )
     print("  (reads: the network reads of one stream; runs: streams per timed run)")
     print(
@@ -572,7 +585,7 @@ def print_table(report: dict[str, Any]) -> None:
         print()
         print(
             f"Chat stream, every client: {extras['events']:,} chunks, {extras['body_bytes'] / 1e6:.1f} MB, "
-            f"{extras['delivery']} (median / min / max of {cfg['rounds']} rounds)"
+            f"{extras['delivery']} ({clock} seconds, median / min / max of {cfg['rounds']} rounds)"
         )
         print(f"  {'client':<38}{'median s':>10}{'min s':>9}{'max s':>9}{'chunks/s':>12}{'MB/s':>9}")
         for row in extras["rows"].values():
@@ -583,7 +596,10 @@ def print_table(report: dict[str, Any]) -> None:
             )
     if report["small"]:
         print()
-        print(f"Small requests: {cfg['requests']:,} sequential non-streamed calls per run, {cfg['rounds']} rounds")
+        print(
+            f"Small requests: {cfg['requests']:,} sequential non-streamed calls per run, {cfg['rounds']} rounds "
+            f"({clock} seconds)"
+        )
         print(f"  {'client':<38}{'median s':>10}{'min s':>9}{'max s':>9}{'us/call':>12}{'calls/s':>9}")
         for row in report["small"].values():
             med = row["median_s"]
@@ -596,7 +612,7 @@ def print_table(report: dict[str, Any]) -> None:
         print()
         print(
             f"Concurrent: {conc['requests']:,} small calls, at most {conc['concurrency']} in flight, a fresh client "
-            f"per run; TCP connections the server accepted (max over {cfg['rounds']} runs)"
+            f"per run; TCP connections the server accepted (max over {cfg['rounds']} runs); wall-clock seconds"
         )
         print(f"  {'client':<38}{'connections':>12}{'median s':>10}{'calls/s':>9}")
         for row in conc["rows"].values():
@@ -673,7 +689,7 @@ def measure_streams(args: argparse.Namespace, clients: Clients, report: dict[str
     print(f"Building and checking {len(groups)} streams ...", file=log, flush=True)
     for g in groups:
         floor = next(c for c in g.contenders if c.key == "floor")
-        check(g.key, floor, timed(floor.run)[1])
+        check(g.key, floor, timed(floor.run)[2])
     run_rounds([(g.key, g.contenders) for g in groups], args.rounds, check, log)
     for g in groups:
         report["streams"].append(
@@ -686,7 +702,7 @@ def measure_streams(args: argparse.Namespace, clients: Clients, report: dict[str
                 "body_bytes": g.body_bytes,
                 "sse_events": g.sse_events,
                 "reads": max(reads.get(g.key, {0})),
-                "rows": {c.key: summary(c, g.repeat) for c in g.contenders},
+                "rows": {c.key: summary(c, args.clock, g.repeat) for c in g.contenders},
             }
         )
         if g is extras:
@@ -708,7 +724,7 @@ def measure_small(args: argparse.Namespace, clients: Clients, report: dict[str, 
         for key in (("cloudsway", "httpx") if args.skip_openai else ("cloudsway", "openai", "httpx"))
     ]
     run_rounds([("small", small)], args.rounds, check, log)
-    report["small"] = {c.key: summary(c) for c in small}
+    report["small"] = {c.key: summary(c, args.clock) for c in small}
 
 
 def measure_concurrency(args: argparse.Namespace, server: ServerProcess, report: dict[str, Any], log: Any) -> None:
@@ -741,7 +757,8 @@ def measure_concurrency(args: argparse.Namespace, server: ServerProcess, report:
         "requests": args.concurrent_requests,
         "concurrency": args.concurrency,
         "rows": {
-            c.key: {**summary(c), "connections": max(opened[c.key]), "connections_runs": opened[c.key]}
+            # wall time: what matters here is how soon the calls are all answered
+            c.key: {**summary(c, "wall"), "connections": max(opened[c.key]), "connections_runs": opened[c.key]}
             for c in contenders
         },
     }
@@ -781,6 +798,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "concurrent_requests": args.concurrent_requests,
         "concurrency": args.concurrency,
         "skip_openai": args.skip_openai,
+        "clock": args.clock,
     }
     report["ratios"] = ratios(report)
     report["versions"] = versions()
@@ -869,6 +887,13 @@ def main(argv: list[str] | None = None) -> int:
         "--concurrent-requests", type=int, default=1_000, help="small calls of the concurrent run (1,000; 0: skip)"
     )
     parser.add_argument("--concurrency", type=int, default=32, help="calls in flight in the concurrent run (32)")
+    parser.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="time the streams and small calls by this process's CPU time (immune to other processes "
+        "taking turns on the CPU) or by the wall clock (cpu)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document (progress goes to stderr)")
     parser.add_argument(
         "--skip-openai", action="store_true", help="leave the (slow) openai SDK out, e.g. while optimizing"
