@@ -28,6 +28,7 @@ class SSEDecoder:
     __slots__ = ("_data", "_decoder", "_event", "_id", "_pending_cr", "_retry", "_started", "_tail")
 
     def __init__(self) -> None:
+        # a codecs.BufferedIncrementalDecoder: its `buffer` holds the first bytes of a split character
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._tail: list[str] = []  # the pieces of an unfinished line (joined once it ends: no quadratic growth)
         self._pending_cr = False
@@ -39,7 +40,14 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode a chunk; return the events it completed (often none, often several)."""
-        return self._lines(self._decoder.decode(chunk))
+        decoder = self._decoder
+        if decoder.buffer:  # the first bytes of a character split by the previous chunk
+            return self._lines(decoder.decode(chunk))
+        try:  # most chunks decode in one C call, without the incremental decoder's Python frames
+            text = chunk.decode()
+        except UnicodeDecodeError:  # a character split at the chunk's end, or bytes to replace
+            text = decoder.decode(chunk)
+        return self._lines(text)
 
     def flush(self) -> list[ServerSentEvent]:
         """End of stream: finish a last line and dispatch an event left without its blank line."""
@@ -54,43 +62,91 @@ class SSEDecoder:
         return events
 
     def _lines(self, text: str) -> list[ServerSentEvent]:
-        if self._pending_cr:
-            # a CR ended the previous chunk: it was a line end, and a LF right after belongs to it
-            self._pending_cr = False
-            text = "\n" + (text[1:] if text.startswith("\n") else text)
-        if "\r" in text:
-            if text.endswith("\r"):
-                text = text[:-1]
-                self._pending_cr = True
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if not text:
-            return []
-        if not self._started:
+        if not self._started and text:
             self._started = True
-            if text.startswith("\ufeff"):
+            if text.startswith("\ufeff"):  # a byte-order mark is dropped from the very start of the stream
                 text = text[1:]
+        if self._pending_cr:  # a CR ended the previous chunk: put it back, before a LF that may complete it
+            self._pending_cr = False
+            text = "\r" + text
+        if text.endswith("\r"):  # a line end, but perhaps the first half of a CRLF: wait for the next chunk
+            text = text[:-1]
+            self._pending_cr = True
+        if "\r" in text:
+            blocks = text.split("\r\n\r\n")
+            if len(blocks) > 1:  # CRLF framing (as Gemini sends it): no copy of the text with plain LFs
+                return self._crlf_blocks(blocks)
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if "\n" not in text:
-            self._tail.append(text)
+            if text:
+                self._tail.append(text)
             return []
-        if self._tail:
+        if self._tail:  # the pieces of an unfinished line
             self._tail.append(text)
             text = "".join(self._tail)
         lines = text.split("\n")
         last = lines.pop()
         self._tail = [last] if last else []
         events: list[ServerSentEvent] = []
+        self._process(lines, events)
+        return events
+
+    def _crlf_blocks(self, blocks: list[str]) -> list[ServerSentEvent]:
+        """The text split at CRLF CRLF: each block but the last is an event and the blank line
+        that ended it; the last holds the lines of an event still arriving, then the start of a
+        line (the tail). Any block may hold lone CRs or LFs among its CRLFs."""
+        rest = blocks.pop()
+        if self._tail:  # the pieces of an unfinished line: they hold no line end
+            head = "".join(self._tail)
+            self._tail = []
+            if blocks:
+                blocks[0] = head + blocks[0]
+            else:
+                rest = head + rest
+        events: list[ServerSentEvent] = []
         data = self._data
+        for block in blocks:
+            # the common shape, when no event is half-way: one `data: X` line
+            if (
+                not data
+                and self._event is None
+                and block.startswith("data: ")
+                and "\r" not in block
+                and "\n" not in block
+            ):
+                if len(block) > 6:  # the standard drops an event whose data is empty
+                    events.append(ServerSentEvent(block[6:], None, self._id, self._retry))
+                continue
+            lines = block.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            lines.append("")  # the blank line that ended the block
+            self._process(lines, events)
+        if rest:
+            lines = rest.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            last = lines.pop()
+            if last:
+                self._tail = [last]
+            if lines:
+                self._process(lines, events)
+        return events
+
+    def _process(self, lines: list[str], events: list[ServerSentEvent]) -> None:
+        """Lines (line ends removed) of any shape, one by one, as the standard says."""
+        data = self._data
+        event = self._event  # a local while the loop runs
         for line in lines:
             if not line:
                 if data:
-                    joined = "\n".join(data)
+                    joined = data[0] if len(data) == 1 else "\n".join(data)
                     if joined:  # the standard drops an event whose data is empty
-                        events.append(ServerSentEvent(joined, self._event, self._id, self._retry))
+                        events.append(ServerSentEvent(joined, event, self._id, self._retry))
                     data.clear()
-                self._event = None
+                event = None
                 continue
-            if line.startswith("data: "):  # one slice, not two: these lines are most of a stream
+            if line.startswith("data: "):  # one slice, not two
                 data.append(line[6:])
+                continue
+            if line.startswith("event: "):
+                event = line[7:]
                 continue
             if line.startswith("data:"):
                 data.append(line[5:])
@@ -103,14 +159,14 @@ class SSEDecoder:
             if name == "data":  # a bare "data" line: an empty data line
                 data.append(value)
             elif name == "event":
-                self._event = value
+                event = value
             elif name == "id":
                 if "\0" not in value:
                     self._id = value
             elif name == "retry" and value.isdigit():
                 self._retry = int(value)
             # other field names are ignored, as the standard says
-        return events
+        self._event = event
 
 
 def iter_sse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:

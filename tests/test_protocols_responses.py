@@ -16,7 +16,7 @@ from recorded import load_json
 
 import cloudsway_nb.protocols as protocols_pkg
 from cloudsway_nb.errors import MalformedReplyError, StreamError, UnsupportedError, UsageError
-from cloudsway_nb.protocols.base import CallSpec, HttpRequest, ServerSentEvent
+from cloudsway_nb.protocols.base import CallSpec, HttpRequest, RawEvents, ServerSentEvent
 from cloudsway_nb.protocols.responses import TERMINAL_STATUSES, ResponsesAdapter
 from cloudsway_nb.types import (
     Attachment,
@@ -829,7 +829,8 @@ def test_stream_final_reply_prefers_the_completed_response_object() -> None:
     _, parser = run(sse)
     r = parser.finish()
     assert r.text == "authoritative"
-    assert isinstance(r.raw, list) and r.raw[-1]["response"] == final
+    # raw is the stream's events, decoded on access (RawEvents, a read-only sequence), not a list
+    assert isinstance(r.raw, RawEvents) and r.raw[-1]["response"] == final
 
 
 def test_stream_function_call_fragments() -> None:

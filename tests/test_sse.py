@@ -95,3 +95,34 @@ def test_a_long_line_in_small_chunks_is_assembled() -> None:
 def test_gemini_style_crlf_framing() -> None:
     body = b'data: {"candidates": []}\r\n\r\ndata: {"candidates": [1]}\r\n\r\n'
     assert [e.data for e in decode_in_pieces(body, 9)] == ['{"candidates": []}', '{"candidates": [1]}']
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 10_000])
+def test_mixed_line_endings_in_one_stream(size: int) -> None:
+    # CRLF, LF and lone CR in one chunk: the CRLF-only fast path must not take it
+    payload = b"data: a\r\ndata: b\n\nevent: e\rdata: c\r\n\r\rdata: d\r\n\n"
+    expected = [ServerSentEvent("a\nb"), ServerSentEvent("c", event="e"), ServerSentEvent("d")]
+    assert decode_in_pieces(payload, size) == expected
+
+
+@pytest.mark.parametrize("size", [1, 4, 10_000])
+def test_bytes_that_are_not_utf8_become_replacement_characters(size: int) -> None:
+    payload = b"data: a\xffb\xc3\n\ndata: \xe2\x98\x83\n\n"  # a stray byte, a cut character, a whole one
+    assert decode_in_pieces(payload, size) == [ServerSentEvent("a\ufffdb\ufffd"), ServerSentEvent("\u2603")]
+
+
+def test_crlf_framing_with_an_event_begun_in_the_previous_chunk() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"event: x\r\ndata: a\r\n") == []
+    assert decoder.feed(b"data: b\r\n\r\ndata: c\r\n\r\nda") == [
+        ServerSentEvent("a\nb", event="x"),
+        ServerSentEvent("c"),
+    ]
+    assert decoder.feed(b"ta: d\r\n\r\n") == [ServerSentEvent("d")]
+    assert decoder.feed(b"id: 3\r\n\r\ndata: e\r\n\r\n: note\r\n\r\ndata:\r\n\r\n") == [ServerSentEvent("e", id="3")]
+
+
+@pytest.mark.parametrize("size", [1, 3, 10_000])
+def test_crlf_framing_with_lone_line_ends_inside_an_event(size: int) -> None:
+    payload = b"data: a\ndata: b\rdata: c\r\n\r\ndata: d\r\n\r\n"
+    assert decode_in_pieces(payload, size) == [ServerSentEvent("a\nb\nc"), ServerSentEvent("d")]

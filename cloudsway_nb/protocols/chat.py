@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..errors import MalformedReplyError, StreamError, UnsupportedError
@@ -48,6 +47,7 @@ from .base import (
     Adapter,
     CallSpec,
     HttpRequest,
+    RawEvents,
     ServerSentEvent,
     StreamParser,
     split_params,
@@ -375,43 +375,9 @@ def _tool_call(call_id: str, name: str, arguments: Any) -> ToolCall:
     return ToolCall(id=call_id, name=name, arguments=parse_tool_arguments(arguments), raw_arguments=raw)
 
 
-class RawChunks(Sequence[Any]):
-    """A stream's decoded chunks, decoded on first access: `Reply.raw` of a chat stream.
-
-    The parser keeps the chunks' JSON text rather than the decoded dicts: holding 100,000 nested
-    dicts alive while a stream runs costs more in garbage collection than parsing them did. This
-    behaves as a read-only list of the decoded chunks; `list(raw)` gives a real one.
-    """
-
-    __slots__ = ("_decoded", "_texts")
-
-    def __init__(self, texts: list[str]) -> None:
-        self._texts = texts
-        self._decoded: list[Any] | None = None
-
-    def _items(self) -> list[Any]:
-        if self._decoded is None:
-            self._decoded = [_loads(t) for t in self._texts]
-        return self._decoded
-
-    def __len__(self) -> int:
-        return len(self._texts)
-
-    def __getitem__(self, i: Any) -> Any:
-        return self._items()[i]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._items())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, RawChunks):
-            return self._texts == other._texts
-        return isinstance(other, list) and self._items() == other
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self._items())
+RawChunks = RawEvents
+"""`Reply.raw` of a chat stream: its chunks, decoded on first access (the name it had before the
+other protocols' parsers shared it)."""
 
 
 class ChatStreamParser(StreamParser):
@@ -425,7 +391,7 @@ class ChatStreamParser(StreamParser):
 
     def __init__(self) -> None:
         self.done = False
-        self._raw: list[str] = []  # the chunks' JSON text (see RawChunks)
+        self._raw: list[str] = []  # the chunks' JSON text (see RawEvents)
         self._texts: dict[int, list[str]] = {}
         self._reasoning: dict[int, list[str]] = {}
         # choice index -> call index -> [id, name, argument pieces]

@@ -52,6 +52,7 @@ from .base import (
     Adapter,
     CallSpec,
     HttpRequest,
+    RawEvents,
     ServerSentEvent,
     StreamParser,
     reasoning_budget,
@@ -156,17 +157,20 @@ def _usage(raw: Any) -> Usage:
     """usageMetadata normalized: output counts thoughts too; total is the server's (see `types.Usage`)."""
     if not isinstance(raw, dict):
         return Usage()
-    candidates = _get(raw, "candidatesTokenCount")
-    thoughts = _get(raw, "thoughtsTokenCount")
+    # _get spelled out: a stream sends usage with every chunk
+    get = raw.get
+    if (prompt := get("promptTokenCount")) is None:
+        prompt = get("prompt_token_count")
+    if (candidates := get("candidatesTokenCount")) is None:
+        candidates = get("candidates_token_count")
+    if (thoughts := get("thoughtsTokenCount")) is None:
+        thoughts = get("thoughts_token_count")
+    if (cached := get("cachedContentTokenCount")) is None:
+        cached = get("cached_content_token_count")
+    if (total := get("totalTokenCount")) is None:
+        total = get("total_token_count")
     output = None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
-    return Usage(
-        input=_get(raw, "promptTokenCount"),
-        output=output,
-        reasoning=thoughts,
-        cached=_get(raw, "cachedContentTokenCount"),
-        total=_get(raw, "totalTokenCount"),
-        raw=raw,
-    )
+    return Usage(input=prompt, output=output, reasoning=thoughts, cached=cached, total=total, raw=raw)
 
 
 def _synthetic_id(index: int, name: str) -> str:
@@ -523,54 +527,86 @@ class GeminiAdapter(Adapter):
 
 
 _TEXT_KEYS = frozenset({"text", "thought", "thoughtSignature", "thought_signature"})
+_RUN_KEYS = frozenset({"text", "thought"})
 
 
 class _CandidateState:
-    __slots__ = ("calls", "finish", "logprobs", "parts", "texts", "thoughts")
+    __slots__ = ("calls", "finish", "logprobs", "parts", "run", "texts", "thoughts")
 
     def __init__(self) -> None:
         self.texts: list[str] = []
         self.thoughts: list[str] = []
         self.calls: list[ToolCall] = []
         self.parts: list[dict[str, Any]] = []
+        # the text pieces of parts[-1] while it is a run of text pieces still open to more (None
+        # otherwise); joined into the part when the run ends or the reply is assembled, so that a
+        # run of 100,000 pieces costs linear time, not the quadratic time of growing one string.
+        # parts[-1]["text"] is up to date whenever the run holds a single piece.
+        self.run: list[Any] | None = None
         self.finish: str | None = None
         self.logprobs: list[TokenLogprob] | None = None
 
     def add_part(self, part: dict[str, Any]) -> None:
         """Keep the native parts compact: a run of text pieces of one kind becomes one part,
         closed by the piece that carries a thought signature (Gemini sends it last)."""
-        if part.keys() <= _TEXT_KEYS:
-            last = self.parts[-1] if self.parts else None
-            if (
-                last is not None
-                and last.keys() <= {"text", "thought"}
-                and bool(last.get("thought")) == bool(part.get("thought"))
-            ):
-                last["text"] = last.get("text", "") + (part.get("text") or "")
-                signature = _get(part, "thoughtSignature")
+        run = self.run
+        if run is not None and part.keys() <= _TEXT_KEYS:
+            last = self.parts[-1]
+            if bool(last.get("thought")) == bool(part.get("thought")):
+                run.append(part.get("text") or "")
+                if (signature := part.get("thoughtSignature")) is None:
+                    signature = part.get("thought_signature")
                 if signature is not None:
+                    self._close_run()
                     last["thoughtSignature"] = signature
                 return
-        self.parts.append(dict(part))
+        self._close_run()
+        copy = dict(part)
+        self.parts.append(copy)
+        if copy.keys() <= _RUN_KEYS:
+            self.run = [copy.get("text", "")]
+
+    def _join_run(self) -> None:
+        run = self.run
+        if run is not None and len(run) > 1:
+            joined = "".join(run)
+            self.parts[-1]["text"] = joined
+            run[:] = [joined]  # still open to more pieces
+
+    def _close_run(self) -> None:
+        self._join_run()
+        self.run = None
+
+    def native(self) -> list[dict[str, Any]]:
+        """Copies of the parts, an open run's text joined (once, however often this is called)."""
+        self._join_run()
+        return [dict(p) for p in self.parts]
 
 
 class GeminiStreamParser(StreamParser):
     """`?alt=sse` chunks -> TextDelta / ReasoningDelta / ToolCallDelta / UsageEvent.
 
     Gemini has no end marker: the stream counts as done once every candidate seen has a
-    finishReason (or the prompt was blocked).
+    finishReason (or the prompt was blocked). Text is kept as pieces joined at `finish`, and the
+    chunks' JSON text for `Reply.raw` rather than the decoded chunks (see RawEvents).
     """
 
     protocol = "gemini"
 
     def __init__(self) -> None:
         self.done = False
-        self.events: list[Any] = []
+        self._raw: list[Any] = []  # the chunks' JSON text (or a chunk that came decoded, see RawEvents)
         self._candidates: dict[int, _CandidateState] = {}
+        self._unfinished = 0  # candidates without a finishReason yet
         self._usage: Any = None
         self._model: str | None = None
         self._id: str | None = None
         self._block: str | None = None
+
+    @property
+    def events(self) -> RawEvents:
+        """The chunks decoded so far (decoded on access)."""
+        return RawEvents(self._raw.copy())
 
     def feed(self, sse: ServerSentEvent) -> list[Event]:
         data = self.decode(sse)
@@ -579,15 +615,19 @@ class GeminiStreamParser(StreamParser):
         if isinstance(data, list):  # a chunk array: tolerate it
             out: list[Event] = []
             for chunk in data:
-                out.extend(self.feed_chunk(chunk))
+                out.extend(self._chunk(chunk, chunk))
             return out
-        return self.feed_chunk(data)
+        return self._chunk(data, sse.data)
 
     def feed_chunk(self, data: Any) -> list[Event]:
         """Take one decoded chunk (a GenerateContentResponse)."""
-        if not isinstance(data, dict):
+        return self._chunk(data, data)
+
+    def _chunk(self, data: Any, raw: Any) -> list[Event]:
+        """One chunk; `raw` is what `Reply.raw` keeps of it: its JSON text, or the chunk itself."""
+        if data.__class__ is not dict and not isinstance(data, dict):
             raise MalformedReplyError("a gemini stream chunk must be a JSON object", partial=self.finish())
-        self.events.append(data)
+        self._raw.append(raw)
         if "error" in data and "candidates" not in data:
             err = data["error"]
             if isinstance(err, dict):
@@ -598,22 +638,31 @@ class GeminiStreamParser(StreamParser):
             raise StreamError(message, code=code, body=data, partial=self.finish())
 
         out: list[Event] = []
-        self._model = _get(data, "modelVersion") or self._model
-        self._id = _get(data, "responseId") or self._id
-        for position, candidate in enumerate(data.get("candidates") or ()):
-            if isinstance(candidate, dict):
-                self._candidate(candidate, position, out)
-        feedback = _get(data, "promptFeedback")
-        block = _get(feedback, "blockReason") if isinstance(feedback, dict) else None
-        if block:
-            self._block = block
-        usage = _get(data, "usageMetadata")
+        # _get spelled out on this hot path: one call per lookup is a good part of a chunk's cost
+        get = data.get
+        if (model := get("modelVersion")) is None:
+            model = get("model_version")
+        self._model = model or self._model
+        if (response_id := get("responseId")) is None:
+            response_id = get("response_id")
+        self._id = response_id or self._id
+        candidates = get("candidates")
+        if candidates:
+            for position, candidate in enumerate(candidates):
+                if isinstance(candidate, dict):
+                    self._candidate(candidate, position, out)
+        if (feedback := get("promptFeedback")) is None:
+            feedback = get("prompt_feedback")
+        if feedback is not None:
+            block = _get(feedback, "blockReason") if isinstance(feedback, dict) else None
+            if block:
+                self._block = block
+        if (usage := get("usageMetadata")) is None:
+            usage = get("usage_metadata")
         if isinstance(usage, dict):
             self._usage = usage  # cumulative: the last one counts
             out.append(UsageEvent(_usage(usage)))
-        if (self._block and not self._candidates) or (
-            self._candidates and all(s.finish is not None for s in self._candidates.values())
-        ):
+        if (self._block and not self._candidates) or (self._candidates and not self._unfinished):
             self.done = True
         return out
 
@@ -622,17 +671,30 @@ class GeminiStreamParser(StreamParser):
         state = self._candidates.get(index)
         if state is None:
             state = self._candidates[index] = _CandidateState()
+            self._unfinished += 1
         content = candidate.get("content")
         for part in (content.get("parts") or ()) if isinstance(content, dict) else ():
             if not isinstance(part, dict):
                 continue
-            state.add_part(part)
-            fc = _get(part, "functionCall")
-            if isinstance(fc, dict):
-                call = _tool_call(fc, len(state.calls))
-                state.calls.append(call)
-                out.append(ToolCallDelta(len(state.calls) - 1, call.id, call.name, call.raw_arguments or "", index))
+            if len(part) == 1 and (piece := part.get("text")).__class__ is str:
+                # the hot path, a plain piece of text: add_part and the text branch below, inlined
+                run = state.run
+                if run is not None and not state.parts[-1].get("thought"):
+                    run.append(piece)
+                else:
+                    state.add_part(part)
+                if piece:
+                    state.texts.append(piece)
+                    out.append(TextDelta(piece, index))
                 continue
+            state.add_part(part)
+            if not part.keys() <= _TEXT_KEYS:  # a text part (the hot path) holds no functionCall
+                fc = _get(part, "functionCall")
+                if isinstance(fc, dict):
+                    call = _tool_call(fc, len(state.calls))
+                    state.calls.append(call)
+                    out.append(ToolCallDelta(len(state.calls) - 1, call.id, call.name, call.raw_arguments or "", index))
+                    continue
             piece = part.get("text")
             if piece:
                 if part.get("thought"):
@@ -641,12 +703,21 @@ class GeminiStreamParser(StreamParser):
                 else:
                     state.texts.append(piece)
                     out.append(TextDelta(piece, index))
-        finish = _get(candidate, "finishReason")
+        if (finish := candidate.get("finishReason")) is None:
+            finish = candidate.get("finish_reason")
         if finish:
+            if state.finish is None:
+                self._unfinished -= 1
             state.finish = finish
-        logprobs = _logprobs(_get(candidate, "logprobsResult"))
-        if logprobs:
-            state.logprobs = (state.logprobs or []) + logprobs
+        if (result := candidate.get("logprobsResult")) is None:
+            result = candidate.get("logprobs_result")
+        if result is not None:
+            logprobs = _logprobs(result)
+            if logprobs:  # extended in place (not list + list: quadratic over a long stream)
+                if state.logprobs is None:
+                    state.logprobs = logprobs
+                else:
+                    state.logprobs.extend(logprobs)
 
     def finish(self) -> Reply:
         choices = [
@@ -657,8 +728,8 @@ class GeminiStreamParser(StreamParser):
                 tool_calls=list(s.calls),
                 finish_reason=_finish_reason(s.finish, bool(s.calls)),
                 native_finish_reason=s.finish,
-                logprobs=s.logprobs,
-                native=[dict(p) for p in s.parts],
+                logprobs=None if s.logprobs is None else list(s.logprobs),
+                native=s.native(),
             )
             for index, s in sorted(self._candidates.items())
         ]
@@ -671,5 +742,5 @@ class GeminiStreamParser(StreamParser):
             model=self._model,
             id=self._id,
             incomplete=not self.done,
-            raw=list(self.events),
+            raw=RawEvents(self._raw.copy()),
         )

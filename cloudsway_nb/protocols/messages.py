@@ -45,6 +45,7 @@ from .base import (
     Adapter,
     CallSpec,
     HttpRequest,
+    RawEvents,
     ServerSentEvent,
     StreamParser,
     reasoning_budget,
@@ -411,13 +412,18 @@ def _choice(blocks: list[Any], stop_reason: str | None) -> Choice:
 
 
 class MessagesStreamParser(StreamParser):
-    """Anthropic stream events -> TextDelta / ReasoningDelta / ToolCallDelta / UsageEvent."""
+    """Anthropic stream events -> TextDelta / ReasoningDelta / ToolCallDelta / UsageEvent.
+
+    On the hot path (a `text_delta` or `thinking_delta` of a started block) `feed` does one JSON
+    decode, a few dict lookups and one small event object; it keeps the events' JSON text for
+    `Reply.raw`, not the decoded dicts (see RawEvents).
+    """
 
     protocol = "messages"
 
     def __init__(self) -> None:
         self.done = False
-        self.events: list[Any] = []
+        self._raw: list[str] = []  # the events' JSON text (see RawEvents)
         self._blocks: dict[int, dict[str, Any]] = {}  # block index -> the block as started
         self._pieces: dict[int, list[str]] = {}  # block index -> text / thinking / partial_json pieces
         self._call_index: dict[int, int] = {}  # block index of a tool_use -> its tool-call index
@@ -426,16 +432,32 @@ class MessagesStreamParser(StreamParser):
         self._id: str | None = None
         self._model: str | None = None
 
+    @property
+    def events(self) -> RawEvents:
+        """The events decoded so far (decoded on access)."""
+        return RawEvents(self._raw.copy())
+
     def feed(self, sse: ServerSentEvent) -> list[Event]:
         data = self.decode(sse)
         if data is None:
             return []
-        if not isinstance(data, dict):
+        if data.__class__ is not dict and not isinstance(data, dict):
             raise MalformedReplyError("a messages stream event must be a JSON object", partial=self.finish())
-        self.events.append(data)
+        self._raw.append(sse.data)
         kind = data.get("type") or sse.event
 
         if kind == "content_block_delta":
+            delta = data.get("delta")
+            if delta.__class__ is dict:  # the hot path: a piece of a started text or thinking block
+                dtype = delta.get("type")
+                if dtype == "text_delta" or dtype == "thinking_delta":
+                    pieces = self._pieces.get(data.get("index", 0))
+                    if pieces is not None:
+                        piece = delta.get("text" if dtype == "text_delta" else "thinking") or ""
+                        pieces.append(piece)
+                        if not piece:
+                            return []
+                        return [TextDelta(piece) if dtype == "text_delta" else ReasoningDelta(piece)]
             return self._delta(data)
         if kind == "content_block_start":
             return self._start(data)
@@ -557,5 +579,5 @@ class MessagesStreamParser(StreamParser):
             model=self._model,
             id=self._id,
             incomplete=not self.done,
-            raw=list(self.events),
+            raw=RawEvents(self._raw.copy()),
         )

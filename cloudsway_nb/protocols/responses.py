@@ -47,7 +47,16 @@ from ..types import (
     UsageEvent,
     parse_tool_arguments,
 )
-from .base import Adapter, CallSpec, HttpRequest, ServerSentEvent, StreamParser, split_params, split_system
+from .base import (
+    Adapter,
+    CallSpec,
+    HttpRequest,
+    RawEvents,
+    ServerSentEvent,
+    StreamParser,
+    split_params,
+    split_system,
+)
 
 __all__ = ["TERMINAL_STATUSES", "ResponsesAdapter", "ResponsesStreamParser"]
 
@@ -469,13 +478,15 @@ class ResponsesStreamParser(StreamParser):
 
     `response_id` and `sequence_number` (the last one seen) are kept so that a dropped stream can
     be resumed with `build_retrieve(..., stream=True, starting_after=parser.sequence_number)`.
+    Text is kept as pieces joined at `finish`, and the events' JSON text for `Reply.raw` rather
+    than the decoded events (see RawEvents).
     """
 
     protocol = "responses"
 
     def __init__(self) -> None:
         self.done = False
-        self.events: list[Any] = []
+        self._raw: list[str] = []  # the events' JSON text (see RawEvents)
         self.response_id: str | None = None
         self.model: str | None = None
         self.status: str | None = None
@@ -489,14 +500,19 @@ class ResponsesStreamParser(StreamParser):
         self._usage: dict[str, Any] | None = None
         self._error: dict[str, Any] | None = None
 
+    @property
+    def events(self) -> RawEvents:
+        """The events decoded so far (decoded on access)."""
+        return RawEvents(self._raw.copy())
+
     # -- feeding ----------------------------------------------------------------------------
 
     def feed(self, sse: ServerSentEvent) -> list[Event]:
         data = self.decode(sse)
         if data is None:
             return []
-        self.events.append(data)
-        if not isinstance(data, dict):
+        self._raw.append(sse.data)
+        if data.__class__ is not dict and not isinstance(data, dict):
             return []
         kind = data.get("type") or sse.event
         seq = data.get("sequence_number")
@@ -504,11 +520,17 @@ class ResponsesStreamParser(StreamParser):
             self.sequence_number = seq
 
         if kind == "response.output_text.delta":
-            slot = self._part(data, "content_index")
-            slot[0].append(data.get("delta") or "")
+            # the hot path: a piece of a part already seen (else _part makes the item and the part)
+            index = data.get("output_index")
+            entry = self._items.get(index) if index.__class__ is int else None
+            slot = None if entry is None else entry.parts.get(("text", data.get("content_index", 0)))
+            if slot is None:
+                slot = self._part(data, "content_index")
+            delta = data.get("delta") or ""
+            slot[0].append(delta)
             if data.get("logprobs"):
                 slot[1].extend(data["logprobs"])
-            return [TextDelta(data.get("delta") or "")]
+            return [TextDelta(delta)]
         if kind == "response.reasoning_summary_text.delta":
             return self._reason(data, data.get("delta") or "")
         if kind == "response.function_call_arguments.delta":
@@ -771,7 +793,7 @@ class ResponsesStreamParser(StreamParser):
             data["status"] = "failed"
             data["error"] = self._error
         reply = _parse_response(data)
-        reply.raw = list(self.events)
+        reply.raw = RawEvents(self._raw.copy())
         reply.incomplete = incomplete
         return reply
 
