@@ -452,4 +452,5 @@ def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
     request_digest = digest("chat", body)
     if extra["stream"]:
         return StreamReply(render_stream(prompt, extra, request_digest), _error_frame, SSE_KEEPALIVE)
-    return JSONReply(render(prompt, extra, request_digest))
+    reply = render(prompt, extra, request_digest)
+    return JSONReply(reply, tokens=reply["usage"]["completion_tokens"])

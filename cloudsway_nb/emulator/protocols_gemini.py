@@ -373,6 +373,11 @@ def _error_frame(error: EmulatorError, _position: int) -> bytes:
     return sse_data(error_body("gemini", error), crlf=True)
 
 
+def _output_tokens(usage: dict[str, Any]) -> int:
+    """Generated tokens of a usage block: candidates and thoughts."""
+    return int(usage.get("candidatesTokenCount", 0)) + int(usage.get("thoughtsTokenCount", 0))
+
+
 def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
     """POST ``.../generateContent``, ``.../streamGenerateContent`` (``?alt=sse``) and ``.../countTokens``.
 
@@ -394,9 +399,11 @@ def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
     prompt, extra = parse(body, endpoint)
     request_digest = digest("gemini", body)
     if verb == "generateContent":
-        return JSONReply(render(prompt, extra, request_digest))
+        reply = render(prompt, extra, request_digest)
+        return JSONReply(reply, tokens=_output_tokens(reply["usageMetadata"]))
     chunks = render_chunks(prompt, extra, request_digest)
     if request.query.get("alt", "").lower() != "sse":
-        return JSONReply([chunk for chunk, _ in chunks])
+        tokens = _output_tokens(chunks[-1][0]["usageMetadata"]) if chunks else 0
+        return JSONReply([chunk for chunk, _ in chunks], tokens=tokens)
     frames = [Frame(sse_data(chunk, crlf=True), token=token) for chunk, token in chunks]
     return StreamReply(frames, _error_frame, None)

@@ -378,7 +378,8 @@ def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
     request_digest = digest("messages", body)
     if extra["stream"]:
         return StreamReply(render_stream(prompt, extra, request_digest), _error_frame, KEEPALIVE)
-    return JSONReply(render(prompt, extra, request_digest))
+    reply = render(prompt, extra, request_digest)
+    return JSONReply(reply, tokens=reply["usage"]["output_tokens"])
 
 
 def count_tokens(request: Request, app: EmulatorApp) -> JSONReply:

@@ -82,7 +82,7 @@ def create(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
         )
     if settings["background"]:
         return JSONReply(events[0]["response"])
-    return JSONReply(final)
+    return JSONReply(final, tokens=final["usage"]["output_tokens"])
 
 
 def _entry(request: Request, app: EmulatorApp) -> StoredResponse:
