@@ -4,8 +4,11 @@ Wire facts followed: ``messages`` (also as a JSON-encoded string, as one gateway
 it), content parts ``text`` / ``image_url`` (data URLs decoded, ``data:video/...`` included) /
 ``input_audio`` / ``file``; ``tools`` + ``tool_choice``; ``response_format``; ``n``; ``stop``;
 ``logprobs`` + ``top_logprobs``; reasoning via ``reasoning_effort`` or ``thinking`` (returned as
-DeepSeek-style ``reasoning_content``). Streams are ``data: {chunk}`` events ending with
-``data: [DONE]``; ``stream_options.include_usage`` adds a last chunk with ``choices: []``.
+DeepSeek-style ``reasoning_content``; a DeepSeek model's choices also carry
+``native_finish_reason`` and its usage ``prompt_cache_hit_tokens`` / ``prompt_cache_miss_tokens``).
+Streams are ``data: {chunk}`` events ending with ``data: [DONE]``;
+``stream_options.include_usage`` adds a last chunk with ``choices: []`` (``stream_options``
+without ``stream`` is ignored, as the gateway's own image example sends it).
 
 Example:
     >>> prompt, extra = parse({"messages": [{"role": "user", "content": "Hi"}]}, "ep")
@@ -203,11 +206,7 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
         raise bad_request("Invalid 'n': must be an integer between 1 and 128.", "n")
     prompt.n = n
     stream = bool(body.get("stream"))
-    stream_options = body.get("stream_options")
-    if stream_options and not stream:
-        raise bad_request(
-            "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options"
-        )
+    stream_options = body.get("stream_options")  # ignored without stream, as the gateway does (its image example)
     top = body.get("top_logprobs")
     if top is not None and (not isinstance(top, int) or not 0 <= top <= 20):
         raise bad_request("Invalid 'top_logprobs': must be an integer between 0 and 20.", "top_logprobs")
@@ -285,6 +284,11 @@ def _format(body: dict[str, Any], prompt: Prompt) -> None:
         )
 
 
+def _is_deepseek(prompt: Prompt) -> bool:
+    """DeepSeek models (by name) add ``native_finish_reason`` and the prompt-cache counts (api-docs 003)."""
+    return "deepseek" in prompt.model.lower()
+
+
 def _usage(prompt: Prompt, plans: list[Plan]) -> dict[str, Any]:
     prompt_tokens = prompt.input_tokens()
     cached = prompt.cached_tokens()
@@ -301,7 +305,7 @@ def _usage(prompt: Prompt, plans: list[Plan]) -> dict[str, Any]:
             "rejected_prediction_tokens": 0,
         },
     }
-    if "deepseek" in prompt.model.lower():
+    if _is_deepseek(prompt):
         usage["prompt_cache_hit_tokens"] = cached
         usage["prompt_cache_miss_tokens"] = prompt_tokens - cached
     return usage
@@ -347,14 +351,10 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
                 ],
                 "refusal": None,
             }
-        choices.append(
-            {
-                "index": plan.index,
-                "message": message,
-                "logprobs": logprobs,
-                "finish_reason": _FINISH[plan.finish],
-            }
-        )
+        choice = {"index": plan.index, "message": message, "logprobs": logprobs, "finish_reason": _FINISH[plan.finish]}
+        if _is_deepseek(prompt):
+            choice["native_finish_reason"] = _FINISH[plan.finish]
+        choices.append(choice)
     return {
         "id": "chatcmpl-" + request_digest[:29],
         "object": "chat.completion",
@@ -396,7 +396,10 @@ def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) ->
     def choice(
         plan: Plan, delta: dict[str, Any], finish: str | None = None, logprobs: Any = None
     ) -> dict[str, Any]:
-        return {"index": plan.index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+        body = {"index": plan.index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+        if finish is not None and _is_deepseek(prompt):
+            body["native_finish_reason"] = finish
+        return body
 
     lanes: list[list[Frame]] = []
     for plan in plans:

@@ -3,7 +3,8 @@
 Request (camelCase on the wire, snake_case accepted too): ``contents`` (parts ``text``,
 ``inlineData``, ``fileData``, ``functionCall``, ``functionResponse``), ``systemInstruction``,
 ``generationConfig`` (``maxOutputTokens``, ``candidateCount``, ``stopSequences``,
-``responseMimeType``, ``responseSchema`` / ``responseJsonSchema``, ``thinkingConfig``,
+``responseMimeType``, ``responseSchema`` / ``responseJsonSchema``, ``thinkingConfig`` (a
+``thinkingBudget`` of 0 means no thinking, ``includeThoughts`` notwithstanding),
 ``responseLogprobs`` + ``logprobs``), ``tools[].functionDeclarations``,
 ``toolConfig.functionCallingConfig``. With ``responseLogprobs`` each text candidate (each
 streamed text chunk) has ``avgLogprobs`` and ``logprobsResult`` (``chosenCandidates``,
@@ -193,7 +194,7 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
         budget = _get(thinking, "thinkingBudget")
         include_thoughts = bool(_get(thinking, "includeThoughts"))
         level = _get(thinking, "thinkingLevel")
-        if budget != 0 or include_thoughts or level:
+        if budget != 0:  # a budget of 0 turns thinking off, even with includeThoughts (api-docs 000)
             prompt.reasoning = True
             prompt.effort = str(level).lower() if level else None
             if isinstance(budget, int) and budget > 0:
