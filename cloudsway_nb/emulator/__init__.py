@@ -3,7 +3,7 @@
 It speaks every protocol the gateway does (OpenAI chat completions, responses and embeddings,
 Anthropic messages, Gemini generateContent) faithfully enough for the official SDKs, with
 deterministic, informative replies (the prompt's gist, a description of each media part),
-reasoning, tool calls, JSON mode, logprobs (chat, responses and Gemini, from one deterministic
+reasoning, tool calls (every offered tool that fits the prompt, in parallel), JSON mode, logprobs (chat, responses and Gemini, from one deterministic
 generator), realistic streaming, auth, errors and fault injection.
 It shares no code with the client's protocol adapters.
 

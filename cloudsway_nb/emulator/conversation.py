@@ -141,6 +141,8 @@ class Prompt:
         reasoning: whether reasoning was asked for; ``effort`` and ``reasoning_budget`` refine it.
         max_tokens: cap on output tokens (reasoning included); ``stop``: stop sequences.
         n: number of alternative replies; ``continuing_from``: a previous response id.
+        parallel_tool_calls: whether several tools may be called in one turn (it decides how
+            many calls are made, not what any of them holds, so it is not part of the fingerprint).
 
     Example:
         >>> Prompt(turns=[Turn("user", "x")], n=2).n
@@ -160,6 +162,7 @@ class Prompt:
     n: int = 1
     model: str = ""
     continuing_from: str | None = None
+    parallel_tool_calls: bool = True
 
     def media(self) -> list[MediaInfo]:
         """All media parts in order of arrival."""

@@ -1,8 +1,9 @@
 """Plan a deterministic, informative reply from a :class:`~.conversation.Prompt`.
 
 The reply restates the gist of the last user text, describes every media part, answers with
-the tool result when the conversation holds one, calls a tool (arguments valid against its
-schema) when tools are offered, and emits JSON for JSON mode. Reasoning text is produced when
+the tool results when the conversation holds them, calls the offered tools that fit the prompt
+(several in one turn when several fit, see :mod:`.tool_plan`; arguments valid against each
+schema), and emits JSON for JSON mode. Reasoning text is produced when
 asked for. Everything is a pure function of the prompt, so the same request gives the same
 reply; the protocol modules only render the :class:`Plan`.
 
@@ -25,6 +26,7 @@ from typing import Any
 from .conversation import Prompt, ToolCall, digest
 from .schema_values import Hints, value_for_schema
 from .tokenizer import count_tokens, pieces
+from .tool_plan import fitting_tools, plan_tool_calls
 
 __all__ = [
     "Plan",
@@ -54,7 +56,7 @@ def gist(text: str, limit: int = 200) -> str:
 
 @dataclass
 class Plan:
-    """The reply to render: visible text, reasoning, at most one tool call, and token counts.
+    """The reply to render: visible text, reasoning, tool calls, and token counts.
 
     ``finish`` is ``stop``, ``length``, ``tool_calls`` or ``stop_sequence`` (then
     ``stop_sequence`` holds the sequence); each protocol maps it to its own name.
@@ -66,7 +68,7 @@ class Plan:
 
     text: str | None = None
     reasoning: str | None = None
-    tool_call: ToolCall | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
     finish: str = "stop"
     stop_sequence: str | None = None
     text_tokens: int = 0
@@ -76,6 +78,11 @@ class Plan:
     seed: str = ""
     text_pieces: list[str] = field(default_factory=list)
     reasoning_pieces: list[str] = field(default_factory=list)
+
+    @property
+    def tool_call(self) -> ToolCall | None:
+        """The first tool call, or None."""
+        return self.tool_calls[0] if self.tool_calls else None
 
     @property
     def output_tokens(self) -> int:
@@ -106,10 +113,10 @@ def plan_reply(prompt: Prompt, index: int = 0) -> Plan:
     seed = digest(prompt.fingerprint(), index)
     plan = Plan(index=index, seed=seed)
     reasoning = _reasoning_text(prompt) if prompt.reasoning else None
-    tool_call = _tool_call(prompt, seed)
-    if tool_call is not None:
-        plan.tool_call = tool_call
-        plan.tool_tokens = tool_call.tokens()
+    tool_calls = plan_tool_calls(prompt, seed)
+    if tool_calls:
+        plan.tool_calls = tool_calls
+        plan.tool_tokens = sum(call.tokens() for call in tool_calls)
         plan.finish = "tool_calls"
         text = None
     elif prompt.json_mode:
@@ -217,7 +224,11 @@ def _reasoning_text(prompt: Prompt) -> str:
         "Let me check the details once more before answering.",
     ]
     if prompt.tools and not results and prompt.tool_choice != "none":
-        extra[1] = f"A tool is offered, so I will call {_chosen_tool_name(prompt)}."
+        names = [t.name for t in fitting_tools(prompt)]
+        if len(names) == 1:
+            extra[1] = f"A tool is offered, so I will call {names[0]}."
+        else:
+            extra[1] = f"Several tools fit, so I will call {', '.join(names[:-1])} and {names[-1]} at once."
     count = _EFFORT_SENTENCES.get((prompt.effort or "medium").lower(), 2)
     return " ".join(sentences + extra[: count - 1] if count > 1 else sentences)
 
@@ -226,25 +237,6 @@ def _media_count(count: int) -> str:
     if count == 1:
         return "There is 1 media part to describe."
     return f"There are {count or 'no'} media parts to describe."
-
-
-def _chosen_tool_name(prompt: Prompt) -> str:
-    names = [t.name for t in prompt.tools]
-    if prompt.tool_choice not in ("auto", "none", "required") and prompt.tool_choice in names:
-        return prompt.tool_choice
-    return names[0]
-
-
-def _tool_call(prompt: Prompt, seed: str) -> ToolCall | None:
-    if not prompt.tools or prompt.tool_choice == "none" or prompt.trailing_tool_results():
-        return None
-    name = _chosen_tool_name(prompt)
-    tool = next(t for t in prompt.tools if t.name == name)
-    schema = tool.schema or {"type": "object", "properties": {}}
-    arguments = value_for_schema(schema, Hints.from_text(prompt.last_user_text(), seed))
-    if not isinstance(arguments, dict):
-        arguments = {"value": arguments} if not schema.get("type") else arguments
-    return ToolCall(name=name, arguments=arguments, call_id=seed[:24])
 
 
 def _json_text(prompt: Prompt, seed: str) -> str:

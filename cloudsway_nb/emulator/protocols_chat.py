@@ -2,7 +2,8 @@
 
 Wire facts followed: ``messages`` (also as a JSON-encoded string, as one gateway sample sends
 it), content parts ``text`` / ``image_url`` (data URLs decoded, ``data:video/...`` included) /
-``input_audio`` / ``file``; ``tools`` + ``tool_choice``; ``response_format``; ``n``; ``stop``;
+``input_audio`` / ``file``; ``tools`` + ``tool_choice`` + ``parallel_tool_calls`` (several
+``tool_calls`` in one message when several tools fit); ``response_format``; ``n``; ``stop``;
 ``logprobs`` + ``top_logprobs``; reasoning via ``reasoning_effort`` or ``thinking`` (returned as
 DeepSeek-style ``reasoning_content``; a DeepSeek model's choices also carry
 ``native_finish_reason`` and its usage ``prompt_cache_hit_tokens`` / ``prompt_cache_miss_tokens``).
@@ -246,6 +247,8 @@ def _tools(body: dict[str, Any], prompt: Prompt) -> None:
             prompt.tools.append(
                 Tool(str(fn["name"]), str(fn.get("description") or ""), fn.get("parameters") or {})
             )
+    if body.get("parallel_tool_calls") is False:
+        prompt.parallel_tool_calls = False
     choice = body.get("tool_choice", body.get("function_call"))
     if isinstance(choice, str):
         if choice not in ("none", "auto", "required"):
@@ -311,8 +314,8 @@ def _usage(prompt: Prompt, plans: list[Plan]) -> dict[str, Any]:
     return usage
 
 
-def _call_id(plan: Plan) -> str:
-    return "call_" + (plan.tool_call.call_id if plan.tool_call else plan.seed[:24])
+def _call_id(call: ToolCall) -> str:
+    return "call_" + call.call_id
 
 
 def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[str, Any]:
@@ -334,13 +337,14 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
         }
         if plan.reasoning is not None:
             message["reasoning_content"] = plan.reasoning
-        if plan.tool_call is not None:
+        if plan.tool_calls:
             message["tool_calls"] = [
                 {
-                    "id": _call_id(plan),
+                    "id": _call_id(call),
                     "type": "function",
-                    "function": {"name": plan.tool_call.name, "arguments": plan.tool_call.arguments_json},
+                    "function": {"name": call.name, "arguments": call.arguments_json},
                 }
+                for call in plan.tool_calls
             ]
         logprobs = None
         if extra["logprobs"]:
@@ -414,16 +418,16 @@ def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) ->
                     "refusal": None,
                 }
             lane.append(Frame(chunk([choice(plan, {"content": piece}, logprobs=logprobs)]), token=True))
-        if plan.tool_call is not None:
+        for number, call in enumerate(plan.tool_calls):
             head = {
-                "index": 0,
-                "id": _call_id(plan),
+                "index": number,
+                "id": _call_id(call),
                 "type": "function",
-                "function": {"name": plan.tool_call.name, "arguments": ""},
+                "function": {"name": call.name, "arguments": ""},
             }
             lane.append(Frame(chunk([choice(plan, {"tool_calls": [head]})]), token=True))
-            for piece in pieces(plan.tool_call.arguments_json):
-                fragment = {"index": 0, "function": {"arguments": piece}}
+            for piece in pieces(call.arguments_json):
+                fragment = {"index": number, "function": {"arguments": piece}}
                 lane.append(Frame(chunk([choice(plan, {"tool_calls": [fragment]})]), token=True))
         lane.append(Frame(chunk([choice(plan, {}, _FINISH[plan.finish])])))
         lanes.append(lane)

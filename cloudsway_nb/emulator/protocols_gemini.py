@@ -282,8 +282,8 @@ def _parts(plan: Plan, include_thoughts: bool) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     if include_thoughts and plan.reasoning is not None:
         parts.append({"text": plan.reasoning, "thought": True})
-    if plan.tool_call is not None:
-        parts.append({"functionCall": {"name": plan.tool_call.name, "args": plan.tool_call.arguments}})
+    if plan.tool_calls:
+        parts += [{"functionCall": {"name": c.name, "args": c.arguments}} for c in plan.tool_calls]
     elif plan.text is not None:
         parts.append({"text": plan.text})
     if plan.reasoning is not None and parts and not parts[-1].get("thought"):
@@ -335,9 +335,10 @@ def render_chunks(
         parts: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
         if extra["include_thoughts"]:
             parts += [({"text": p, "thought": True}, 0, {}) for p in plan.reasoning_pieces]
-        if plan.tool_call is not None:
-            call = {"name": plan.tool_call.name, "args": plan.tool_call.arguments}
-            parts.append(({"functionCall": call}, plan.tool_tokens, {}))
+        if plan.tool_calls:
+            parts += [
+                ({"functionCall": {"name": c.name, "args": c.arguments}}, c.tokens(), {}) for c in plan.tool_calls
+            ]
         else:
             entries = text_logprobs(plan, top) if extra.get("logprobs") else []
             parts += [

@@ -41,11 +41,7 @@ __all__ = ["build", "cancel", "create", "delete", "parse", "retrieve"]
 
 
 def _reply_turn(plan: Plan) -> Turn:
-    calls = (
-        [ToolCall(plan.tool_call.name, plan.tool_call.arguments, "call_" + plan.tool_call.call_id)]
-        if plan.tool_call
-        else []
-    )
+    calls = [ToolCall(c.name, c.arguments, "call_" + c.call_id) for c in plan.tool_calls]
     return Turn("assistant", plan.text or "", tool_calls=calls)
 
 
