@@ -1,6 +1,7 @@
 """Plan a deterministic, informative reply from a :class:`~.conversation.Prompt`.
 
-The reply restates the gist of the last user text, describes every media part, answers with
+The reply restates the gist of the last user text, recalls what earlier turns said when the
+last one asks about them (see :mod:`.memory`), describes every media part, answers with
 the tool results when the conversation holds them, calls the offered tools that fit the prompt
 (several in one turn when several fit, see :mod:`.tool_plan`; arguments valid against each
 schema), and emits JSON for JSON mode. Reasoning text is produced when
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .conversation import Prompt, ToolCall, digest
+from .memory import recall
 from .schema_values import Hints, value_for_schema
 from .tokenizer import count_tokens, pieces
 from .tool_plan import fitting_tools, plan_tool_calls
@@ -191,6 +193,9 @@ def _plain_text(prompt: Prompt) -> str:
             parts.append(_end(f"You asked: {gist(question)}"))
     elif question:
         parts.append(_end(f"You said: {gist(question)}"))
+        recalled = recall(prompt)
+        if recalled:
+            parts.append(recalled)
     elif prompt.media():
         parts.append("You sent no text.")
     else:
