@@ -22,6 +22,10 @@ Per-request headers: ``x-emulator-fault: KIND[:ARG]`` (kinds in :data:`FAULT_KIN
 ``x-emulator-fault-after: N``, ``x-emulator-chunk-delay-ms``, ``x-emulator-first-token-ms``,
 ``x-emulator-keepalive-ms``. Every reply carries ``x-request-id`` and ``request-id``.
 
+Asked for more (an essay, a story, code, a table, a list, a proof, a long or detailed answer, a
+length in words), it answers with long, well-formed Markdown of that kind instead, opening with
+``You asked for <what> on <topic>.`` (see :mod:`.longform`).
+
 Reading a reply: ``You said: <gist>.``, then ``From earlier in this conversation: your name is
 Ada.`` when the message asks about earlier turns (names, numbers, quoted text, tool results;
 ``You have not told me your X.`` when they do not say), then one sentence per media part

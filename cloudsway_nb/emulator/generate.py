@@ -1,6 +1,9 @@
 """Plan a deterministic, informative reply from a :class:`~.conversation.Prompt`.
 
-The reply restates the gist of the last user text, recalls what earlier turns said when the
+A prompt that asks for more (an essay, a story, code, a table, a list, a proof, a long or
+detailed answer, a length in words) gets a long, structured Markdown answer instead (see
+:mod:`.longform`), cut at a block boundary when ``max_tokens`` does not leave room for all of it.
+Otherwise the reply restates the gist of the last user text, recalls what earlier turns said when the
 last one asks about them (see :mod:`.memory`), describes every media part, answers with
 the tool results when the conversation holds them, calls the offered tools that fit the prompt
 (several in one turn when several fit, see :mod:`.tool_plan`; arguments valid against each
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .conversation import Prompt, ToolCall, digest
+from .longform import LongForm, compose, describe, outline, read_request
 from .memory import recall
 from .schema_values import Hints, value_for_schema
 from .tokenizer import count_tokens, pieces
@@ -114,8 +118,10 @@ def plan_reply(prompt: Prompt, index: int = 0) -> Plan:
     """
     seed = digest(prompt.fingerprint(), index)
     plan = Plan(index=index, seed=seed)
-    reasoning = _reasoning_text(prompt) if prompt.reasoning else None
     tool_calls = plan_tool_calls(prompt, seed)
+    form = None if tool_calls or prompt.json_mode else read_request(prompt.last_user_text())
+    blocks: list[str] | None = None
+    reasoning = _reasoning_text(prompt, form, digest(prompt.conversation_digest(), index)) if prompt.reasoning else None
     if tool_calls:
         plan.tool_calls = tool_calls
         plan.tool_tokens = sum(call.tokens() for call in tool_calls)
@@ -123,6 +129,11 @@ def plan_reply(prompt: Prompt, index: int = 0) -> Plan:
         text = None
     elif prompt.json_mode:
         text = _json_text(prompt, seed)
+    elif form is not None:
+        blocks = compose(form, digest(prompt.conversation_digest(), index), _notes(prompt, restate=False))
+        if index:
+            blocks[0] = f"Alternative {index + 1}: {blocks[0]}"
+        text = "\n\n".join(blocks)
     else:
         text = _plain_text(prompt)
         if index:
@@ -135,19 +146,32 @@ def plan_reply(prompt: Prompt, index: int = 0) -> Plan:
         plan.reasoning = "".join(plan.reasoning_pieces)
         plan.reasoning_tokens = count_tokens(plan.reasoning)
     if text is not None:
-        text_pieces = pieces(text)
         text, stop = _apply_stop(text, prompt.stop)
         if stop is not None:
-            text_pieces = pieces(text)
             plan.finish, plan.stop_sequence = "stop_sequence", stop
-        if limit is not None:
-            text_pieces, cut = _cut(text_pieces, max(0, limit - plan.reasoning_tokens))
+        cap = max(0, limit - plan.reasoning_tokens) if limit is not None else None
+        if cap is not None and blocks is not None and stop is None and count_tokens(text) > cap:
+            text = _whole_blocks(blocks, cap)  # a long answer is cut where its Markdown stays well-formed
+            plan.finish, plan.stop_sequence = "length", None
+        text_pieces = pieces(text)
+        if cap is not None:
+            text_pieces, cut = _cut(text_pieces, cap)
             if cut:
                 plan.finish, plan.stop_sequence = "length", None
         plan.text_pieces = text_pieces
         plan.text = "".join(text_pieces)
         plan.text_tokens = count_tokens(plan.text)
     return plan
+
+
+def _whole_blocks(blocks: list[str], cap: int) -> str:
+    """The most leading blocks whose text fits in ``cap`` tokens (the first block when none does)."""
+    kept = blocks[:1]
+    for block in blocks[1:]:
+        if count_tokens("\n\n".join([*kept, block])) > cap:
+            break
+        kept.append(block)
+    return "\n\n".join(kept)
 
 
 def _cut(parts: list[str], cap: int | None) -> tuple[list[str], bool]:
@@ -180,6 +204,12 @@ def _end(sentence: str) -> str:
 
 
 def _plain_text(prompt: Prompt) -> str:
+    return " ".join(_notes(prompt, restate=True))
+
+
+def _notes(prompt: Prompt, *, restate: bool) -> list[str]:
+    """The sentences of a short reply; a long one (``restate=False``) opens with them too, but
+    without the ``You said:`` restatement, which its own opening replaces."""
     parts: list[str] = []
     if prompt.continuing_from:
         parts.append(f"Continuing from {prompt.continuing_from}.")
@@ -189,10 +219,11 @@ def _plain_text(prompt: Prompt) -> str:
         for result in results:
             name = result.name or "function"
             parts.append(_end(f"The tool {name} returned: {gist(result.content, 200)}"))
-        if question:
+        if question and restate:
             parts.append(_end(f"You asked: {gist(question)}"))
     elif question:
-        parts.append(_end(f"You said: {gist(question)}"))
+        if restate:
+            parts.append(_end(f"You said: {gist(question)}"))
         recalled = recall(prompt)
         if recalled:
             parts.append(recalled)
@@ -208,12 +239,44 @@ def _plain_text(prompt: Prompt) -> str:
     system = prompt.system_text()
     if system:
         parts.append(_end(f"Instructions noted: {gist(system, 80)}"))
-    return " ".join(parts)
+    return parts
 
 
-def _reasoning_text(prompt: Prompt) -> str:
+_PART_THOUGHTS = {
+    "an introduction": "The opening restates the request, so the reader knows what follows.",
+    "an overview": "An overview paragraph comes first, under its own heading.",
+    "a few sections of prose": "Each section takes one aspect of the topic, under a short heading.",
+    "the story": "The story needs two characters, a problem and a turn.",
+    "its moral": "A fable ends with its moral, in bold.",
+    "a numbered list": "The list gets one numbered line per item, each with a bold label.",
+    "a table": "The table needs a header row and a separator row, or it will not render.",
+    "the code": "The code must be a complete file, in a fenced block tagged with its language.",
+    "how it works": "After the code, a few numbered notes explain it.",
+    "how to run it": "A one-line command shows how to run it.",
+    "a derivation with equations": "Each equation goes in its own display block; symbols in text go inline.",
+    "a conclusion": "A short conclusion closes it.",
+}
+
+
+def _long_reasoning(prompt: Prompt, form: LongForm, seed: str) -> str:
+    """The plan of a long answer: what was asked, its parts, then (at higher effort) each part."""
+    parts = outline(form)
+    sentences = [
+        f"The user asks for {describe(form, seed)}.",
+        f"I will write {', '.join(parts[:-1])} and {parts[-1]}." if len(parts) > 1 else f"I will write {parts[0]}.",
+        *(_PART_THOUGHTS[part] for part in parts),
+        "Let me check the Markdown once more: every fence, table and display block closed.",
+    ]
+    effort = (prompt.effort or "medium").lower()
+    count = {"none": 1, "minimal": 1, "low": 1, "medium": 2, "high": len(sentences) - 1}.get(effort, len(sentences))
+    return " ".join(sentences[:count])
+
+
+def _reasoning_text(prompt: Prompt, form: LongForm | None = None, seed: str = "") -> str:
     question = prompt.last_user_text()
     results = prompt.trailing_tool_results()
+    if form is not None and not results:
+        return _long_reasoning(prompt, form, seed)
     sentences = []
     if results:
         names = ", ".join(sorted({r.name or "function" for r in results}))
