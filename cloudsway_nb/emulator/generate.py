@@ -258,6 +258,14 @@ _PART_THOUGHTS = {
 }
 
 
+def _effort_of_budget(budget: int | None) -> str:
+    """The effort a thinking budget stands for, where a protocol sends a budget and no effort
+    (Anthropic, Gemini): up to 2047 tokens low, up to 8191 medium, high above; medium without one."""
+    if not budget or budget < 0:
+        return "medium"
+    return "low" if budget < 2048 else "medium" if budget < 8192 else "high"
+
+
 def _long_reasoning(prompt: Prompt, form: LongForm, seed: str) -> str:
     """The plan of a long answer: what was asked, its parts, then (at higher effort) each part."""
     parts = outline(form)
@@ -267,7 +275,7 @@ def _long_reasoning(prompt: Prompt, form: LongForm, seed: str) -> str:
         *(_PART_THOUGHTS[part] for part in parts),
         "Let me check the Markdown once more: every fence, table and display block closed.",
     ]
-    effort = (prompt.effort or "medium").lower()
+    effort = (prompt.effort or _effort_of_budget(prompt.reasoning_budget)).lower()
     count = {"none": 1, "minimal": 1, "low": 1, "medium": 2, "high": len(sentences) - 1}.get(effort, len(sentences))
     return " ".join(sentences[:count])
 

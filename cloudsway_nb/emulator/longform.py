@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .code_samples import function_name, language_of, run_command, sample
 
@@ -109,7 +109,7 @@ _ITEMS = re.compile(
     re.IGNORECASE,
 )
 _TOPIC = re.compile(
-    r"\b(?:about|on|regarding|concerning|explaining|comparing|compare|for|to|of|that)\s+(.+?)\s*(?:[.?!;]|$)",
+    r"\b(?:about|on|regarding|concerning|explaining|comparing|compare|for|to|of|that)\s+(.+?)\s*(?:[.?!;:]|$)",
     re.IGNORECASE,
 )
 _REQUEST_WORDS = re.compile(
@@ -215,7 +215,6 @@ class LongForm:
     mixed: bool = False
     fable: bool = False
     compare: tuple[str, str] | None = None
-    label: str = field(default="", compare=False)
 
 
 def _count(text: str) -> int:
@@ -227,7 +226,12 @@ def _topic(text: str) -> str:
     flat = " ".join(text.split())
     match = _TOPIC.search(flat)
     topic = match.group(1) if match else _REQUEST_WORDS.sub(" ", re.sub(r"\b\d+[- ]?\w*\b", " ", flat))
-    topic = re.sub(r"\b(?:in|as|into)\s+(?:a|an)\s+(?:table|list|markdown table)\b.*$", "", topic, flags=re.IGNORECASE)
+    topic = re.sub(
+        r",?\s*\b(?:in|as|into|with|including)\s+(?:a|an|some)\s+(?:\w+\s+)?(?:table|list|code|proof|essay)\b.*$",
+        "",
+        topic,
+        flags=re.IGNORECASE,
+    )
     topic = re.sub(r"\s+", " ", re.sub(r"[^\w\s'+#-]", " ", topic)).strip(" -")
     words = topic.split()
     while words and words[0].lower() in ("a", "an", "some", "my", "me", "us", "how", "why", "what"):

@@ -96,6 +96,20 @@ def test_short_prompts_answer_as_before(prompt: str) -> None:
     assert reply(prompt).text == f"You said: {' '.join(prompt.split())}" + ("" if prompt[-1] in ".?!" else ".")
 
 
+@pytest.mark.parametrize(
+    ("prompt", "topic"),
+    [
+        ("Give me a short Markdown answer on tides: a list, a table and some code.", "tides"),
+        ("Write an essay about bees with a list", "bees"),
+        ("Compare tea and coffee in a table", "tea and coffee"),
+        ("Prove the Pythagorean theorem", "the Pythagorean theorem"),
+        ("Write me a 300-word essay", ""),  # none: the answer picks one
+    ],
+)
+def test_the_topic_is_what_the_request_is_about(prompt: str, topic: str) -> None:
+    assert read_request(prompt).topic == topic
+
+
 def test_max_tokens_alone_does_not_make_an_answer_long() -> None:
     # Anthropic needs max_tokens on every call (this client sends 4096): the words decide
     assert reply("Hello", max_tokens=4096).text == "You said: Hello."
@@ -232,6 +246,13 @@ def test_reasoning_plans_the_parts_and_grows_with_effort() -> None:
     assert "under a short heading" in high.reasoning and high.reasoning_tokens > 3 * low.reasoning_tokens
     capped = reply("Write a long essay about tea", reasoning=True, effort="high", reasoning_budget=10)
     assert capped.reasoning_tokens == 10
+    # a thinking budget and no effort (Anthropic, Gemini): the budget stands for the effort
+    budgets = [reply("Write a long essay about tea", reasoning=True, reasoning_budget=b) for b in (1024, 4096, 16384)]
+    assert [b.reasoning for b in budgets[:2]] == [
+        low.reasoning,
+        reply("Write a long essay about tea", reasoning=True).reasoning,
+    ]
+    assert budgets[2].reasoning == high.reasoning
 
 
 def test_tool_results_earlier_turns_and_instructions_join_the_opening() -> None:
