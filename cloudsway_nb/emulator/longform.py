@@ -14,7 +14,7 @@ table      *a table*, *in a table*, *table of / comparing*, *tabulate*
 code       *code*, *snippet*, *a script*, *implement*, *write a function / class / program / query*,
            a language and *function / program / example* (*a Rust function*)
 math       *prove*, *proof*, *derive*, *equation*, *formula*, *theorem*, *LaTeX*
-mixed      *long*, *detailed*, *in depth*, *thorough*, *comprehensive*, *markdown* with no kind
+mixed      *long*, *detailed*, *in depth*, *thorough*, *comprehensive*, *in Markdown* with no kind
            above: a bit of everything (sections, a list, a table, code and math)
 =========  ========================================================================================
 
@@ -92,8 +92,8 @@ _TRIGGERS: dict[str, re.Pattern[str]] = {
 _MIXED = re.compile(
     r"\b(?:a|very|really|be)\s+long\b(?!\s+(?:time|way|while|day|days|ago|distance|run))|"
     r"\blong\s+(?:answer|explanation|response|reply|text|version|piece|read|form)\b|"
-    r"\b(?:lengthy|detailed|in detail|in depth|in-depth|thorough|comprehensive|extensive|elaborate|at length|"
-    r"markdown)\b",
+    r"\b(?:lengthy|detailed|in detail|in depth|in-depth|thorough|comprehensive|extensive|elaborate|at length)\b|"
+    r"\b(?:in|as|with|using)\s+markdown\b|\bmarkdown\s+(?:answer|reply|response|format|formatting|document)\b",
     re.IGNORECASE,
 )
 _COMPARE = re.compile(

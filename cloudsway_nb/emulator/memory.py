@@ -223,8 +223,10 @@ def recall(prompt: Prompt) -> str | None:
     earlier, question = _earlier(prompt)
     if not question:
         return None
-    facts = remember(earlier)
     subject = _subject(question)
+    if subject is None and not _ASK_ALL.search(question):
+        return None  # asks nothing about earlier turns: they are not even read
+    facts = remember(earlier)
     if subject is not None:
         what, mine = subject
         chosen = _best(facts, what)

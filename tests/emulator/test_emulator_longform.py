@@ -67,6 +67,7 @@ def assert_well_formed(markdown: str) -> None:
         ("Prove the Pythagorean theorem", ("math",)),
         ("Give me a long, detailed answer about tides", ("essay", "list", "table", "code", "math")),
         ("Write 200 words about bees", ("essay",)),
+        ("Explain rainbows in Markdown", ("essay", "list", "table", "code", "math")),
     ],
 )
 def test_prompts_that_ask_for_more(prompt: str, kinds: tuple[str, ...]) -> None:
@@ -88,6 +89,7 @@ def test_prompts_that_ask_for_more(prompt: str, kinds: tuple[str, ...]) -> None:
         "<img src=x onerror=alert(1)> <script>alert(2)</script>",
         "It took a long time to get here.",
         "Put the cup on the table",
+        "Convert this markdown to HTML",
         "Hello",
     ],
 )
