@@ -7,6 +7,11 @@ as it would with a real key (and, recognising the emulator by its /health reply,
 `emulator at http://127.0.0.1:PORT: the bundled one`, as under `cloudsway-nb demo`, which refreshes
 the stored outputs the same way). `pytest_unconfigure` stops it and restores the environment.
 
+The bundled emulator is paced like a real model by default (0.3 s to the first token, then 40
+tokens a second); `pytest_configure` sets `CLOUDSWAY_EMULATOR_PACING=none` for the whole run, so
+that every emulator the suite starts (`%cloudsway emulator start` in a test's shell or kernel,
+`Session.connect()`, the notebooks' one) answers at once unless a test asks for pacing.
+
 The docstring examples of the package (`--doctest-modules`) must not see those variables: the
 autouse `_newcomer_environment` fixture runs each of them with no `CLOUDSWAY_*` setting and a
 registry path that does not exist, as on a machine where nothing is configured yet.
@@ -25,23 +30,34 @@ from typing import Any
 
 import pytest
 
+from cloudsway_nb.emulator.options import PACING_ENV
+
 _ENV_NAMES = ("CLOUDSWAY_BASE_URL", "CLOUDSWAY_API_KEY", "CLOUDSWAY_CONFIG")
 _state: dict[str, Any] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if "pacing" not in _state:  # every emulator the suite starts answers at once, unless a test asks
+        _state["pacing"] = os.environ.get(PACING_ENV)
+        os.environ[PACING_ENV] = "none"
     if not getattr(config.option, "nbval", False) or "emulator" in _state:
         return
     from cloudsway_nb.demo import emulator_environment
 
     stack = contextlib.ExitStack()
-    env = stack.enter_context(emulator_environment())
+    env = stack.enter_context(emulator_environment(pacing="none"))
     _state.update(emulator=stack, saved={name: os.environ.get(name) for name in _ENV_NAMES})
     os.environ.update(env)
     _fold_display_updates()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if "pacing" in _state:
+        saved = _state.pop("pacing")
+        if saved is None:
+            os.environ.pop(PACING_ENV, None)
+        else:
+            os.environ[PACING_ENV] = saved
     stack = _state.pop("emulator", None)
     if stack is None:
         return

@@ -8,6 +8,10 @@
     cloudsway-nb demo --gateway        the same against the configured gateway (CLOUDSWAY_API_KEY,
                                        CLOUDSWAY_BASE_URL, CLOUDSWAY_CONFIG) instead of the emulator
 
+The emulator answers at a model's pace (a first token after 0.3 s, then 40 tokens a second), so
+the streaming shows; `--refresh` runs it with no delay (`CLOUDSWAY_EMULATOR_PACING=none` does
+so for every run).
+
 The emulator runs in this process; the kernel (or JupyterLab) gets `CLOUDSWAY_BASE_URL`, a dummy
 `CLOUDSWAY_API_KEY` and a `CLOUDSWAY_CONFIG` registry of the emulator's aliases in its environment,
 so the notebooks' `%cloudsway connect` finds a configured gateway, exactly as under a real key
@@ -92,6 +96,8 @@ def emulator_environment(folder: str | Path | None = None, **options: Any) -> It
 
     Yields `{"CLOUDSWAY_BASE_URL", "CLOUDSWAY_API_KEY", "CLOUDSWAY_CONFIG"}` (a dummy key and a
     registry written in `folder`, a temporary one by default); the emulator stops on exit.
+    `options` are the `EmulatorServer`'s: paced like a real model unless `pacing="none"` (what
+    the test suite and `demo --refresh` pass) or `$CLOUDSWAY_EMULATOR_PACING` says otherwise.
 
     Example:
         >>> with emulator_environment() as env:
@@ -244,7 +250,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "cloudsway-nb demo") -> 
     except FileNotFoundError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
-    with _environment(args.gateway) as env:
+    with _environment(args.gateway, pacing="none" if args.refresh else None) as env:
         where = env.get("CLOUDSWAY_BASE_URL") or os.environ.get("CLOUDSWAY_BASE_URL") or "the configured gateway"
         print(f"{'gateway' if args.gateway else 'emulator'}: {where}", flush=True)
         if args.refresh:
@@ -279,11 +285,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "cloudsway-nb demo") -> 
 
 
 @contextmanager
-def _environment(gateway: bool) -> Iterator[dict[str, str]]:
+def _environment(gateway: bool, pacing: str | None = None) -> Iterator[dict[str, str]]:
+    """The kernel's variables: none for the gateway, else an emulator's (paced as `pacing` says,
+    the bundled default when None; `--refresh` stores outputs, which pacing never changes, at once)."""
     if gateway:
         yield {}
         return
-    with emulator_environment() as env:
+    with emulator_environment(**({"pacing": pacing} if pacing else {})) as env:
         yield env
 
 

@@ -3,8 +3,9 @@
 It speaks every protocol the gateway does (OpenAI chat completions, responses and embeddings,
 Anthropic messages, Gemini generateContent) faithfully enough for the official SDKs, with
 deterministic, informative replies (the prompt's gist, a description of each media part),
-reasoning, tool calls, JSON mode, logprobs (chat, responses and Gemini, from one deterministic
-generator), realistic streaming, auth, errors and fault injection.
+reasoning, tool calls (every offered tool that fits the prompt, in parallel), JSON mode,
+logprobs (chat, responses and Gemini, from one deterministic generator), realistic streaming,
+auth, errors and fault injection.
 It shares no code with the client's protocol adapters.
 
 Run it: ``cloudsway-nb emulator`` or ``python -m cloudsway_nb.emulator`` (prints the base URL);
@@ -21,10 +22,16 @@ Per-request headers: ``x-emulator-fault: KIND[:ARG]`` (kinds in :data:`FAULT_KIN
 ``x-emulator-fault-after: N``, ``x-emulator-chunk-delay-ms``, ``x-emulator-first-token-ms``,
 ``x-emulator-keepalive-ms``. Every reply carries ``x-request-id`` and ``request-id``.
 
-Reading a reply: ``You said: <gist>.`` then one sentence per media part (``Image 1: PNG, 64x48
-pixels.``), ``The tool NAME returned: ...`` after a tool result, ``Continuing from resp_...``
-after ``previous_response_id``, ``Alternative N:`` for the n-th choice, ``Instructions noted:``
-for a system prompt.
+Asked for more (an essay, a story, code, a table, a list, a proof, a long or detailed answer, a
+length in words), it answers with long, well-formed Markdown of that kind instead, opening with
+``You asked for <what> on <topic>.`` (see :mod:`.longform`).
+
+Reading a reply: ``You said: <gist>.``, then ``From earlier in this conversation: your name is
+Ada.`` when the message asks about earlier turns (names, numbers, quoted text, tool results;
+``You have not told me your X.`` when they do not say), then one sentence per media part
+(``Image 1: PNG, 64x48 pixels.``); ``The tool NAME returned: ...`` after a tool result,
+``Continuing from resp_...`` after ``previous_response_id``, ``Alternative N:`` for the n-th
+choice, ``Instructions noted:`` for a system prompt.
 
 Example:
     >>> from cloudsway_nb.emulator import create_app, running_emulator

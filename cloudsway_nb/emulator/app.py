@@ -107,6 +107,10 @@ def _health(request: Request, app: EmulatorApp) -> JSONReply:
             "version": app.options.version,
             "protocols": ["chat.completions", "responses", "embeddings", "anthropic.messages", "gemini"],
             "auth": "fixed key" if app.options.api_key else "any non-empty key",
+            "pacing": {
+                "chunk_delay": app.options.chunk_delay,
+                "first_token_delay": app.options.first_token_delay,
+            },
         }
     )
 
@@ -153,6 +157,13 @@ class EmulatorApp:
         options: the start-up options.
         store: stored Responses-API responses (for retrieve, cancel, ``previous_response_id``).
         faults: the fault planner.
+        sleep: the coroutine function every pacing delay awaits (``asyncio.sleep``; a test may
+            put a recorder in its place to check the pacing without waiting for it).
+
+    Pacing: a stream waits ``first_token_delay`` before its first token and ``chunk_delay``
+    before each later one; a non-streamed reply of N output tokens is held back as long as its
+    stream would have taken (``first_token_delay + (N - 1) * chunk_delay``), or until the client
+    goes away.
 
     Example:
         >>> app = create_app(api_key="secret")
@@ -166,6 +177,7 @@ class EmulatorApp:
         self.faults = FaultPlanner(self.options.fault, self.options.fault_rate, self.options.seed)
         self._counter = 0
         self._lock = threading.Lock()
+        self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
 
     def _next_request_id(self, method: str, path: str) -> str:
         """``req_`` + a digest of the method, the path and a per-app counter (deterministic per run)."""
@@ -241,7 +253,29 @@ class EmulatorApp:
                 )
                 reply = JSONReply(error_body(protocol, failure), 500)
                 fault = None
+            if reply.tokens > 0 and reply.status < 400:
+                delay = pacing.first_token_delay + pacing.chunk_delay * (reply.tokens - 1)
+                if not await self._hold(delay, receive):
+                    return  # the client has gone: nothing to send
             await self._send_json(send, reply, base_headers, fault, method == "HEAD")
+
+    async def _hold(self, delay: float, receive: Receive) -> bool:
+        """Wait ``delay`` seconds before a non-streamed reply; False when the client left meanwhile."""
+        if delay <= 0:
+            return True
+
+        async def gone() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        waiting = asyncio.ensure_future(self.sleep(delay))
+        watcher = asyncio.ensure_future(gone())
+        try:
+            await asyncio.wait({waiting, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiting, watcher):
+                task.cancel()
+        return not (watcher.done() and not watcher.cancelled())
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -369,7 +403,7 @@ class EmulatorApp:
                         send, pacing.first_token_delay, pacing.keepalive_interval, reply.keepalive
                     )
                 elif pacing.chunk_delay > 0:
-                    await asyncio.sleep(pacing.chunk_delay)
+                    await self.sleep(pacing.chunk_delay)
             await send({"type": "http.response.body", "body": frame.data, "more_body": True})
         else:
             if reply.live is not None:  # frames that become due later (a background response)
@@ -379,13 +413,12 @@ class EmulatorApp:
                     await send({"type": "http.response.body", "body": frame.data, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    @staticmethod
-    async def _wait(send: Send, delay: float, interval: float, keepalive: bytes | None) -> None:
+    async def _wait(self, send: Send, delay: float, interval: float, keepalive: bytes | None) -> None:
         """Sleep ``delay`` seconds, sending a keep-alive every ``interval`` seconds meanwhile."""
         remaining = delay
         while remaining > 0:
             step = min(interval, remaining)
-            await asyncio.sleep(step)
+            await self.sleep(step)
             remaining -= step
             if remaining > 1e-9 and keepalive is not None:
                 await send({"type": "http.response.body", "body": keepalive, "more_body": True})
@@ -401,6 +434,5 @@ def create_app(options: EmulatorOptions | None = None, **overrides: Any) -> Emul
     if options is None:
         options = EmulatorOptions.from_kwargs(**overrides)
     elif overrides:
-        EmulatorOptions.from_kwargs(**overrides)  # validates the names
-        options = options.with_changes(**overrides)
+        options = options.with_changes(**overrides)  # validates the names
     return EmulatorApp(options)

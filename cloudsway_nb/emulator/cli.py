@@ -3,8 +3,11 @@
 Prints the base URL on stdout (one line, nothing else) as soon as the server accepts requests,
 then a hint on stderr, and serves until Ctrl+C or SIGTERM.
 
-On the command line streaming is paced like a real model by default (``--chunk-delay 0.01``,
-``--first-token-delay 0.2``); :func:`~.app.create_app` and the test helpers default to no delay.
+On the command line replies are paced like a real model by default (``--pacing realistic``: a
+first token after 0.3 s, then 40 tokens a second, streamed or not; ``$CLOUDSWAY_EMULATOR_PACING``
+changes the default); ``--pacing none`` answers at once, and ``--chunk-delay`` /
+``--first-token-delay`` override either preset. :func:`~.app.create_app` and the test helpers
+default to no delay.
 
 Example:
     >>> build_parser().parse_args(["--port", "0", "--fault", "429"]).fault
@@ -18,12 +21,26 @@ import sys
 from collections.abc import Sequence
 
 from .faults import FAULT_KINDS, FaultPlanner
-from .options import DEFAULT_MAX_BODY, EmulatorOptions
+from .options import (
+    DEFAULT_MAX_BODY,
+    PACING_ENV,
+    PACING_PRESETS,
+    EmulatorOptions,
+    bundled_pacing,
+)
 
 __all__ = ["DEFAULT_PORT", "build_parser", "main", "options_from_args"]
 
 #: The port used when ``--port`` is not given.
 DEFAULT_PORT = 8765
+
+
+def _seconds(text: str) -> float:
+    """A non-negative number of seconds (argparse type)."""
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
+    return value
 
 
 def build_parser(prog: str = "cloudsway-nb emulator") -> argparse.ArgumentParser:
@@ -56,10 +73,23 @@ def build_parser(prog: str = "cloudsway-nb emulator") -> argparse.ArgumentParser
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault RNG (reproducible chaos runs)")
     parser.add_argument(
-        "--chunk-delay", type=float, default=0.01, help="seconds between streamed tokens (0.01)"
+        "--pacing",
+        choices=sorted(PACING_PRESETS),
+        default=None,
+        help="how fast replies come: realistic (0.3 s to the first token, then 40 tokens/s) or none "
+        f"(at once); default realistic, or ${PACING_ENV}",
     )
     parser.add_argument(
-        "--first-token-delay", type=float, default=0.2, help="seconds before the first token (0.2)"
+        "--chunk-delay",
+        type=_seconds,
+        default=None,
+        help="seconds between generated tokens (overrides the pacing's; realistic: 0.025)",
+    )
+    parser.add_argument(
+        "--first-token-delay",
+        type=_seconds,
+        default=None,
+        help="seconds before the first token (overrides the pacing's; realistic: 0.3)",
     )
     parser.add_argument(
         "--keepalive-interval",
@@ -97,14 +127,18 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
     Example:
         >>> options_from_args(build_parser().parse_args(["--seed", "3"])).seed
         3
+        >>> o = options_from_args(build_parser().parse_args(["--pacing", "realistic", "--chunk-delay", "0.1"]))
+        >>> o.first_token_delay, o.chunk_delay
+        (0.3, 0.1)
     """
-    options = EmulatorOptions(
+    options = EmulatorOptions.from_kwargs(
         host=args.host,
         port=args.port,
         api_key=args.api_key,
         fault=args.fault,
         fault_rate=args.fault_rate,
         seed=args.seed,
+        pacing=args.pacing or bundled_pacing(),
         chunk_delay=args.chunk_delay,
         first_token_delay=args.first_token_delay,
         keepalive_interval=args.keepalive_interval,

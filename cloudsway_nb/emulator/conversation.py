@@ -141,6 +141,8 @@ class Prompt:
         reasoning: whether reasoning was asked for; ``effort`` and ``reasoning_budget`` refine it.
         max_tokens: cap on output tokens (reasoning included); ``stop``: stop sequences.
         n: number of alternative replies; ``continuing_from``: a previous response id.
+        parallel_tool_calls: whether several tools may be called in one turn (it decides how
+            many calls are made, not what any of them holds, so it is not part of the fingerprint).
 
     Example:
         >>> Prompt(turns=[Turn("user", "x")], n=2).n
@@ -160,6 +162,7 @@ class Prompt:
     n: int = 1
     model: str = ""
     continuing_from: str | None = None
+    parallel_tool_calls: bool = True
 
     def media(self) -> list[MediaInfo]:
         """All media parts in order of arrival."""
@@ -218,19 +221,34 @@ class Prompt:
             return 0
         return (total // 2) // 128 * 128
 
+    def _turns_key(self) -> list[Any]:
+        return [
+            (
+                t.role,
+                t.text,
+                [m.summary for m in t.media],
+                [(c.name, c.arguments) for c in t.tool_calls],
+                [(r.name, r.content) for r in t.tool_results],
+            )
+            for t in self.turns
+        ]
+
+    def conversation_digest(self) -> str:
+        """A digest of the turns alone: the seed of a long answer's content, so the same
+        conversation gets the same answer on every protocol, whatever its settings (effort,
+        ``max_tokens``, ...) are.
+
+        Example:
+            >>> a = Prompt(turns=[Turn("user", "x")], max_tokens=5, effort="high")
+            >>> a.conversation_digest() == Prompt(turns=[Turn("user", "x")]).conversation_digest()
+            True
+        """
+        return digest(self._turns_key())
+
     def fingerprint(self) -> str:
         """A digest of everything that shapes the reply (seed of all generated content)."""
         return digest(
-            [
-                (
-                    t.role,
-                    t.text,
-                    [m.summary for m in t.media],
-                    [(c.name, c.arguments) for c in t.tool_calls],
-                    [(r.name, r.content) for r in t.tool_results],
-                )
-                for t in self.turns
-            ],
+            self._turns_key(),
             [(t.name, t.schema) for t in self.tools],
             self.tool_choice,
             self.json_mode,

@@ -1,8 +1,13 @@
 """Plan a deterministic, informative reply from a :class:`~.conversation.Prompt`.
 
-The reply restates the gist of the last user text, describes every media part, answers with
-the tool result when the conversation holds one, calls a tool (arguments valid against its
-schema) when tools are offered, and emits JSON for JSON mode. Reasoning text is produced when
+A prompt that asks for more (an essay, a story, code, a table, a list, a proof, a long or
+detailed answer, a length in words) gets a long, structured Markdown answer instead (see
+:mod:`.longform`), cut at a block boundary when ``max_tokens`` does not leave room for all of it.
+Otherwise the reply restates the gist of the last user text, recalls what earlier turns said when the
+last one asks about them (see :mod:`.memory`), describes every media part, answers with
+the tool results when the conversation holds them, calls the offered tools that fit the prompt
+(several in one turn when several fit, see :mod:`.tool_plan`; arguments valid against each
+schema), and emits JSON for JSON mode. Reasoning text is produced when
 asked for. Everything is a pure function of the prompt, so the same request gives the same
 reply; the protocol modules only render the :class:`Plan`.
 
@@ -23,8 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .conversation import Prompt, ToolCall, digest
+from .longform import LongForm, compose, describe, outline, read_request
+from .memory import recall
 from .schema_values import Hints, value_for_schema
 from .tokenizer import count_tokens, pieces
+from .tool_plan import fitting_tools, plan_tool_calls
 
 __all__ = [
     "Plan",
@@ -54,7 +62,7 @@ def gist(text: str, limit: int = 200) -> str:
 
 @dataclass
 class Plan:
-    """The reply to render: visible text, reasoning, at most one tool call, and token counts.
+    """The reply to render: visible text, reasoning, tool calls, and token counts.
 
     ``finish`` is ``stop``, ``length``, ``tool_calls`` or ``stop_sequence`` (then
     ``stop_sequence`` holds the sequence); each protocol maps it to its own name.
@@ -66,7 +74,7 @@ class Plan:
 
     text: str | None = None
     reasoning: str | None = None
-    tool_call: ToolCall | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
     finish: str = "stop"
     stop_sequence: str | None = None
     text_tokens: int = 0
@@ -76,6 +84,11 @@ class Plan:
     seed: str = ""
     text_pieces: list[str] = field(default_factory=list)
     reasoning_pieces: list[str] = field(default_factory=list)
+
+    @property
+    def tool_call(self) -> ToolCall | None:
+        """The first tool call, or None."""
+        return self.tool_calls[0] if self.tool_calls else None
 
     @property
     def output_tokens(self) -> int:
@@ -105,15 +118,22 @@ def plan_reply(prompt: Prompt, index: int = 0) -> Plan:
     """
     seed = digest(prompt.fingerprint(), index)
     plan = Plan(index=index, seed=seed)
-    reasoning = _reasoning_text(prompt) if prompt.reasoning else None
-    tool_call = _tool_call(prompt, seed)
-    if tool_call is not None:
-        plan.tool_call = tool_call
-        plan.tool_tokens = tool_call.tokens()
+    tool_calls = plan_tool_calls(prompt, seed)
+    form = None if tool_calls or prompt.json_mode else read_request(prompt.last_user_text())
+    blocks: list[str] | None = None
+    reasoning = _reasoning_text(prompt, form, digest(prompt.conversation_digest(), index)) if prompt.reasoning else None
+    if tool_calls:
+        plan.tool_calls = tool_calls
+        plan.tool_tokens = sum(call.tokens() for call in tool_calls)
         plan.finish = "tool_calls"
         text = None
     elif prompt.json_mode:
         text = _json_text(prompt, seed)
+    elif form is not None:
+        blocks = compose(form, digest(prompt.conversation_digest(), index), _notes(prompt, restate=False))
+        if index:
+            blocks[0] = f"Alternative {index + 1}: {blocks[0]}"
+        text = "\n\n".join(blocks)
     else:
         text = _plain_text(prompt)
         if index:
@@ -126,19 +146,32 @@ def plan_reply(prompt: Prompt, index: int = 0) -> Plan:
         plan.reasoning = "".join(plan.reasoning_pieces)
         plan.reasoning_tokens = count_tokens(plan.reasoning)
     if text is not None:
-        text_pieces = pieces(text)
         text, stop = _apply_stop(text, prompt.stop)
         if stop is not None:
-            text_pieces = pieces(text)
             plan.finish, plan.stop_sequence = "stop_sequence", stop
-        if limit is not None:
-            text_pieces, cut = _cut(text_pieces, max(0, limit - plan.reasoning_tokens))
+        cap = max(0, limit - plan.reasoning_tokens) if limit is not None else None
+        if cap is not None and blocks is not None and stop is None and count_tokens(text) > cap:
+            text = _whole_blocks(blocks, cap)  # a long answer is cut where its Markdown stays well-formed
+            plan.finish, plan.stop_sequence = "length", None
+        text_pieces = pieces(text)
+        if cap is not None:
+            text_pieces, cut = _cut(text_pieces, cap)
             if cut:
                 plan.finish, plan.stop_sequence = "length", None
         plan.text_pieces = text_pieces
         plan.text = "".join(text_pieces)
         plan.text_tokens = count_tokens(plan.text)
     return plan
+
+
+def _whole_blocks(blocks: list[str], cap: int) -> str:
+    """The most leading blocks whose text fits in ``cap`` tokens (the first block when none does)."""
+    kept = blocks[:1]
+    for block in blocks[1:]:
+        if count_tokens("\n\n".join([*kept, block])) > cap:
+            break
+        kept.append(block)
+    return "\n\n".join(kept)
 
 
 def _cut(parts: list[str], cap: int | None) -> tuple[list[str], bool]:
@@ -171,6 +204,12 @@ def _end(sentence: str) -> str:
 
 
 def _plain_text(prompt: Prompt) -> str:
+    return " ".join(_notes(prompt, restate=True))
+
+
+def _notes(prompt: Prompt, *, restate: bool) -> list[str]:
+    """The sentences of a short reply; a long one (``restate=False``) opens with them too, but
+    without the ``You said:`` restatement, which its own opening replaces."""
     parts: list[str] = []
     if prompt.continuing_from:
         parts.append(f"Continuing from {prompt.continuing_from}.")
@@ -180,10 +219,14 @@ def _plain_text(prompt: Prompt) -> str:
         for result in results:
             name = result.name or "function"
             parts.append(_end(f"The tool {name} returned: {gist(result.content, 200)}"))
-        if question:
+        if question and restate:
             parts.append(_end(f"You asked: {gist(question)}"))
     elif question:
-        parts.append(_end(f"You said: {gist(question)}"))
+        if restate:
+            parts.append(_end(f"You said: {gist(question)}"))
+        recalled = recall(prompt)
+        if recalled:
+            parts.append(recalled)
     elif prompt.media():
         parts.append("You sent no text.")
     else:
@@ -196,12 +239,52 @@ def _plain_text(prompt: Prompt) -> str:
     system = prompt.system_text()
     if system:
         parts.append(_end(f"Instructions noted: {gist(system, 80)}"))
-    return " ".join(parts)
+    return parts
 
 
-def _reasoning_text(prompt: Prompt) -> str:
+_PART_THOUGHTS = {
+    "an introduction": "The opening restates the request, so the reader knows what follows.",
+    "an overview": "An overview paragraph comes first, under its own heading.",
+    "a few sections of prose": "Each section takes one aspect of the topic, under a short heading.",
+    "the story": "The story needs two characters, a problem and a turn.",
+    "its moral": "A fable ends with its moral, in bold.",
+    "a numbered list": "The list gets one numbered line per item, each with a bold label.",
+    "a table": "The table needs a header row and a separator row, or it will not render.",
+    "the code": "The code must be a complete file, in a fenced block tagged with its language.",
+    "how it works": "After the code, a few numbered notes explain it.",
+    "how to run it": "A one-line command shows how to run it.",
+    "a derivation with equations": "Each equation goes in its own display block; symbols in text go inline.",
+    "a conclusion": "A short conclusion closes it.",
+}
+
+
+def _effort_of_budget(budget: int | None) -> str:
+    """The effort a thinking budget stands for, where a protocol sends a budget and no effort
+    (Anthropic, Gemini): up to 2047 tokens low, up to 8191 medium, high above; medium without one."""
+    if not budget or budget < 0:
+        return "medium"
+    return "low" if budget < 2048 else "medium" if budget < 8192 else "high"
+
+
+def _long_reasoning(prompt: Prompt, form: LongForm, seed: str) -> str:
+    """The plan of a long answer: what was asked, its parts, then (at higher effort) each part."""
+    parts = outline(form)
+    sentences = [
+        f"The user asks for {describe(form, seed)}.",
+        f"I will write {', '.join(parts[:-1])} and {parts[-1]}." if len(parts) > 1 else f"I will write {parts[0]}.",
+        *(_PART_THOUGHTS[part] for part in parts),
+        "Let me check the Markdown once more: every fence, table and display block closed.",
+    ]
+    effort = (prompt.effort or _effort_of_budget(prompt.reasoning_budget)).lower()
+    count = {"none": 1, "minimal": 1, "low": 1, "medium": 2, "high": len(sentences) - 1}.get(effort, len(sentences))
+    return " ".join(sentences[:count])
+
+
+def _reasoning_text(prompt: Prompt, form: LongForm | None = None, seed: str = "") -> str:
     question = prompt.last_user_text()
     results = prompt.trailing_tool_results()
+    if form is not None and not results:
+        return _long_reasoning(prompt, form, seed)
     sentences = []
     if results:
         names = ", ".join(sorted({r.name or "function" for r in results}))
@@ -217,7 +300,11 @@ def _reasoning_text(prompt: Prompt) -> str:
         "Let me check the details once more before answering.",
     ]
     if prompt.tools and not results and prompt.tool_choice != "none":
-        extra[1] = f"A tool is offered, so I will call {_chosen_tool_name(prompt)}."
+        names = [t.name for t in fitting_tools(prompt)]
+        if len(names) == 1:
+            extra[1] = f"A tool is offered, so I will call {names[0]}."
+        else:
+            extra[1] = f"Several tools fit, so I will call {', '.join(names[:-1])} and {names[-1]} at once."
     count = _EFFORT_SENTENCES.get((prompt.effort or "medium").lower(), 2)
     return " ".join(sentences + extra[: count - 1] if count > 1 else sentences)
 
@@ -226,25 +313,6 @@ def _media_count(count: int) -> str:
     if count == 1:
         return "There is 1 media part to describe."
     return f"There are {count or 'no'} media parts to describe."
-
-
-def _chosen_tool_name(prompt: Prompt) -> str:
-    names = [t.name for t in prompt.tools]
-    if prompt.tool_choice not in ("auto", "none", "required") and prompt.tool_choice in names:
-        return prompt.tool_choice
-    return names[0]
-
-
-def _tool_call(prompt: Prompt, seed: str) -> ToolCall | None:
-    if not prompt.tools or prompt.tool_choice == "none" or prompt.trailing_tool_results():
-        return None
-    name = _chosen_tool_name(prompt)
-    tool = next(t for t in prompt.tools if t.name == name)
-    schema = tool.schema or {"type": "object", "properties": {}}
-    arguments = value_for_schema(schema, Hints.from_text(prompt.last_user_text(), seed))
-    if not isinstance(arguments, dict):
-        arguments = {"value": arguments} if not schema.get("type") else arguments
-    return ToolCall(name=name, arguments=arguments, call_id=seed[:24])
 
 
 def _json_text(prompt: Prompt, seed: str) -> str:

@@ -2,10 +2,14 @@
 
 Wire facts followed: ``messages`` (also as a JSON-encoded string, as one gateway sample sends
 it), content parts ``text`` / ``image_url`` (data URLs decoded, ``data:video/...`` included) /
-``input_audio`` / ``file``; ``tools`` + ``tool_choice``; ``response_format``; ``n``; ``stop``;
+``input_audio`` / ``file``; ``tools`` + ``tool_choice`` + ``parallel_tool_calls`` (several
+``tool_calls`` in one message when several tools fit); ``response_format``; ``n``; ``stop``;
 ``logprobs`` + ``top_logprobs``; reasoning via ``reasoning_effort`` or ``thinking`` (returned as
-DeepSeek-style ``reasoning_content``). Streams are ``data: {chunk}`` events ending with
-``data: [DONE]``; ``stream_options.include_usage`` adds a last chunk with ``choices: []``.
+DeepSeek-style ``reasoning_content``; a DeepSeek model's choices also carry
+``native_finish_reason`` and its usage ``prompt_cache_hit_tokens`` / ``prompt_cache_miss_tokens``).
+Streams are ``data: {chunk}`` events ending with ``data: [DONE]``;
+``stream_options.include_usage`` adds a last chunk with ``choices: []`` (``stream_options``
+without ``stream`` is ignored, as the gateway's own image example sends it).
 
 Example:
     >>> prompt, extra = parse({"messages": [{"role": "user", "content": "Hi"}]}, "ep")
@@ -203,11 +207,7 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
         raise bad_request("Invalid 'n': must be an integer between 1 and 128.", "n")
     prompt.n = n
     stream = bool(body.get("stream"))
-    stream_options = body.get("stream_options")
-    if stream_options and not stream:
-        raise bad_request(
-            "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options"
-        )
+    stream_options = body.get("stream_options")  # ignored without stream, as the gateway does (its image example)
     top = body.get("top_logprobs")
     if top is not None and (not isinstance(top, int) or not 0 <= top <= 20):
         raise bad_request("Invalid 'top_logprobs': must be an integer between 0 and 20.", "top_logprobs")
@@ -247,6 +247,8 @@ def _tools(body: dict[str, Any], prompt: Prompt) -> None:
             prompt.tools.append(
                 Tool(str(fn["name"]), str(fn.get("description") or ""), fn.get("parameters") or {})
             )
+    if body.get("parallel_tool_calls") is False:
+        prompt.parallel_tool_calls = False
     choice = body.get("tool_choice", body.get("function_call"))
     if isinstance(choice, str):
         if choice not in ("none", "auto", "required"):
@@ -285,6 +287,11 @@ def _format(body: dict[str, Any], prompt: Prompt) -> None:
         )
 
 
+def _is_deepseek(prompt: Prompt) -> bool:
+    """DeepSeek models (by name) add ``native_finish_reason`` and the prompt-cache counts (api-docs 003)."""
+    return "deepseek" in prompt.model.lower()
+
+
 def _usage(prompt: Prompt, plans: list[Plan]) -> dict[str, Any]:
     prompt_tokens = prompt.input_tokens()
     cached = prompt.cached_tokens()
@@ -301,14 +308,14 @@ def _usage(prompt: Prompt, plans: list[Plan]) -> dict[str, Any]:
             "rejected_prediction_tokens": 0,
         },
     }
-    if "deepseek" in prompt.model.lower():
+    if _is_deepseek(prompt):
         usage["prompt_cache_hit_tokens"] = cached
         usage["prompt_cache_miss_tokens"] = prompt_tokens - cached
     return usage
 
 
-def _call_id(plan: Plan) -> str:
-    return "call_" + (plan.tool_call.call_id if plan.tool_call else plan.seed[:24])
+def _call_id(call: ToolCall) -> str:
+    return "call_" + call.call_id
 
 
 def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[str, Any]:
@@ -330,13 +337,14 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
         }
         if plan.reasoning is not None:
             message["reasoning_content"] = plan.reasoning
-        if plan.tool_call is not None:
+        if plan.tool_calls:
             message["tool_calls"] = [
                 {
-                    "id": _call_id(plan),
+                    "id": _call_id(call),
                     "type": "function",
-                    "function": {"name": plan.tool_call.name, "arguments": plan.tool_call.arguments_json},
+                    "function": {"name": call.name, "arguments": call.arguments_json},
                 }
+                for call in plan.tool_calls
             ]
         logprobs = None
         if extra["logprobs"]:
@@ -347,14 +355,10 @@ def render(prompt: Prompt, extra: dict[str, Any], request_digest: str) -> dict[s
                 ],
                 "refusal": None,
             }
-        choices.append(
-            {
-                "index": plan.index,
-                "message": message,
-                "logprobs": logprobs,
-                "finish_reason": _FINISH[plan.finish],
-            }
-        )
+        choice = {"index": plan.index, "message": message, "logprobs": logprobs, "finish_reason": _FINISH[plan.finish]}
+        if _is_deepseek(prompt):
+            choice["native_finish_reason"] = _FINISH[plan.finish]
+        choices.append(choice)
     return {
         "id": "chatcmpl-" + request_digest[:29],
         "object": "chat.completion",
@@ -396,7 +400,10 @@ def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) ->
     def choice(
         plan: Plan, delta: dict[str, Any], finish: str | None = None, logprobs: Any = None
     ) -> dict[str, Any]:
-        return {"index": plan.index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+        body = {"index": plan.index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+        if finish is not None and _is_deepseek(prompt):
+            body["native_finish_reason"] = finish
+        return body
 
     lanes: list[list[Frame]] = []
     for plan in plans:
@@ -411,16 +418,16 @@ def render_stream(prompt: Prompt, extra: dict[str, Any], request_digest: str) ->
                     "refusal": None,
                 }
             lane.append(Frame(chunk([choice(plan, {"content": piece}, logprobs=logprobs)]), token=True))
-        if plan.tool_call is not None:
+        for number, call in enumerate(plan.tool_calls):
             head = {
-                "index": 0,
-                "id": _call_id(plan),
+                "index": number,
+                "id": _call_id(call),
                 "type": "function",
-                "function": {"name": plan.tool_call.name, "arguments": ""},
+                "function": {"name": call.name, "arguments": ""},
             }
             lane.append(Frame(chunk([choice(plan, {"tool_calls": [head]})]), token=True))
-            for piece in pieces(plan.tool_call.arguments_json):
-                fragment = {"index": 0, "function": {"arguments": piece}}
+            for piece in pieces(call.arguments_json):
+                fragment = {"index": number, "function": {"arguments": piece}}
                 lane.append(Frame(chunk([choice(plan, {"tool_calls": [fragment]})]), token=True))
         lane.append(Frame(chunk([choice(plan, {}, _FINISH[plan.finish])])))
         lanes.append(lane)
@@ -452,4 +459,5 @@ def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
     request_digest = digest("chat", body)
     if extra["stream"]:
         return StreamReply(render_stream(prompt, extra, request_digest), _error_frame, SSE_KEEPALIVE)
-    return JSONReply(render(prompt, extra, request_digest))
+    reply = render(prompt, extra, request_digest)
+    return JSONReply(reply, tokens=reply["usage"]["completion_tokens"])

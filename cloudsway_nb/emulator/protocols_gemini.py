@@ -3,7 +3,8 @@
 Request (camelCase on the wire, snake_case accepted too): ``contents`` (parts ``text``,
 ``inlineData``, ``fileData``, ``functionCall``, ``functionResponse``), ``systemInstruction``,
 ``generationConfig`` (``maxOutputTokens``, ``candidateCount``, ``stopSequences``,
-``responseMimeType``, ``responseSchema`` / ``responseJsonSchema``, ``thinkingConfig``,
+``responseMimeType``, ``responseSchema`` / ``responseJsonSchema``, ``thinkingConfig`` (a
+``thinkingBudget`` of 0 means no thinking, ``includeThoughts`` notwithstanding),
 ``responseLogprobs`` + ``logprobs``), ``tools[].functionDeclarations``,
 ``toolConfig.functionCallingConfig``. With ``responseLogprobs`` each text candidate (each
 streamed text chunk) has ``avgLogprobs`` and ``logprobsResult`` (``chosenCandidates``,
@@ -193,7 +194,7 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
         budget = _get(thinking, "thinkingBudget")
         include_thoughts = bool(_get(thinking, "includeThoughts"))
         level = _get(thinking, "thinkingLevel")
-        if budget != 0 or include_thoughts or level:
+        if budget != 0:  # a budget of 0 turns thinking off, even with includeThoughts (api-docs 000)
             prompt.reasoning = True
             prompt.effort = str(level).lower() if level else None
             if isinstance(budget, int) and budget > 0:
@@ -281,8 +282,8 @@ def _parts(plan: Plan, include_thoughts: bool) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     if include_thoughts and plan.reasoning is not None:
         parts.append({"text": plan.reasoning, "thought": True})
-    if plan.tool_call is not None:
-        parts.append({"functionCall": {"name": plan.tool_call.name, "args": plan.tool_call.arguments}})
+    if plan.tool_calls:
+        parts += [{"functionCall": {"name": c.name, "args": c.arguments}} for c in plan.tool_calls]
     elif plan.text is not None:
         parts.append({"text": plan.text})
     if plan.reasoning is not None and parts and not parts[-1].get("thought"):
@@ -334,9 +335,10 @@ def render_chunks(
         parts: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
         if extra["include_thoughts"]:
             parts += [({"text": p, "thought": True}, 0, {}) for p in plan.reasoning_pieces]
-        if plan.tool_call is not None:
-            call = {"name": plan.tool_call.name, "args": plan.tool_call.arguments}
-            parts.append(({"functionCall": call}, plan.tool_tokens, {}))
+        if plan.tool_calls:
+            parts += [
+                ({"functionCall": {"name": c.name, "args": c.arguments}}, c.tokens(), {}) for c in plan.tool_calls
+            ]
         else:
             entries = text_logprobs(plan, top) if extra.get("logprobs") else []
             parts += [
@@ -373,6 +375,11 @@ def _error_frame(error: EmulatorError, _position: int) -> bytes:
     return sse_data(error_body("gemini", error), crlf=True)
 
 
+def _output_tokens(usage: dict[str, Any]) -> int:
+    """Generated tokens of a usage block: candidates and thoughts."""
+    return int(usage.get("candidatesTokenCount", 0)) + int(usage.get("thoughtsTokenCount", 0))
+
+
 def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
     """POST ``.../generateContent``, ``.../streamGenerateContent`` (``?alt=sse``) and ``.../countTokens``.
 
@@ -394,9 +401,11 @@ def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
     prompt, extra = parse(body, endpoint)
     request_digest = digest("gemini", body)
     if verb == "generateContent":
-        return JSONReply(render(prompt, extra, request_digest))
+        reply = render(prompt, extra, request_digest)
+        return JSONReply(reply, tokens=_output_tokens(reply["usageMetadata"]))
     chunks = render_chunks(prompt, extra, request_digest)
     if request.query.get("alt", "").lower() != "sse":
-        return JSONReply([chunk for chunk, _ in chunks])
+        tokens = _output_tokens(chunks[-1][0]["usageMetadata"]) if chunks else 0
+        return JSONReply([chunk for chunk, _ in chunks], tokens=tokens)
     frames = [Frame(sse_data(chunk, crlf=True), token=token) for chunk, token in chunks]
     return StreamReply(frames, _error_frame, None)

@@ -2,7 +2,8 @@
 
 Request: ``max_tokens`` (required), ``messages`` (blocks ``text``, ``image``, ``document``,
 ``tool_use``, ``tool_result``, ``thinking``), ``system``, ``thinking: {type: enabled,
-budget_tokens}``, ``tools`` (``input_schema``), ``tool_choice``, ``stop_sequences``, ``stream``.
+budget_tokens}``, ``tools`` (``input_schema``), ``tool_choice`` (``disable_parallel_tool_use``:
+one ``tool_use`` block at most, else one per fitting tool), ``stop_sequences``, ``stream``.
 
 Stream: ``event: NAME`` + ``data: {json}``: message_start, ping, per block content_block_start /
 content_block_delta (thinking_delta + signature_delta, text_delta, input_json_delta) /
@@ -215,6 +216,8 @@ def parse(
         )
     choice = body.get("tool_choice")
     if isinstance(choice, dict):
+        if choice.get("disable_parallel_tool_use"):
+            prompt.parallel_tool_calls = False
         kind = choice.get("type")
         if kind == "tool":
             if choice.get("name") not in [t.name for t in prompt.tools]:
@@ -246,15 +249,8 @@ def _blocks(plan: Plan) -> list[dict[str, Any]]:
         )
     if plan.text is not None:
         blocks.append({"type": "text", "text": plan.text})
-    if plan.tool_call is not None:
-        blocks.append(
-            {
-                "type": "tool_use",
-                "id": "toolu_" + plan.tool_call.call_id,
-                "name": plan.tool_call.name,
-                "input": plan.tool_call.arguments,
-            }
-        )
+    for call in plan.tool_calls:
+        blocks.append({"type": "tool_use", "id": "toolu_" + call.call_id, "name": call.name, "input": call.arguments})
     return blocks
 
 
@@ -378,7 +374,8 @@ def handle(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
     request_digest = digest("messages", body)
     if extra["stream"]:
         return StreamReply(render_stream(prompt, extra, request_digest), _error_frame, KEEPALIVE)
-    return JSONReply(render(prompt, extra, request_digest))
+    reply = render(prompt, extra, request_digest)
+    return JSONReply(reply, tokens=reply["usage"]["output_tokens"])
 
 
 def count_tokens(request: Request, app: EmulatorApp) -> JSONReply:

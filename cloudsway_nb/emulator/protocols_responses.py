@@ -41,11 +41,7 @@ __all__ = ["build", "cancel", "create", "delete", "parse", "retrieve"]
 
 
 def _reply_turn(plan: Plan) -> Turn:
-    calls = (
-        [ToolCall(plan.tool_call.name, plan.tool_call.arguments, "call_" + plan.tool_call.call_id)]
-        if plan.tool_call
-        else []
-    )
+    calls = [ToolCall(c.name, c.arguments, "call_" + c.call_id) for c in plan.tool_calls]
     return Turn("assistant", plan.text or "", tool_calls=calls)
 
 
@@ -82,7 +78,7 @@ def create(request: Request, app: EmulatorApp) -> JSONReply | StreamReply:
         )
     if settings["background"]:
         return JSONReply(events[0]["response"])
-    return JSONReply(final)
+    return JSONReply(final, tokens=final["usage"]["output_tokens"])
 
 
 def _entry(request: Request, app: EmulatorApp) -> StoredResponse:

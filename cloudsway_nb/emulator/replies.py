@@ -99,7 +99,8 @@ class Frame:
 
 @dataclass
 class JSONReply:
-    """A complete JSON reply.
+    """A complete JSON reply; ``tokens`` is how many output tokens it carries (the app holds a
+    generated reply back as long as streaming them would have taken; 0: sent at once).
 
     Example:
         >>> JSONReply({"ok": True}).status
@@ -109,6 +110,7 @@ class JSONReply:
     body: Any
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    tokens: int = 0
 
 
 @dataclass

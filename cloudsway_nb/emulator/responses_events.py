@@ -27,7 +27,7 @@ import copy
 import hashlib
 from typing import Any
 
-from .conversation import Prompt
+from .conversation import Prompt, ToolCall
 from .errors import EmulatorError, error_event_body
 from .generate import Plan, plan_reply, text_logprobs
 from .replies import SSE_KEEPALIVE, Frame, StreamReply, sse_event
@@ -46,8 +46,9 @@ _TOKEN_EVENTS = (
 UnnumberedEvent = tuple[dict[str, Any], bool]
 
 
-def _item_id(prefix: str, response_id: str) -> str:
-    return f"{prefix}_" + hashlib.sha256(f"{prefix}:{response_id}".encode()).hexdigest()[:48]
+def _item_id(prefix: str, response_id: str, number: int = 0) -> str:
+    salt = f"{prefix}:{response_id}" + (f":{number}" if number else "")
+    return f"{prefix}_" + hashlib.sha256(salt.encode()).hexdigest()[:48]
 
 
 def _usage(prompt: Prompt, plan: Plan) -> dict[str, Any]:
@@ -79,7 +80,7 @@ def _response_object(
         "max_tool_calls": None,
         "model": settings["model"],
         "output": [],
-        "parallel_tool_calls": True,
+        "parallel_tool_calls": settings["parallel_tool_calls"],
         "previous_response_id": settings["previous_response_id"],
         "reasoning": settings["reasoning"],
         "service_tier": "default",
@@ -140,8 +141,9 @@ def build(
     summary_wanted = bool(settings["reasoning"].get("summary"))
     if plan.reasoning is not None:
         _reasoning_events(plan, response_id, summary_wanted, settings["encrypted_reasoning"], output, events)
-    if plan.tool_call is not None:
-        _function_events(plan, response_id, output, events)
+    if plan.tool_calls:
+        for number, call in enumerate(plan.tool_calls):
+            _function_events(call, number, response_id, output, events)
     elif plan.text is not None:
         logprobs = text_logprobs(plan, settings["top_logprobs"]) if settings["logprobs"] else None
         status = "incomplete" if incomplete else "completed"
@@ -204,19 +206,21 @@ def _reasoning_events(
     output.append(item)
 
 
-def _function_events(plan: Plan, rid: str, output: list[dict[str, Any]], events: list[UnnumberedEvent]) -> None:
-    """The function-call item's events, arguments streamed piece by piece; the item onto ``output``."""
-    assert plan.tool_call is not None
+def _function_events(
+    call: ToolCall, number: int, rid: str, output: list[dict[str, Any]], events: list[UnnumberedEvent]
+) -> None:
+    """One function-call item's events (call ``number`` of the turn), arguments streamed piece by
+    piece; the item onto ``output``."""
     index = len(output)
-    item_id = _item_id("fc", rid)
-    arguments = plan.tool_call.arguments_json
+    item_id = _item_id("fc", rid, number)
+    arguments = call.arguments_json
     item = {
         "id": item_id,
         "type": "function_call",
         "status": "in_progress",
         "arguments": "",
-        "call_id": "call_" + plan.tool_call.call_id,
-        "name": plan.tool_call.name,
+        "call_id": "call_" + call.call_id,
+        "name": call.name,
     }
     events.append(
         ({"type": "response.output_item.added", "output_index": index, "item": copy.deepcopy(item)}, False)
@@ -239,7 +243,7 @@ def _function_events(plan: Plan, rid: str, output: list[dict[str, Any]], events:
                 "type": "response.function_call_arguments.done",
                 "item_id": item_id,
                 "output_index": index,
-                "name": plan.tool_call.name,
+                "name": call.name,
                 "arguments": arguments,
             },
             False,

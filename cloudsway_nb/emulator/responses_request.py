@@ -213,6 +213,8 @@ def _tools(body: dict[str, Any], prompt: Prompt) -> None:
         prompt.tools.append(
             Tool(str(fn["name"]), str(fn.get("description") or ""), fn.get("parameters") or {})
         )
+    if body.get("parallel_tool_calls") is False:
+        prompt.parallel_tool_calls = False
     choice = body.get("tool_choice", "auto")
     names = [t.name for t in prompt.tools]
     if isinstance(choice, str):
@@ -299,6 +301,7 @@ def _settings(
         "text": body.get("text") if isinstance(body.get("text"), dict) else {"format": {"type": "text"}},
         "tools": body.get("tools") or [],
         "tool_choice": body.get("tool_choice", "auto"),
+        "parallel_tool_calls": prompt.parallel_tool_calls,
         "max_output_tokens": limit,
         "metadata": body.get("metadata") or {},
         "temperature": body.get("temperature", 1.0),

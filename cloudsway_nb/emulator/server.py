@@ -5,7 +5,7 @@ The listening socket is bound before uvicorn starts, which makes ``port=0`` (a f
 possible and the base URL known at once.
 
 Example:
-    >>> with EmulatorServer(port=0) as server:
+    >>> with EmulatorServer(port=0, pacing="none") as server:
     ...     import httpx
     ...     httpx.get(server.base_url + "/health").json()["status"]
     'ok'
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from .app import DroppedConnection, EmulatorApp, create_app
-from .options import EmulatorOptions
+from .options import EmulatorOptions, bundled_pacing
 
 __all__ = ["EmulatorServer", "serve"]
 
@@ -91,18 +91,27 @@ class EmulatorServer:
     """The emulator on a loopback port, served by uvicorn on a daemon thread.
 
     Keyword arguments are :class:`~.options.EmulatorOptions` fields (``port=0`` picks a free
-    port). ``start()`` returns the base URL once the server accepts requests; ``stop()`` shuts
+    port), and ``pacing`` (``"realistic"`` or ``"none"``). This is the bundled emulator as a
+    user starts it (``%cloudsway emulator start``, ``cloudsway-nb demo``), so it is paced like a
+    real model unless told otherwise: ``pacing`` defaults to :func:`~.options.bundled_pacing`
+    (``realistic``, or ``$CLOUDSWAY_EMULATOR_PACING``); ``chunk_delay`` / ``first_token_delay``
+    given explicitly win over the preset. :func:`~.testing.running_emulator` passes ``pacing="none"``.
+    ``start()`` returns the base URL once the server accepts requests; ``stop()`` shuts
     it down. Also a context manager.
 
     Example:
-        >>> server = EmulatorServer(chunk_delay=0.0)
+        >>> server = EmulatorServer(pacing="none")
         >>> url = server.start()
         >>> url.startswith("http://127.0.0.1:")
         True
         >>> server.stop()
+        >>> EmulatorServer(pacing="realistic", chunk_delay=0.05).options.chunk_delay
+        0.05
     """
 
     def __init__(self, app: EmulatorApp | None = None, **options: Any) -> None:
+        if app is None:
+            options.setdefault("pacing", bundled_pacing())
         self.app = app if app is not None else create_app(**options)
         self.options: EmulatorOptions = self.app.options
         self._server: Any = None

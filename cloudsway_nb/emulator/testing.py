@@ -2,6 +2,7 @@
 
 ``running_emulator(**options)`` is a context manager yielding the base URL; the pytest fixtures
 ``cloudsway_emulator`` (per test) and ``cloudsway_emulator_session`` (per session) do the same.
+All of them answer at once (``pacing="none"``) unless a test asks for pacing.
 Load the fixtures with ``pytest_plugins = ["cloudsway_nb.emulator.testing"]`` in a conftest.
 
 Example:
@@ -28,7 +29,9 @@ __all__ = ["cloudsway_emulator", "cloudsway_emulator_session", "running_emulator
 def running_emulator(**options: Any) -> Iterator[str]:
     """Run the emulator on a background thread (``host`` 127.0.0.1, a free port) and yield its base URL.
 
-    Keyword arguments are :class:`~.options.EmulatorOptions` fields.
+    Keyword arguments are :class:`~.options.EmulatorOptions` fields and ``pacing``. Unlike the
+    bundled emulator (:class:`~.server.EmulatorServer`, paced like a real model by default), it
+    answers with no delay unless asked: ``pacing="realistic"`` or ``chunk_delay=...``.
 
     Example:
         >>> with running_emulator(api_key="k") as url:
@@ -36,6 +39,7 @@ def running_emulator(**options: Any) -> Iterator[str]:
         True
     """
     options.setdefault("port", 0)
+    options.setdefault("pacing", "none")
     server = EmulatorServer(**options)
     url = server.start()
     try:

@@ -55,9 +55,10 @@ def test_messages_stream_with_thinking(client: anthropic.Anthropic) -> None:
         final = stream.get_final_message()
     assert {"thinking", "signature", "text"} <= set(kinds)
     thinking, text = final.content
-    assert thinking.type == "thinking" and thinking.thinking.startswith("The user wrote: Prove")
+    assert thinking.type == "thinking" and thinking.thinking.startswith("The user asks for a proof of the Pythagorean")
     assert thinking.signature
-    assert text.type == "text" and text.text.startswith("You said: Prove the Pythagorean theorem")
+    assert text.type == "text" and text.text.startswith("You asked for a proof of the Pythagorean theorem.")
+    assert "$$\na^2 + b^2 = c^2\n$$" in text.text  # a proof asks for math: a long, Markdown answer
     # the same request without streaming gives the same blocks and usage
     plain = client.messages.create(
         model="claude-x",

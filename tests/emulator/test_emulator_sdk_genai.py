@@ -31,8 +31,9 @@ def test_generate_content(client: genai.Client) -> None:
             system_instruction="You are a helpful AI assistant", temperature=0.8
         ),
     )
-    assert response.text.startswith("You said: Write a 150-word fable.")
+    assert response.text.startswith("You asked for a fable of about 150 words")  # a long, Markdown answer
     assert "Instructions noted: You are a helpful AI assistant." in response.text
+    assert "\n\n**Moral:** " in response.text
     assert response.candidates[0].finish_reason == types.FinishReason.STOP
     usage = response.usage_metadata
     assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count
