@@ -145,6 +145,11 @@ def line_parser() -> MagicArgumentParser:
     sub.add_parser("config", help="the settings (the key masked)")
     emulator = sub.add_parser("emulator", help="run the bundled gateway emulator and use it")
     emulator.add_argument("action", choices=["start", "stop"])
+    emulator.add_argument("--pacing", choices=["realistic", "none"], default=None,
+                          help="realistic: a first token after 0.3 s, then 40 tokens a second (the default); none")
+    emulator.add_argument("--chunk-delay", type=float, default=None, metavar="S", help="seconds between chunks")
+    emulator.add_argument("--first-token-delay", type=float, default=None, metavar="S",
+                          help="seconds before the first token")
     chat = sub.add_parser("chat", help="open the chat panel (again: the same conversation)")
     chat.add_argument("endpoint", nargs="?", help="the endpoint to start with (default: the default endpoint)")
     chat.add_argument("-s", "--system", help="system prompt")

@@ -141,7 +141,8 @@ class CloudswayMagics(Magics):
           history [NAME]        a conversation (DataFrame)
           reset [--all]         forget conversations (--all: and the ledger)
           config                the settings, the key masked
-          emulator start|stop   run the bundled local gateway and use it
+          emulator start|stop [--pacing realistic|none] [--chunk-delay S] [--first-token-delay S]
+                                run the bundled local gateway and use it
           chat [ENDPOINT] [-s SYSTEM] [--name NAME] [--no-save]
                                 the chat panel over conversation NAME (a second call reattaches)
 
@@ -444,7 +445,8 @@ class CloudswayMagics(Magics):
             self.session.stop_emulator()
             print("emulator stopped")
             return
-        url = self.session.use_emulator()
+        url = self.session.use_emulator(pacing=args.pacing, chunk_delay=args.chunk_delay,
+                                        first_token_delay=args.first_token_delay)
         aliases = ", ".join(f"{a} ({proto})" for a, (_, proto, _m) in EMULATOR_ENDPOINTS.items())
         print(f"emulator running at {url} with a dummy key; endpoints: {aliases}; "
               f"default: {self.session.default_endpoint}")

@@ -647,3 +647,14 @@ def test_the_magic_imports_nothing_from_the_client() -> None:
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not {"client", "calls", "transport", "flows"} & {(m or "").rsplit(".", 1)[-1] for m in imported}
     assert "session.client" not in inspect.getsource(module)
+
+
+def test_emulator_start_takes_the_pacing_flags(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    line(ip, "emulator start --first-token-delay 0.4 --chunk-delay 0")
+    try:
+        reply = magics.session.ask("gpt", "Hi", stream=False)
+        assert reply.latency is not None and reply.latency >= 0.4  # the flag reached the emulator
+    finally:
+        line(ip, "emulator stop")
+    with pytest.raises(UsageError, match="invalid choice"):
+        ip.run_line_magic("cloudsway", "emulator start --pacing fast")
