@@ -239,3 +239,19 @@ def test_the_magic_opens_the_panel_and_a_second_call_reattaches(session: Session
         assert [m["text"] for m in third.view.messages if m["role"] == "user"] == ["Hi", "From a cell"]
     finally:
         unload_ipython_extension(ip)
+
+
+def test_a_real_sigint_reaches_the_panel_streams_even_when_the_kernel_ignores_it() -> None:
+    import os
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an idle ipykernel ignores SIGINT
+    try:
+        interrupts.install()
+        stop = threading.Event()
+        with interrupts.watch(stop):
+            os.kill(os.getpid(), signal.SIGINT)
+            assert stop.wait(2)
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -40,21 +40,39 @@ def interrupt_streams() -> None:
 
 def _on_sigint(signum: int, frame: Any) -> None:
     interrupt_streams()
-    previous = _installed[0] if _installed else signal.default_int_handler
+    previous = _installed[-1] if _installed else signal.default_int_handler
     if callable(previous):
-        previous(signum, frame)
+        previous(signum, frame)  # a running cell is interrupted as usual; an idle kernel ignores it (SIG_IGN)
 
 
-def install() -> None:
-    """Chain our SIGINT handler in front of the current one (only the main thread may; once)."""
-    if _installed or threading.current_thread() is not threading.main_thread():
-        return
+def _install_now() -> None:
+    """Put our handler in front of the current one, unless it is ours already."""
     try:
-        previous = signal.getsignal(signal.SIGINT)
+        current = signal.getsignal(signal.SIGINT)
+        if current is _on_sigint:
+            return
         signal.signal(signal.SIGINT, _on_sigint)
     except (ValueError, OSError):  # not the main thread of the main interpreter
         return
-    _installed.append(previous)
+    _installed.append(current)
+
+
+def install() -> None:
+    """Chain our SIGINT handler in front of the current one (from the main thread).
+
+    In a Jupyter kernel the handler of a running cell is swapped back when the cell ends (an idle
+    ipykernel ignores SIGINT), and the panel streams while the kernel is idle: so the handler is also
+    put in place again just after the cell, from the kernel's event loop.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    _install_now()
+    try:
+        import asyncio
+
+        asyncio.get_running_loop().call_soon(_install_now)
+    except RuntimeError:  # no loop running: plain Python, the handler above stays
+        pass
 
 
 @contextmanager
