@@ -345,8 +345,9 @@ class ChatAdapter(Adapter):
         legacy = message.get("function_call")
         if isinstance(legacy, dict) and not calls:
             calls.append(_tool_call("call_0", legacy.get("name") or "", legacy.get("arguments")))
-        native_finish = c.get("finish_reason")
-        finish = normalize_finish_reason(native_finish)
+        finish = normalize_finish_reason(c.get("finish_reason"))
+        # the gateway passes the upstream model's own reason on (DeepSeek, Claude behind chat): keep it
+        native_finish = c.get("native_finish_reason") or c.get("finish_reason")
         refusal = message.get("refusal")
         if isinstance(refusal, str) and refusal and not text:  # OpenAI's refusal field: the model declined
             text, finish = refusal, "content_filter"
@@ -386,7 +387,7 @@ class ChatStreamParser(StreamParser):
     protocol = "chat"
 
     __slots__ = (
-        "_calls", "_finish", "_logprobs", "_raw", "_reasoning", "_texts", "_usage", "done",
+        "_calls", "_finish", "_logprobs", "_native", "_raw", "_reasoning", "_refused", "_texts", "_usage", "done",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -397,6 +398,8 @@ class ChatStreamParser(StreamParser):
         # choice index -> call index -> [id, name, argument pieces]
         self._calls: dict[int, dict[int, list[Any]]] = {}
         self._finish: dict[int, str] = {}
+        self._native: dict[int, str] = {}  # the gateway's native_finish_reason, when it sends one
+        self._refused: set[int] = set()  # choices whose answer is a refusal
         self._logprobs: dict[int, list[dict[str, Any]]] = {}
         self._usage: dict[str, Any] | None = None
 
@@ -450,9 +453,17 @@ class ChatStreamParser(StreamParser):
                     calls = delta.get("tool_calls")
                     if calls and isinstance(calls, list):
                         self._tool_fragments(idx, calls, out)
+                    refusal = delta.get("refusal")
+                    if refusal and isinstance(refusal, str):  # the model declined: its words are the answer
+                        self._refused.add(idx)
+                        self._texts.setdefault(idx, []).append(refusal)
+                        out.append(TextDelta(refusal, idx))
                 finish = c.get("finish_reason")
                 if finish:
                     self._finish[idx] = finish
+                native = c.get("native_finish_reason")
+                if native:
+                    self._native[idx] = native
                 logprobs = c.get("logprobs")
                 if isinstance(logprobs, dict):
                     items = logprobs.get("content")
@@ -530,7 +541,8 @@ class ChatStreamParser(StreamParser):
         indices = sorted({*self._texts, *self._reasoning, *self._calls, *self._finish})
         choices = []
         for idx in indices:
-            native = self._finish.get(idx)
+            native = self._native.get(idx) or self._finish.get(idx)
+            finish = "content_filter" if idx in self._refused else normalize_finish_reason(self._finish.get(idx))
             calls = []
             for ci, (call_id, name, pieces) in sorted(self._calls.get(idx, {}).items()):
                 arguments = "".join(pieces)
@@ -541,7 +553,7 @@ class ChatStreamParser(StreamParser):
                     text="".join(self._texts.get(idx, ())),
                     reasoning="".join(self._reasoning.get(idx, ())),
                     tool_calls=calls,
-                    finish_reason=normalize_finish_reason(native),
+                    finish_reason=finish,
                     native_finish_reason=native,
                     logprobs=_logprobs(self._logprobs.get(idx)),
                 )
