@@ -87,6 +87,12 @@ class PreparedCall:
         return transport.error_from_response(response, secrets=self.core.secrets)
 
 
+def _is_system(system: Any) -> bool:
+    if isinstance(system, str):
+        return True
+    return isinstance(system, list) and all(isinstance(b, dict) and isinstance(b.get("text"), str) for b in system)
+
+
 class ClientCore:
     """What Client and AsyncClient share: configuration, the endpoint registry, building calls.
 
@@ -234,8 +240,9 @@ class ClientCore:
         if ep.protocol == "embeddings":
             raise UsageError(f"endpoint {alias!r} serves embeddings; use embed({alias!r}, texts)")
         adapter = self._adapter(alias, ep, "chat", "chat")
-        if system is not None and not isinstance(system, str):
-            raise bad_argument("system", system, "the system prompt as a string", "system='Be brief.'")
+        if system is not None and not _is_system(system):
+            raise bad_argument("system", system, "the system prompt: a string, or a list of text blocks "
+                               "({'type': 'text', 'text': ...}, maybe with cache_control)", "system='Be brief.'")
         options, params = split_call_options(params)
         merged = {**ep.defaults, **params}
         if "reasoning" in merged:

@@ -773,3 +773,31 @@ def test_a_refusal_is_the_text_and_a_content_filter_finish() -> None:
         "role": "assistant", "content": None, "refusal": "I can't help with that."}}]})
     assert (reply.text, reply.finish_reason, reply.native_finish_reason) == (
         "I can't help with that.", "content_filter", "stop")
+
+
+def test_reasoning_efforts_follow_the_model_behind_a_chat_endpoint() -> None:
+    """DeepSeek takes only high and max (003); Claude and Gemini behind chat take a budget (000)."""
+    from cloudsway_nb.protocols.base import CallSpec as Spec
+
+    def body(model: str | None, effort: str) -> dict:
+        return ChatAdapter().build_request(Spec([Message.user("hi")], "p", model=model,
+                                                params={"reasoning": effort})).json
+
+    assert body("MaaS_Deepseek_V4_pro_20260424", "low") | {} == {
+        "model": "MaaS_Deepseek_V4_pro_20260424", "messages": [{"role": "user", "content": "hi"}],
+        "thinking": {"type": "enabled"}, "reasoning_effort": "high"}
+    assert body("deepseek-reasoner", "max")["reasoning_effort"] == "max"
+    assert body("claude-3-7-sonnet-20250219", "medium")["thinking"] == {"type": "enabled", "budget_tokens": 4096}
+    assert "reasoning_effort" not in body("gemini-2.5-pro", "low")
+    assert body("gpt-5", "minimal")["reasoning_effort"] == "minimal" and "thinking" not in body("gpt-5", "low")
+
+
+def test_a_system_prompt_may_be_text_blocks_with_cache_control() -> None:
+    from cloudsway_nb.protocols.base import CallSpec as Spec
+    from cloudsway_nb.protocols.messages import MessagesAdapter
+
+    blocks = [{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}]
+    sent = MessagesAdapter().build_request(Spec([Message.user("hi")], "p", system=blocks)).json
+    assert sent["system"] == blocks  # as given: cache_control kept
+    assert ChatAdapter().build_request(Spec([Message.user("hi")], "p", system=blocks)).json["messages"][0] == {
+        "role": "system", "content": blocks}

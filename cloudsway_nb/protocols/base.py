@@ -35,6 +35,7 @@ __all__ = [
     "reasoning_budget",
     "split_params",
     "split_system",
+    "system_text",
 ]
 
 COMMON_PARAMS = (
@@ -120,7 +121,7 @@ class CallSpec:
     messages: list[Message]
     endpoint_path: str
     model: str | None = None
-    system: str | None = None
+    system: str | list[dict[str, Any]] | None = None  # a string, or text blocks (e.g. with cache_control)
     tools: list[Tool | dict[str, Any]] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     stream: bool = False
@@ -285,7 +286,7 @@ def split_system(call: CallSpec) -> tuple[str | None, list[Message]]:
         >>> split_system(spec)[0]
         'be brief'
     """
-    texts = [call.system] if call.system else []
+    texts = [system_text(call.system)] if call.system else []
     rest: list[Message] = []
     for message in call.messages:
         if message.role in ("system", "developer"):
@@ -293,6 +294,19 @@ def split_system(call: CallSpec) -> tuple[str | None, list[Message]]:
         else:
             rest.append(message)
     return ("\n\n".join(texts) if texts else None), rest
+
+
+def system_text(system: str | list[dict[str, Any]] | None) -> str:
+    """A system prompt as text: a string as it is, a list of text blocks (Anthropic's shape, maybe with
+    `cache_control`) joined.
+
+    Example:
+        >>> system_text([{"type": "text", "text": "Be brief."}, {"type": "text", "text": "Cite sources."}])
+        'Be brief.\\n\\nCite sources.'
+    """
+    if isinstance(system, list):
+        return "\n\n".join(str(block.get("text", "")) for block in system)
+    return system or ""
 
 
 def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

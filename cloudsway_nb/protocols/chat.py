@@ -50,6 +50,7 @@ from .base import (
     RawEvents,
     ServerSentEvent,
     StreamParser,
+    reasoning_budget,
     split_params,
 )
 
@@ -148,6 +149,17 @@ def _text_of(content: Any) -> str:
     if isinstance(content, list):
         return "".join(p.get("text") or "" if isinstance(p, dict) else str(p) for p in content)
     return str(content)
+
+
+def _model_family(model: str | None) -> str:
+    """Which vendor's model a chat endpoint serves, from its model name: deepseek, claude, gemini, or ''.
+
+    Example:
+        >>> _model_family("MaaS_Deepseek_V4_pro"), _model_family("claude-3-7-sonnet"), _model_family(None)
+        ('deepseek', 'claude', '')
+    """
+    name = (model or "").lower()
+    return next((family for family in ("deepseek", "claude", "gemini") if family in name), "")
 
 
 class ChatAdapter(Adapter):
@@ -271,7 +283,15 @@ class ChatAdapter(Adapter):
         elif reasoning is True:
             body["thinking"] = {"type": "enabled"}
         elif reasoning:  # None / False / 0 -> omitted
-            if isinstance(reasoning, str) and reasoning.lower() in EFFORTS:
+            family = _model_family(body.get("model"))
+            if isinstance(reasoning, str) and reasoning.lower() in EFFORTS and family == "deepseek":
+                # DeepSeek takes only high and max (003): the weaker efforts mean its lowest, high
+                body["thinking"] = {"type": "enabled"}
+                body["reasoning_effort"] = "max" if reasoning.lower() == "max" else "high"
+            elif isinstance(reasoning, str) and reasoning.lower() in EFFORTS and family in ("claude", "gemini"):
+                # Claude and Gemini behind the chat protocol think by a token budget (000)
+                body["thinking"] = {"type": "enabled", "budget_tokens": reasoning_budget(reasoning)}
+            elif isinstance(reasoning, str) and reasoning.lower() in EFFORTS:
                 body["reasoning_effort"] = reasoning.lower()
             elif isinstance(reasoning, int) or (isinstance(reasoning, str) and reasoning.isdigit()):
                 body["thinking"] = {"type": "enabled", "budget_tokens": int(reasoning)}

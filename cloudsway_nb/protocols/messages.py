@@ -154,7 +154,10 @@ class MessagesAdapter(Adapter):
         body: dict[str, Any] = {}
         if call.model is not None:
             body["model"] = call.model
-        if system:
+        if isinstance(call.system, list):  # blocks as given (cache_control kept), then any system turns
+            extra = [{"type": "text", "text": m.text()} for m in call.messages if m.role in ("system", "developer")]
+            body["system"] = [*call.system, *extra]
+        elif system:
             body["system"] = system
         body["messages"] = self.render_messages(turns)
         tools = [self.render_tool(t) for t in call.tools]
