@@ -145,7 +145,10 @@ def stream(prep: PreparedCall, state: StreamState) -> Flow:
     try:
         if "json" in response.headers.get("content-type", ""):
             body = yield READ_BODY
-            yield state.whole_reply_events(_whole_reply(prep, response, body))
+            reply = _whole_reply(prep, response, body)
+            if prep.waits:  # a background response answers with its queued state: poll it to the end
+                reply = yield from poll(prep, reply)
+            yield state.whole_reply_events(reply)
             return
         chunk = yield []
         while chunk is not None:

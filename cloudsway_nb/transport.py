@@ -348,6 +348,8 @@ class SyncDriver:
                 elif type(command) is Send:
                     answer = self._send(command)
                     if isinstance(answer, httpx.Response):
+                        if response is not None:  # a poll after the first answer: that one is done with
+                            response.close()
                         response, chunks = answer, answer.iter_bytes()
                 elif type(command) is Sleep:
                     self.sleep(command.seconds)
@@ -422,6 +424,8 @@ class AsyncDriver:
                 elif type(command) is Send:
                     answer = await self._send(command)
                     if isinstance(answer, httpx.Response):
+                        if response is not None:
+                            await response.aclose()
                         response, chunks = answer, answer.aiter_bytes()
                 elif type(command) is Sleep:
                     await self.sleep(command.seconds)

@@ -726,3 +726,14 @@ def test_headers_with_a_newline_are_refused_without_being_shown() -> None:
     with pytest.raises(UsageError, match=r"headers\['x-a'\] is not valid") as info:
         Client(BASE, CANARY, ENDPOINTS, headers={"x-a": "v\nInjected: 1"})
     assert "Injected" not in str(info.value)
+
+
+def test_a_background_stream_answered_with_its_queued_state_polls_to_the_end(clock: FakeClock) -> None:
+    gateway = Recorder(httpx.Response(200, json=response_obj("queued")),
+                       httpx.Response(200, json=response_obj("in_progress")),
+                       httpx.Response(200, json=response_obj("completed", "Done at last.")))
+    stream = make_client(gateway, clock).stream("resp", "x", background=True, poll_interval=1)
+    events = list(stream)
+    assert stream.reply.text == "Done at last." and stream.reply.status == "completed" and not stream.reply.incomplete
+    assert any(isinstance(e, TextDelta) and e.text == "Done at last." for e in events) and clock.slept == [1, 1]
+    assert [r.method for r in gateway.requests] == ["POST", "GET", "GET"]
