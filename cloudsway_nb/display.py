@@ -174,6 +174,8 @@ def usage_line(reply: Reply, label: str | None = None) -> str:
         parts.append(f"{reply.latency:.2f} s")
     if reply.ttft is not None:
         parts.append(f"first token {reply.ttft:.2f} s")
+    if reply.polls:
+        parts.append(f"{reply.polls} poll{'s' if reply.polls != 1 else ''}")
     if reply.cost is not None:
         parts.append(f"${reply.cost:.4f}" if reply.cost >= 0.0001 or reply.cost == 0 else "<$0.0001")
     if reply.incomplete:

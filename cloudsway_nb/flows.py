@@ -112,6 +112,7 @@ def call(prep: PreparedCall) -> Flow:
     result = parse(prep, response, decode(response), started)
     if prep.waits:
         result = yield from poll(prep, result)
+        result.latency = time.perf_counter() - started  # from submitting to the final state, polls included
     return result
 
 
@@ -120,13 +121,16 @@ def poll(prep: PreparedCall, reply: Reply) -> Flow:
     started = prep.clock()
     on_progress = prep.options.get("on_progress")
     terminal = prep.adapter.TERMINAL_STATUSES  # type: ignore[attr-defined]  # a "background" capability
+    polls = 0
     while True:
         if on_progress is not None:
             on_progress(reply)
         if reply.status in terminal or reply.id is None:
+            reply.polls = polls
             return reply
         yield Sleep(_poll_delay(prep, reply, started))
         follow = prep.followup(reply.id)
+        polls += 1
         try:
             reply = yield from call(follow)
         except APIError as exc:

@@ -88,8 +88,9 @@ def ledger_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
     frame = _pd().DataFrame([e.to_dict() for e in entries], columns=LEDGER_COLUMNS)
     for column in _INT_COLUMNS:
         frame[column] = frame[column].astype("Int64")
-    if frame["cost"].isna().all():  # no endpoint has prices: no column pretends to know a cost
-        frame = frame.drop(columns=["cost"])
+    for column in ("cost", "polls"):  # no endpoint has prices / no background call: no empty column
+        if frame[column].isna().all():
+            frame = frame.drop(columns=[column])
     return frame
 
 

@@ -26,7 +26,7 @@ __all__ = ["LEDGER_COLUMNS", "Ledger", "LedgerEntry"]
 
 LEDGER_COLUMNS = (
     "time", "endpoint", "protocol", "model", "status", "input", "output", "reasoning", "cached", "total",
-    "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id", "cost",
+    "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id", "cost", "polls",
 )
 """The ledger's columns, in the order its DataFrame shows them."""
 
@@ -60,6 +60,7 @@ class LedgerEntry:
     chat: str | None = None
     response_id: str | None = None
     cost: float | None = None
+    polls: int | None = None
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:

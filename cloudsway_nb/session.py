@@ -511,6 +511,7 @@ class Session:
             chat=call.chat,
             response_id=reply.id if reply is not None else None,
             cost=call.endpoint.prices.cost(usage) if call.endpoint.prices is not None else None,
+            polls=reply.polls if reply is not None else None,
             **usage_counts(usage),
         ))
 

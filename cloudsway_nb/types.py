@@ -460,6 +460,7 @@ class Reply:
     incomplete: bool = False
     raw: Any = field(default=None, repr=False)
     cost: float | None = None  # dollars, when the endpoint has prices (set by the Session)
+    polls: int | None = None  # a background response: how many times it was fetched until done
 
     def _first(self) -> Choice:
         return self.choices[0] if self.choices else Choice()

@@ -397,3 +397,13 @@ def test_priced_endpoints_show_cost_in_the_reply_footer_ledger_and_totals(base_u
     assert "cost" not in unpriced_only.columns  # without prices nothing pretends
     with pytest.raises(ConfigError, match="prices"):
         Endpoint("p", "chat", prices={"input": "cheap", "output": 1})
+
+
+def test_a_background_call_records_its_wall_time_and_poll_count(session: Session) -> None:
+    from cloudsway_nb.display import usage_line
+
+    reply = session.ask("o3", "Think about it", background=True, poll_interval=0.05)
+    entry = session.ledger[-1]
+    assert reply.status == "completed" and reply.polls and reply.polls >= 1
+    assert entry.polls == reply.polls and entry.latency == reply.latency and reply.latency > 0.01  # not one poll's
+    assert f"{reply.polls} poll" in usage_line(reply)
