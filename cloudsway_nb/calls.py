@@ -243,8 +243,7 @@ class ClientCore:
         if system is not None and not _is_system(system):
             raise bad_argument("system", system, "the system prompt: a string, or a list of text blocks "
                                "({'type': 'text', 'text': ...}, maybe with cache_control)", "system='Be brief.'")
-        options, params = split_call_options(params)
-        merged = {**ep.defaults, **params}
+        options, merged = split_call_options({**ep.defaults, **params})  # a registry's timeout applies too
         if "reasoning" in merged:
             merged["reasoning"] = check_reasoning(merged["reasoning"])
         if merged.get("background") and not adapter.can("background"):
@@ -281,8 +280,7 @@ class ClientCore:
             isinstance(texts, Sequence) and all(isinstance(t, str) for t in texts)
         ):
             raise bad_argument("texts", texts, "a string or a list of strings", f"embed({alias!r}, ['a cat', 'a dog'])")
-        options, params = split_call_options(params)
-        merged = {**ep.defaults, **params}
+        options, merged = split_call_options({**ep.defaults, **params})
         model = merged.pop("model", ep.model)
         http = adapter.build_embed_request(ep.path, texts, model, merged)  # type: ignore[attr-defined]
         return PreparedCall(self, alias, ep, adapter, http, self._build(http, options), options)

@@ -137,6 +137,9 @@ class Endpoint:
         self.protocol = protocol
         self.model = model
         self.prices = Prices.of(prices)
+        from .options import split_call_options  # call options among the defaults are checked here, once
+
+        split_call_options(dict(defaults))
         self.defaults: dict[str, Any] = dict(defaults)
 
     def __eq__(self, other: object) -> bool:
@@ -281,6 +284,10 @@ newline?); copy the key again
         raise ConfigError(
             f"{where} holds whitespace or a control character inside (a pasted newline?); copy the key again"
         )
+    if not key.isascii():  # an HTTP header is ASCII: httpx would fail deep inside, naming the character
+        where = "api_key" if api_key is not None else "CLOUDSWAY_API_KEY"
+        raise ConfigError(f"{where} holds a character that is not ASCII (a typographic quote or dash?); "
+                          "copy the key again")
     return key
 
 

@@ -23,11 +23,21 @@ from .types import PROTOCOLS
 
 __all__ = ["interpolate", "line_parser", "parse_option", "parse_value", "split_line"]
 
-# keyword arguments of Session.ask / ask_many that the magic sets itself: never taken from -o
-_OWN_ARGUMENTS = frozenset({
-    "endpoint", "endpoints", "prompt", "system", "attachments", "tools", "continue_", "chat", "stream", "protocol",
-    "on_event", "cancel", "max_workers",
-})
+def _session_keywords() -> frozenset[str]:
+    """The keyword arguments of Session.ask / ask_many themselves (not the model's parameters)."""
+    import inspect
+
+    from .session import Session
+
+    names = set()
+    for method in (Session.ask, Session.ask_many):
+        names |= {p.name for p in inspect.signature(method).parameters.values()
+                  if p.kind is not inspect.Parameter.VAR_KEYWORD and p.name != "self"}
+    return frozenset(names)
+
+
+_OWN_ARGUMENTS = _session_keywords()
+"""What -o never sets: the session's own arguments, which the magic sets from its flags."""
 
 
 _BRACES = re.compile(r"(?<!\{)\{([^{}\n]+)\}(?!\})")

@@ -25,15 +25,15 @@ from .types import Attachment, Message, Tool
 __all__ = ["attachment_list", "prompt_messages", "tool_list", "with_attachments"]
 
 
-def prompt_messages(prompt: Any) -> list[Message]:
+def prompt_messages(prompt: Any, what: str = "prompt") -> list[Message]:
     """The prompt as messages: a string (a user turn), a Message, a message dict, or a list of them."""
     if isinstance(prompt, str | Message | dict):
-        return [Message.coerce(prompt, "prompt")]
+        return [Message.coerce(prompt, what)]
     if isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
         if not prompt:
-            raise UsageError("prompt is an empty list: pass a string, or at least one message")
-        return [Message.coerce(m, f"prompt[{i}]") for i, m in enumerate(prompt)]
-    raise bad_argument("prompt", prompt, "a string, a Message, or a list of messages", "client.chat('gpt', 'Hello')")
+            raise UsageError(f"{what} is an empty list: pass a string, or at least one message")
+        return [Message.coerce(m, f"{what}[{i}]") for i, m in enumerate(prompt)]
+    raise bad_argument(what, prompt, "a string, a Message, or a list of messages", "client.chat('gpt', 'Hello')")
 
 
 def attachment_list(attachments: Any) -> list[Attachment]:

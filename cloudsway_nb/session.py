@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Endpoint, check_alias
+from .config import Endpoint, Secret, check_alias
 from .connect import Gateway, is_bundled_emulator
 from .conversation import Conversation
 from .errors import APIError, ConfigError, UsageError, bad_argument, describe_error
@@ -128,7 +128,10 @@ class Session:
 
     def login(self, key: str, source: str = "login()") -> None:
         """Use `key` for every later call (kept only inside the Client, never shown)."""
-        if not isinstance(key, str) or not key.strip():
+        key = Secret.wrap(key)  # first thing: no frame of ours holds the key bare
+        if not isinstance(key, str):
+            raise bad_argument(f"key ({type(key).__name__})", ..., "the key as a string", "login(getpass())")
+        if not key.strip():
             raise UsageError("an empty key was given; nothing changed")
         self.client.set_api_key(key, source)
 
@@ -356,10 +359,11 @@ class Session:
             raise ConfigError(
                 "no API key: run %cloudsway login, set CLOUDSWAY_API_KEY, or try %cloudsway emulator start"
             )
+        _check_ask(chat=chat, on_event=on_event, cancel=cancel, history=history)
         turns = with_attachments(prompt_messages(prompt), attachment_list(attachments))
         conv = self._conversation_for(alias, chat, continue_, system)
         system = system if system is not None else conv.system
-        before = list(history) if history is not None else conv.messages
+        before = (prompt_messages(history, "history") if history else []) if history is not None else conv.messages
         call = _Call(alias, ep, chat, [*before, *turns], system, tools, params, time.perf_counter())
         reply = self._send(call, stream and not params.get("background"), on_event, cancel)
         self._record(call, reply, status="interrupted" if reply.incomplete else "ok")
@@ -446,6 +450,9 @@ class Session:
             {alias: r.text for alias, r in results.items()}
         """
         aliases = _aliases(endpoints)
+        if max_workers is not None and (not isinstance(max_workers, int) or isinstance(max_workers, bool)
+                                        or max_workers < 1):
+            raise bad_argument("max_workers", max_workers, "a number of threads, 1 or more", "max_workers=4")
         for alias in aliases:
             self.resolve(alias)
         prompt_messages(prompt)  # a bad prompt or attachment fails here, before any thread starts
@@ -544,6 +551,18 @@ class _Call:
     tools: Any
     params: dict[str, Any]
     started: float
+
+
+def _check_ask(*, chat: Any, on_event: Any, cancel: Any, history: Any) -> None:
+    """The Session's own keyword arguments of `ask`, checked where they are read."""
+    if chat is not None and (not isinstance(chat, str) or not chat.strip()):
+        raise bad_argument("chat", chat, "a conversation's name (a string)", "chat='notes'")
+    if on_event is not None and not callable(on_event):
+        raise bad_argument("on_event", on_event, "a function called with each stream event", "on_event=print")
+    if cancel is not None and not all(callable(getattr(cancel, name, None)) for name in ("is_set", "wait")):
+        raise bad_argument("cancel", cancel, "a threading.Event to set to stop", "cancel=threading.Event()")
+    if history is not None and not isinstance(history, list | tuple):
+        raise bad_argument("history", history, "a list of messages sent before the new turn", "history=[]")
 
 
 def _abort_on(cancel: threading.Event, finished: threading.Event, stream: Any) -> None:

@@ -47,6 +47,9 @@ __all__ = [
 ]
 
 PROTOCOLS: tuple[str, ...] = ("chat", "responses", "messages", "gemini", "embeddings")
+
+MESSAGE_ROLES: tuple[str, ...] = ("user", "assistant", "system", "developer", "tool")
+"""The roles a Message may have, on every protocol."""
 """The wire protocols the gateway speaks, by the names this package uses for them."""
 
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter", "error", "cancelled", "other")
@@ -379,6 +382,10 @@ a message dict such as {'role': 'user', 'content': 'hi'}; e.g. 'Hello'
                 for c in value.get("tool_calls") or []
             ]
             content = value.get("content")
+            if role not in MESSAGE_ROLES:
+                raise bad_argument(f"{what}['role']", role, f"one of {', '.join(MESSAGE_ROLES)}", "'user'")
+            if content is not None and not isinstance(content, str | list):
+                raise bad_argument(f"{what}['content']", content, "a string or a list of parts", "'Hello'")
             return cls(
                 role=role,
                 content="" if content is None else content,

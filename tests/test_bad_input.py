@@ -241,3 +241,55 @@ def test_ask_many_takes_one_alias_or_a_comma_list(session: Session) -> None:
     assert list(session.ask_many("gpt", "Hi")) == ["gpt"]
     results = session.ask_many("gpt, claude", "Hi", attachments=None)
     assert {alias: r.text for alias, r in results.items()} == {"gpt": "You said: Hi.", "claude": "You said: Hi."}
+
+
+@pytest.mark.parametrize("key", ["sk-é€x", "sk-“quoted”"])
+def test_a_key_that_is_not_ascii_is_refused_without_being_shown(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError) as info:
+        Client("http://gw.test", key, ENDPOINTS)
+    assert "not ASCII" in str(info.value) and key not in str(info.value) and "é" not in str(info.value)
+    monkeypatch.setenv("CLOUDSWAY_API_KEY", key)
+    with pytest.raises(ConfigError, match="CLOUDSWAY_API_KEY holds a character that is not ASCII"):
+        Client("http://gw.test", endpoints=ENDPOINTS)
+
+
+def test_the_session_checks_its_own_arguments(session: Session) -> None:
+    cases = [
+        (lambda: session.ask("gpt", "hi", history=1), "history=1 (int)"),
+        (lambda: session.ask("gpt", "hi", history="abc"), "history='abc' (str)"),
+        (lambda: session.ask("gpt", "hi", cancel=5), "cancel=5 (int)"),
+        (lambda: session.ask("gpt", "hi", on_event=5), "on_event=5 (int)"),
+        (lambda: session.ask("gpt", "hi", chat=5), "chat=5 (int)"),
+        (lambda: session.ask_many(["gpt"], "hi", max_workers="2"), "max_workers='2' (str)"),
+        (lambda: session.ask("gpt", {"role": "user", "content": 5}), "prompt['content']=5 (int)"),
+        (lambda: session.ask("gpt", {"role": "bogus", "content": "x"}), "prompt['role']='bogus' (str)"),
+        (lambda: session.login(5), "key (int) is not valid"),
+    ]
+    before = len(session.ledger)
+    for call, words in cases:
+        with pytest.raises(UsageError) as info:
+            call()
+        one_line(info.value, words)
+    assert len(session.ledger) == before
+
+
+def test_call_options_in_endpoint_defaults_are_checked_and_applied() -> None:
+    with pytest.raises(UsageError, match=r"timeout='30' \(str\)"):
+        Endpoint("p", "chat", timeout="30")
+    requests, transport, _ = sent()
+    endpoints = {"slow": Endpoint("MaaS-slow", "chat", timeout=120, max_retries=0)}
+    with Client("http://gw.test", KEY, endpoints, transport=transport) as client:
+        client.chat("slow", "hi")
+    import json
+
+    assert requests[0].extensions["timeout"]["read"] == 120 and "timeout" not in json.loads(requests[0].content)
+
+
+def test_the_magic_refuses_every_session_keyword_in_o() -> None:
+    from IPython.core.error import UsageError as MagicUsageError
+
+    from cloudsway_nb.magic_parsing import parse_option
+
+    for key in ("history", "commit", "keep_partial", "continue_", "prompt", "on_event"):
+        with pytest.raises(MagicUsageError, match=f"'{key}' is set by the magic itself"):
+            parse_option(f"{key}=1")
