@@ -180,8 +180,9 @@ class ClientCore:
         known = ", ".join(sorted(self.endpoints)) or "none yet"
         where = self._config_file or config_path()
         raise ConfigError(
-            f"unknown endpoint {endpoint!r} (known: {known}); add it with "
-            f"add_endpoint({endpoint!r}, path='<endpointPath>', protocol='chat') or in {where}"
+            f"unknown endpoint {endpoint!r} (known: {known}); add it with %cloudsway add {endpoint} --path PATH "
+            f"--protocol chat (in Python: add_endpoint({endpoint!r}, path=..., protocol=...)), in {where}, "
+            "or try %cloudsway emulator start"
         )
 
     def redact(self, text: str) -> str:
@@ -212,8 +213,8 @@ class ClientCore:
     def _auth_headers(self) -> dict[str, str]:
         if self._api_key is None:
             raise ConfigError(
-                "no API key: set the CLOUDSWAY_API_KEY environment variable or pass Client(api_key=...) "
-                "(in a notebook: %cloudsway login)"
+                "no API key: run %cloudsway login, set CLOUDSWAY_API_KEY, pass Client(api_key=...), "
+                "or try %cloudsway emulator start"
             )
         return {"authorization": self._api_key.bearer(), **self.extra_headers}
 
