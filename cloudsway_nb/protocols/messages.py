@@ -547,6 +547,12 @@ class MessagesStreamParser(StreamParser):
         elif kind == "citations_delta" and delta.get("citation") is not None:
             block = self._blocks[index]
             block["citations"] = [*(block.get("citations") or []), delta["citation"]]
+        elif kind == "compaction_delta":
+            # the summary and its opaque encrypted_content: both must go back verbatim in the next turn
+            block = self._blocks[index]
+            for key in ("content", "encrypted_content"):
+                if key in delta:
+                    block[key] = delta[key]
         return []
 
     def finish(self) -> Reply:
