@@ -511,6 +511,12 @@ class MessagesStreamParser(StreamParser):
             call_index = len(self._call_index)
             self._call_index[index] = call_index
             return [ToolCallDelta(call_index, id=block.get("id"), name=block.get("name"))]
+        if kind == "fallback":
+            # a mid-stream fallback: the model named in `to` serves the rest (message_start named the
+            # first one); the non-streamed reply names it too, and so does the SDK's streamed message
+            target = block.get("to")
+            if isinstance(target, dict) and target.get("model"):
+                self._model = target["model"]
         return []
 
     def _delta(self, data: dict[str, Any]) -> list[Event]:
