@@ -768,3 +768,55 @@ def test_server_tool_input_is_assembled_in_native_but_is_no_tool_call() -> None:
     assert reply.choices[0].native == [
         {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "news"}}
     ]
+
+
+def test_compaction_block_keeps_its_streamed_summary_and_encrypted_content() -> None:
+    # the compaction block starts empty and its one compaction_delta carries both fields, which must go
+    # back verbatim in the next turn (as the anthropic SDK's beta stream keeps them)
+    delta = {"type": "compaction_delta", "content": "Earlier turns, summarized.", "encrypted_content": "EpwBopaque"}
+    parser, events = run(
+        [
+            sse("message_start", MESSAGE_START),
+            sse(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "compaction", "content": None, "encrypted_content": None},
+                },
+            ),
+            sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}),
+            sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            sse("message_stop", {"type": "message_stop"}),
+        ]
+    )
+    assert [e for e in events if not isinstance(e, UsageEvent)] == []
+    reply = parser.finish()
+    block = {"type": "compaction", "content": "Earlier turns, summarized.", "encrypted_content": "EpwBopaque"}
+    assert (reply.text, reply.choices[0].native) == ("", [block])
+    assert build([Message.user("go on"), reply.to_message()])["messages"][1]["content"] == [block]
+
+
+def test_a_fallback_block_names_the_model_that_served_the_stream() -> None:
+    fallback = {
+        "type": "fallback",
+        "from": {"model": "claude-sonnet-4-20250514"},
+        "to": {"model": "claude-haiku-4-5"},
+        "trigger": {"type": "refusal", "category": None},
+    }
+    parser, _ = run(
+        [
+            sse("message_start", MESSAGE_START),
+            sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": fallback}),
+            sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            sse(
+                "content_block_start",
+                {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": "Hi"}},
+            ),
+            sse("content_block_stop", {"type": "content_block_stop", "index": 1}),
+            sse("message_stop", {"type": "message_stop"}),
+        ]
+    )
+    reply = parser.finish()
+    assert (reply.model, reply.text) == ("claude-haiku-4-5", "Hi")
+    assert reply.choices[0].native == [fallback, {"type": "text", "text": "Hi"}]

@@ -514,6 +514,12 @@ class MessagesStreamParser(StreamParser):
             call_index = len(self._call_index)
             self._call_index[index] = call_index
             return [ToolCallDelta(call_index, id=block.get("id"), name=block.get("name"))]
+        if kind == "fallback":
+            # a mid-stream fallback: the model named in `to` serves the rest (message_start named the
+            # first one); the non-streamed reply names it too, and so does the SDK's streamed message
+            target = block.get("to")
+            if isinstance(target, dict) and target.get("model"):
+                self._model = target["model"]
         return []
 
     def _delta(self, data: dict[str, Any]) -> list[Event]:
@@ -550,6 +556,12 @@ class MessagesStreamParser(StreamParser):
         elif kind == "citations_delta" and delta.get("citation") is not None:
             block = self._blocks[index]
             block["citations"] = [*(block.get("citations") or []), delta["citation"]]
+        elif kind == "compaction_delta":
+            # the summary and its opaque encrypted_content: both must go back verbatim in the next turn
+            block = self._blocks[index]
+            for key in ("content", "encrypted_content"):
+                if key in delta:
+                    block[key] = delta[key]
         return []
 
     def finish(self) -> Reply:
