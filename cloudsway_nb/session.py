@@ -354,7 +354,8 @@ class Session:
         call = _Call(alias, ep, chat, [*before, *turns], system, tools, params, time.perf_counter())
         reply = self._send(call, stream and not params.get("background"), on_event, cancel)
         self._record(call, reply, status="interrupted" if reply.incomplete else "ok")
-        if commit and (keep_partial or not reply.incomplete):
+        kept = not reply.incomplete or (keep_partial and bool(reply.text or reply.tool_calls))  # never an empty answer
+        if commit and kept:
             self._commit(conv, alias, chat, system, turns, reply)
         return reply
 

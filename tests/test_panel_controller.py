@@ -255,3 +255,97 @@ def test_a_real_sigint_reaches_the_panel_streams_even_when_the_kernel_ignores_it
             assert stop.wait(2)
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_actions_while_a_reply_streams_are_refused_and_change_nothing() -> None:
+    with running_emulator(chunk_delay=0.1) as url:
+        session = Session(Client(url, "sk-x", dict(ENDPOINTS)), default_endpoint="gpt")
+        try:
+            panel, wire = open_panel(session)
+            panel.ask("one")
+            wire.from_browser({"type": "send", "text": "Tell me a long story about the sea and the mountains"})
+            first = panel.view.messages[0]["id"]
+            for action in ({"type": "delete", "id": first}, {"type": "edit", "id": first, "text": "x"},
+                           {"type": "regenerate", "id": panel.view.messages[1]["id"], "endpoint": "gpt"}):
+                wire.from_browser(action)
+                assert "still streaming" in panel.view.notice
+            panel.stop()
+            panel.wait(5)
+            agree(panel)
+            assert panel.view.messages[0]["text"] == "one"
+        finally:
+            for view in list(session.views.values()):
+                view.view.close()
+            session.close()
+
+
+def test_turns_from_the_magic_keep_the_panel_and_the_history_in_line(session: Session) -> None:
+    panel, wire = open_panel(session)
+    panel.ask("A")
+    session.ask("gpt", "B", chat="panel")  # what %%cloudsway gpt --chat panel does
+    panel.ask("C")
+    agree(panel)  # B shows in the panel too
+    wire.from_browser({"type": "delete", "id": panel.view.messages[-1]["id"]})  # C's answer, not B's
+    assert [m.text() for m in panel.conversation.messages if m.role == "user"] == ["A", "B", "C"]
+    agree(panel)
+
+
+def test_a_failed_regenerate_or_edit_gives_back_what_was_there(canary_emulator_url: str) -> None:
+    session = Session(Client(canary_emulator_url, CANARY, dict(ENDPOINTS)), default_endpoint="gpt")
+    try:
+        panel, wire = open_panel(session)
+        panel.ask("one")
+        panel.ask("two")
+        before = [(m.role, m.text()) for m in panel.conversation.messages]
+        session.use_client(Client(canary_emulator_url, CANARY, dict(ENDPOINTS), max_retries=0,
+                                  headers={"x-emulator-fault": "500"}))
+        wire.from_browser({"type": "regenerate", "id": panel.view.messages[-1]["id"], "endpoint": "gpt"})
+        panel.wait(10)
+        assert [(m.role, m.text()) for m in panel.conversation.messages] == before and "500" in panel.view.notice
+        agree(panel)
+        wire.from_browser({"type": "edit", "id": panel.view.messages[0]["id"], "text": "edited"})
+        panel.wait(10)
+        assert [(m.role, m.text()) for m in panel.conversation.messages] == before
+        agree(panel)
+    finally:
+        for view in list(session.views.values()):
+            view.view.close()
+        session.close()
+
+
+def test_stopping_before_the_answer_begins_keeps_no_empty_answer() -> None:
+    with running_emulator(first_token_delay=3.0) as url:
+        session = Session(Client(url, "sk-x", dict(ENDPOINTS)), default_endpoint="claude")
+        try:
+            panel, wire = open_panel(session)
+            wire.from_browser({"type": "send", "text": "Hello"})
+            time.sleep(0.2)
+            wire.from_browser({"type": "stop"})
+            panel.wait(5)
+            assert panel.view.messages == [] and len(panel.conversation) == 0
+            assert {"type": "set_input", "text": "Hello"} in wire.custom and "nothing was kept" in panel.view.notice
+        finally:
+            for view in list(session.views.values()):
+                view.view.close()
+            session.close()
+
+
+def test_reattaching_keeps_the_totals_and_the_system_prompt_can_be_cleared(session: Session) -> None:
+    panel, wire = open_panel(session, system="Be brief.")
+    assert "Instructions noted: Be brief." in panel.ask("Hi").text
+    totals = dict(panel.view.totals)
+    assert ChatPanel(session, save=False).view.totals == totals  # reattached: the same totals
+    wire.edit(system_prompt="")
+    assert "Instructions noted" not in panel.ask("Again").text
+
+
+def test_an_uploaded_file_keeps_its_name(session: Session) -> None:
+    from cloudsway_nb.panel import Upload
+
+    panel, wire = open_panel(session)
+    panel.view.add_upload(Upload("u1", "notes.txt", "text/plain", b"remember the milk"))
+    wire.from_browser({"type": "send", "text": "Read this"})
+    panel.wait(10)
+    assert panel.view.messages[0]["attachments"][0]["name"] == "notes.txt"
+    part = panel.conversation.messages[0].content[1]
+    assert part.filename == "notes.txt"

@@ -137,11 +137,16 @@ class ChatPanel:
 
     def _show_conversation(self) -> None:
         """Draw the conversation as it is in the session (a reattach, a restore, another view's turns)."""
-        from .state import footer_line
+        from .state import add_to_totals, empty_totals, footer_line
 
         conv = self.conversation
         self.view.clear()
         self._ids = []
+        totals = empty_totals()
+        for reply in conv.replies:
+            if reply is not None:
+                totals = add_to_totals(totals, reply.usage, reply.cost)
+        self.view.totals = totals
         for message, reply in zip(conv.messages, conv.replies, strict=True):
             role = message.role if message.role in ("user", "assistant", "system") else "assistant"
             parts = [message.content] if isinstance(message.content, str) else message.content
@@ -154,6 +159,23 @@ class ChatPanel:
                 fields.update(reasoning=reply.reasoning, footer=footer_line(reply),
                               status="stopped" if reply.incomplete else "done", endpoint=reply.endpoint or "")
             self._ids.append(self.view.add_message(role, text, **fields))
+
+    def _ready(self) -> None:
+        """Before an action: refuse it while a reply streams (nothing changed yet), and show turns another
+        view added to the conversation (`%%cloudsway --chat NAME`), so ids and turns line up again."""
+        if self.busy:
+            raise UsageError("a reply is still streaming: wait for it, or press Stop")
+        if len(self._ids) != len(self.conversation.messages):
+            self._show_conversation()
+
+    def _snapshot(self) -> tuple[list[Message], list[Reply | None]]:
+        conv = self.conversation
+        return list(conv.messages), list(conv.replies)
+
+    def _undo(self, snapshot: tuple[list[Message], list[Reply | None]]) -> None:
+        conv = self.conversation
+        conv.messages[:], conv.replies[:] = snapshot
+        self._show_conversation()
 
     def _index(self, message_id: str) -> int:
         if message_id not in self._ids:
@@ -184,14 +206,17 @@ class ChatPanel:
         """Stop the reply streaming now (the partial answer stays, marked stopped)."""
         self._stop.set()
 
-    def _submit(self, text: str, parts: list[Attachment]) -> None:
+    def _submit(self, text: str, parts: list[Attachment], undo: Any = None) -> None:
+        self._ready()
+        if not text.strip() and not parts:
+            raise UsageError("nothing to send: type a message or attach a file")
         prompt = Message.user([text, *parts] if parts else text)
         user_id = self.view.add_message("user", text, attachments=[_chip(p) for p in parts])
-        self._start(prompt, new_ids=[user_id], restore=(text, parts))
+        self._start(prompt, new_ids=[user_id], restore=(text, parts), undo=undo)
 
     def _start(self, prompt: Message, *, new_ids: list[str], restore: tuple[str, list[Attachment]] | None = None,
                compare: tuple[str, str] | None = None, history: list[Message] | None = None,
-               endpoint: str | None = None) -> None:
+               endpoint: str | None = None, undo: Any = None) -> None:
         if self.busy:
             raise UsageError("a reply is still streaming: wait for it, or press Stop")
         endpoint = endpoint or self.view.endpoint
@@ -199,29 +224,26 @@ class ChatPanel:
         stream = self.view.begin_stream(endpoint=endpoint, after=after, group=group)
         self._stop.clear()
         options = {**self.view.ask_options(), "keep_partial": True, "chat": self.name}
+        options["system"] = self.view.system_prompt  # as the settings show it: cleared means none
         if compare is not None:
             options.update(history=history, commit=False)
-        options.setdefault("system", self.conversation.system)
         self._worker = threading.Thread(
-            target=self._stream, args=(endpoint, prompt, stream, options, new_ids, restore, compare is not None),
+            target=self._stream, args=(endpoint, prompt, stream, options, new_ids, restore, compare is not None, undo),
             daemon=True, name="cloudsway-panel")
         self._worker.start()
 
     def _stream(self, endpoint: str, prompt: Message, stream: Any, options: dict[str, Any], new_ids: list[str],
-                restore: tuple[str, list[Attachment]] | None, comparing: bool) -> None:
+                restore: tuple[str, list[Attachment]] | None, comparing: bool, undo: Any) -> None:
         try:
             with interrupts.watch(self._stop):
                 reply = self.session.ask(endpoint, prompt, on_event=stream.feed, cancel=self._stop, **options)
         except (CloudswayError, OSError) as exc:  # the turn is not in the conversation: neither is it here
             stream.fail(exc)
-            self.view.remove_message(stream.id)
-            for message_id in new_ids:
-                self.view.remove_message(message_id)
-            if restore is not None:
-                self.view.set_input(restore[0])
-                for part in restore[1]:
-                    self._put_pending(part)
-            self.view.notice = describe_error(exc)
+            self._take_back(stream.id, new_ids, restore, undo, describe_error(exc))
+            return
+        if reply.incomplete and not reply.text and not reply.tool_calls:  # stopped before any answer
+            stream.finish(reply)
+            self._take_back(stream.id, new_ids, restore, undo, "stopped before the answer began: nothing was kept")
             return
         stream.finish(reply, cost=reply.cost)
         if comparing:
@@ -230,17 +252,32 @@ class ChatPanel:
             self._ids += [*new_ids, stream.id]
             self._save()
 
+    def _take_back(self, stream_id: str, new_ids: list[str], restore: Any, undo: Any, notice: str) -> None:
+        """A turn that did not join the conversation leaves the screen too: its text goes back to the input
+        (its attachments back to the chips), an edit or regenerate is undone, and one line says why."""
+        self.view.remove_message(stream_id)
+        for message_id in new_ids:
+            self.view.remove_message(message_id)
+        if undo is not None:
+            self._undo(undo)
+        if restore is not None:
+            self.view.set_input(restore[0])
+            for part in restore[1]:
+                self._put_pending(part)
+        self.view.notice = notice
+
     # -- what the user does in the panel ------------------------------------------------------
 
     def _on_send(self, text: str, uploads: list[Upload]) -> None:
-        parts = [self._attachments.pop(u.id, None) or self.session.check_attachment(self.view.endpoint, u.data)
-                 for u in uploads]
+        self._ready()
+        parts = [self._attachments.pop(u.id, None) or self._checked_upload(u) for u in uploads]
         self._submit(text, parts)
 
     def _on_stop(self) -> None:
         self.stop()
 
     def _on_edit(self, message_id: str, text: str) -> None:
+        self._ready()
         index = self._index(message_id)
         conv = self.conversation
         message = conv.messages[index]
@@ -250,21 +287,25 @@ class ChatPanel:
             self._save()
             return
         parts = [p for p in message.content if isinstance(p, Attachment)] if isinstance(message.content, list) else []
+        snapshot = self._snapshot()
         self._cut(index)
-        self._submit(text, parts)
+        self._submit(text, parts, undo=snapshot)
 
     def _on_regenerate(self, message_id: str, endpoint: str) -> None:
+        self._ready()
         index = self._index(message_id)
         conv = self.conversation
         if index == 0 or conv.messages[index - 1].role != "user":
             raise UsageError("only an answer to a message can be regenerated")
         user_id, prompt = self._ids[index - 1], conv.messages[index - 1]
+        snapshot = self._snapshot()
         self._cut(index)  # the answer and what followed it
         conv.truncate(index - 1)  # the turn is asked again, and joins the conversation again with its answer
         self._ids = self._ids[: index - 1]
-        self._start(prompt, new_ids=[user_id], endpoint=endpoint or None)
+        self._start(prompt, new_ids=[user_id], endpoint=endpoint or None, undo=snapshot)
 
     def _on_compare(self, message_id: str, endpoint: str) -> None:
+        self._ready()
         index = self._index(message_id)
         conv = self.conversation
         if index == 0 or conv.messages[index - 1].role != "user":
@@ -276,6 +317,7 @@ class ChatPanel:
                     history=conv.messages[: index - 1], endpoint=endpoint)
 
     def _on_pick(self, message_id: str) -> None:
+        self._ready()
         picked = self.view.get_message(message_id) or {}
         group = picked.get("group")
         members = [m["id"] for m in self.view.messages if group and m.get("group") == group]
@@ -295,6 +337,7 @@ class ChatPanel:
         self._save()
 
     def _on_delete(self, message_id: str) -> None:
+        self._ready()
         if message_id in self._alternatives:  # a comparison answer the conversation never had
             self._alternatives.pop(message_id)
         else:
@@ -322,7 +365,7 @@ class ChatPanel:
         self._put_pending(self.session.check_attachment(self.view.endpoint, item))
 
     def _put_pending(self, part: Attachment) -> None:
-        name = getattr(part, "display_name", None) or part.filename or part.kind
+        name = part.filename or getattr(part, "display_name", None) or part.kind
         upload = Upload(new_id(), str(name), part.mime_type, part.data or b"")
         self._attachments[upload.id] = part
         self.view.add_upload(upload)
@@ -338,12 +381,18 @@ class ChatPanel:
             if upload is None:
                 continue
             try:
-                part = self.session.check_attachment(self.view.endpoint, upload.data)
+                part = self._checked_upload(upload)
             except CloudswayError as exc:
                 self.view.remove_pending(upload_id)
                 self.view.notice = f"{upload.name}: {describe_error(exc)}"
             else:
                 self._attachments[upload_id] = part
+
+    def _checked_upload(self, upload: Upload) -> Attachment:
+        from ..media import attach
+
+        named = attach(upload.data, filename=upload.name)  # the file's name stays with it (chips, transcript)
+        return self.session.check_attachment(self.view.endpoint, named)
 
     # -- keeping the transcript -------------------------------------------------------------------
 
@@ -403,7 +452,7 @@ def _chip(part: Attachment) -> dict[str, Any]:
     from .state import format_size
     from .uploads import thumbnail
 
-    name = getattr(part, "display_name", None) or part.filename or part.url or part.kind
+    name = part.filename or part.url or getattr(part, "display_name", None) or part.kind
     size = part.size if part.size is not None else 0
     data = part.data if part.url is None else None
     return {"id": new_id(), "name": str(name), "size": size, "mime": part.mime_type,
