@@ -5,7 +5,8 @@ items), `instructions` for the system text, flat function tools and `reasoning: 
 Replies are a `response` object whose `output` items (message, reasoning, function_call...) are kept
 as `Choice.native`, so that a conversation sent back to this protocol re-sends them verbatim
 (reasoning items included). Background responses are polled with `build_retrieve` until their
-status is one of `TERMINAL_STATUSES`, and cancelled with `build_cancel`.
+status is one of `TERMINAL_STATUSES`, and cancelled with `build_cancel`. Replies are parsed in
+`responses_reply`.
 
 Example:
     >>> from cloudsway_nb.protocols.base import CallSpec
@@ -25,27 +26,20 @@ Example:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import MalformedReplyError, StreamError, UnsupportedError, UsageError
+from ..errors import StreamError, UnsupportedError, UsageError
 from ..types import (
     Attachment,
-    Choice,
     Event,
     Message,
     ReasoningDelta,
     Reply,
     TextDelta,
-    TokenLogprob,
     Tool,
-    ToolCall,
     ToolCallDelta,
-    TopLogprob,
-    Usage,
     UsageEvent,
-    parse_tool_arguments,
 )
 from .base import (
     Adapter,
@@ -57,6 +51,7 @@ from .base import (
     split_params,
     split_system,
 )
+from .responses_reply import parse_response, parse_usage
 
 __all__ = ["TERMINAL_STATUSES", "ResponsesAdapter", "ResponsesStreamParser"]
 
@@ -72,8 +67,6 @@ _LOGPROBS_INCLUDE = "message.output_text.logprobs"
 #: without `additionalProperties: false` and a full `required` list, so it is opt-in
 #: (pass `schema={"name": ..., "schema": ..., "strict": True}`).
 DEFAULT_SCHEMA_STRICT = False
-
-_INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
 
 
 def _path(endpoint_path: str) -> str:
@@ -273,7 +266,7 @@ class ResponsesAdapter(Adapter):
     # -----------------------------------------------------------------------------------------
 
     def parse_reply(self, data: Any) -> Reply:
-        return _parse_response(data)
+        return parse_response(data)
 
     def stream_parser(self) -> ResponsesStreamParser:
         return ResponsesStreamParser()
@@ -314,145 +307,6 @@ def _schema_format(schema: Any) -> dict[str, Any]:
             fmt["description"] = schema["description"]
         return fmt
     return {"type": "json_schema", "name": "reply", "schema": schema, "strict": DEFAULT_SCHEMA_STRICT}
-
-
-# ---------------------------------------------------------------------------------------------
-# parsing a response object (shared by parse_reply and the stream parser)
-# ---------------------------------------------------------------------------------------------
-
-
-def _usage(raw: Any) -> Usage:
-    if not isinstance(raw, dict):
-        return Usage()
-    in_details = raw.get("input_tokens_details") or raw.get("prompt_tokens_details") or {}
-    out_details = raw.get("output_tokens_details") or raw.get("completion_tokens_details") or {}
-    inp = raw.get("input_tokens", raw.get("prompt_tokens"))
-    out = raw.get("output_tokens", raw.get("completion_tokens"))
-    return Usage(
-        input=inp,
-        output=out,
-        reasoning=out_details.get("reasoning_tokens") if isinstance(out_details, dict) else None,
-        cached=in_details.get("cached_tokens") if isinstance(in_details, dict) else None,
-        total=raw.get("total_tokens"),
-        raw=raw,
-    )
-
-
-def _logprobs(raw: Any) -> list[TokenLogprob]:
-    out: list[TokenLogprob] = []
-    for lp in raw or ():
-        if not isinstance(lp, dict):
-            continue
-        top = tuple(
-            TopLogprob(t.get("token", ""), t.get("logprob", 0.0))
-            for t in lp.get("top_logprobs") or ()
-            if isinstance(t, dict)
-        )
-        out.append(TokenLogprob(lp.get("token", ""), lp.get("logprob", 0.0), top))
-    return out
-
-
-def _finish_reason(data: dict[str, Any], has_calls: bool, has_output: bool) -> tuple[str | None, str | None]:
-    status = data.get("status")
-    if status is None:  # some gateways leave it out of a finished body
-        status = "completed" if has_output else None
-    if status == "completed":
-        return ("tool_calls" if has_calls else "stop"), "completed"
-    if status == "incomplete":
-        details = data.get("incomplete_details")
-        reason = details.get("reason") if isinstance(details, dict) else None
-        return _INCOMPLETE_REASONS.get(reason or "", "other"), reason or "incomplete"
-    if status == "failed":
-        return "error", "failed"
-    if status == "cancelled":
-        return "cancelled", "cancelled"
-    return None, None  # queued, in_progress
-
-
-def _parse_response(data: Any) -> Reply:
-    if not isinstance(data, dict):
-        raise MalformedReplyError(f"a responses reply must be a JSON object, not {type(data).__name__}")
-    output = data.get("output")
-    if "output" not in data and "status" not in data:
-        err = data.get("error")
-        if isinstance(err, dict):
-            raise MalformedReplyError(
-                f"error body instead of a response: {err.get('message') or err}",
-                code=err.get("code") if isinstance(err.get("code"), str) else None,
-                body=data,
-            )
-        raise MalformedReplyError("not a response object (no 'output' or 'status')", body=data)
-    if output is None:
-        output = []
-    elif not isinstance(output, list):
-        raise MalformedReplyError(f"'output' must be a list, not {type(output).__name__}", body=data)
-
-    texts: list[str] = []
-    summaries: list[str] = []
-    reasoning_texts: list[str] = []
-    calls: list[ToolCall] = []
-    logprobs: list[TokenLogprob] | None = None
-    for item in output:
-        if not isinstance(item, dict):
-            continue
-        kind = item.get("type")
-        if kind == "message" or (kind is None and item.get("role") == "assistant"):
-            content = item.get("content")
-            if isinstance(content, str):
-                texts.append(content)
-                continue
-            for part in content or ():
-                if not isinstance(part, dict):
-                    continue
-                ptype = part.get("type")
-                if ptype == "output_text":
-                    texts.append(part.get("text") or "")
-                    if part.get("logprobs"):
-                        logprobs = (logprobs or []) + _logprobs(part["logprobs"])
-                elif ptype == "refusal":
-                    texts.append(part.get("refusal") or "")
-        elif kind == "reasoning":
-            for s in item.get("summary") or ():
-                if isinstance(s, dict) and s.get("text"):
-                    summaries.append(s["text"])
-            for c in item.get("content") or ():
-                if isinstance(c, dict) and c.get("text"):
-                    reasoning_texts.append(c["text"])
-        elif kind == "function_call":
-            raw_args = item.get("arguments")
-            if raw_args is not None and not isinstance(raw_args, str):
-                raw_args = json.dumps(raw_args, ensure_ascii=False)
-            calls.append(
-                ToolCall(
-                    id=item.get("call_id") or item.get("id") or "",
-                    name=item.get("name") or "",
-                    arguments=parse_tool_arguments(raw_args),
-                    raw_arguments=raw_args,
-                )
-            )
-    text = "".join(texts)
-    if not text and isinstance(data.get("output_text"), str):
-        text = data["output_text"]
-    finish, native_finish = _finish_reason(data, bool(calls), bool(output))
-    choice = Choice(
-        index=0,
-        text=text,
-        reasoning="\n\n".join(summaries or reasoning_texts),
-        tool_calls=calls,
-        finish_reason=finish,
-        native_finish_reason=native_finish,
-        logprobs=logprobs,
-        native=output,
-    )
-    return Reply(
-        choices=[choice],
-        usage=_usage(data.get("usage")),
-        protocol="responses",
-        model=data.get("model"),
-        id=data.get("id"),
-        status=data.get("status"),
-        raw=data,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -712,7 +566,7 @@ class ResponsesStreamParser(StreamParser):
         usage = response.get("usage")
         if isinstance(usage, dict):
             self._usage = usage
-            events.append(UsageEvent(_usage(usage)))
+            events.append(UsageEvent(parse_usage(usage)))
         if kind in ("response.completed", "response.incomplete", "response.failed", "response.cancelled"):
             self.done = True
             self._final = response
@@ -792,7 +646,7 @@ class ResponsesStreamParser(StreamParser):
         if self._error is not None and data.get("status") not in ("failed",):
             data["status"] = "failed"
             data["error"] = self._error
-        reply = _parse_response(data)
+        reply = parse_response(data)
         reply.raw = RawEvents(self._raw.copy())
         reply.incomplete = incomplete
         return reply
