@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, NoReturn
+from typing import Any, NoReturn
 
 from ..errors import StreamError
 from ..types import Event, ReasoningDelta, Reply, TextDelta, ToolCallDelta, UsageEvent
@@ -104,18 +104,15 @@ class ResponsesStreamParser(StreamParser):
             if data.get("logprobs"):
                 slot[1].extend(data["logprobs"])
             return [TextDelta(delta)]
-        handler = self._HANDLERS.get(kind) if kind.__class__ is str else None
+        try:
+            handler = _HANDLERS.get(kind)
+        except TypeError:  # an unhashable "type": _other_event fails on it as on any other non-str
+            handler = None
         if handler is not None:
             return handler(self, data)
         return self._other_event(kind, data)
 
-    # the other deltas
-
-    def _on_summary_delta(self, data: dict[str, Any]) -> list[Event]:
-        return self._reason(data, data.get("delta") or "")
-
-    def _on_arguments_delta(self, data: dict[str, Any]) -> list[Event]:
-        return self._args(data, data.get("delta") or "")
+    # the other deltas (reasoning summary and function-call argument deltas go straight to _reason and _args)
 
     def _on_refusal_delta(self, data: dict[str, Any]) -> list[Event]:
         slot = self._part(data, "content_index", "refusal")
@@ -193,21 +190,6 @@ class ResponsesStreamParser(StreamParser):
             partial=self._finish(incomplete=True),
         )
 
-    #: event type -> handler (response.output_text.delta, the commonest by far, is handled inline)
-    _HANDLERS: ClassVar[dict[str, Callable[[ResponsesStreamParser, dict[str, Any]], list[Event]]]] = {
-        "response.reasoning_summary_text.delta": _on_summary_delta,
-        "response.function_call_arguments.delta": _on_arguments_delta,
-        "response.refusal.delta": _on_refusal_delta,
-        "response.reasoning_text.delta": _on_reasoning_text_delta,
-        "response.output_text.done": _on_text_done,
-        "response.content_part.done": _on_content_part_done,
-        "response.reasoning_summary_text.done": _on_summary_done,
-        "response.function_call_arguments.done": _on_arguments_done,
-        "response.output_item.added": _on_item_added,
-        "response.output_item.done": _on_item_done,
-        "error": _on_error,
-    }
-
     # -- state --------------------------------------------------------------------------------
 
     def _index(self, data: dict[str, Any]) -> int:
@@ -248,7 +230,10 @@ class ResponsesStreamParser(StreamParser):
         events.append(ReasoningDelta(text))
         return events
 
-    def _reason(self, data: dict[str, Any], text: str) -> list[Event]:
+    def _reason(self, data: dict[str, Any], text: str | None = None) -> list[Event]:
+        """A piece of a reasoning summary: `text`, else the event's delta."""
+        if text is None:
+            text = data.get("delta") or ""
         entry = self._entry(data)
         key = data.get("summary_index", 0)
         pieces = entry.summaries.get(key)
@@ -265,7 +250,10 @@ class ResponsesStreamParser(StreamParser):
             return call_index, True
         return call_index, False
 
-    def _args(self, data: dict[str, Any], text: str) -> list[Event]:
+    def _args(self, data: dict[str, Any], text: str | None = None) -> list[Event]:
+        """A piece of a function call's arguments: `text`, else the event's delta."""
+        if text is None:
+            text = data.get("delta") or ""
         entry = self._entry(data)
         index = self._index(data)
         if entry.args is None:
@@ -403,6 +391,23 @@ class ResponsesStreamParser(StreamParser):
         reply.raw = RawEvents(self._raw.copy())
         reply.incomplete = incomplete
         return reply
+
+
+#: event type -> ResponsesStreamParser handler (response.output_text.delta, the commonest by far,
+#: is handled inline in feed); a module global, the quickest lookup from feed
+_HANDLERS: dict[str, Callable[[ResponsesStreamParser, dict[str, Any]], list[Event]]] = {
+    "response.reasoning_summary_text.delta": ResponsesStreamParser._reason,
+    "response.function_call_arguments.delta": ResponsesStreamParser._args,
+    "response.refusal.delta": ResponsesStreamParser._on_refusal_delta,
+    "response.reasoning_text.delta": ResponsesStreamParser._on_reasoning_text_delta,
+    "response.output_text.done": ResponsesStreamParser._on_text_done,
+    "response.content_part.done": ResponsesStreamParser._on_content_part_done,
+    "response.reasoning_summary_text.done": ResponsesStreamParser._on_summary_done,
+    "response.function_call_arguments.done": ResponsesStreamParser._on_arguments_done,
+    "response.output_item.added": ResponsesStreamParser._on_item_added,
+    "response.output_item.done": ResponsesStreamParser._on_item_done,
+    "error": ResponsesStreamParser._on_error,
+}
 
 
 def _code(err: dict[str, Any]) -> str | None:
