@@ -661,7 +661,7 @@ class GeminiStreamParser(StreamParser):
             usage = get("usage_metadata")
         if isinstance(usage, dict):
             self._usage = usage  # cumulative: the last one counts
-            out.append(UsageEvent(_usage(usage)))
+            out.append(UsageEvent.deferred(_usage, usage))  # normalized only if read: see UsageEvent
         if (self._block and not self._candidates) or (self._candidates and not self._unfinished):
             self.done = True
         return out
