@@ -588,7 +588,7 @@ class UsageEvent:
     def deferred(cls, normalize: Callable[[Any], Usage], raw: Any) -> UsageEvent:
         """An event whose `usage` is `normalize(raw)`, made when first read."""
         event = _new_object(cls)
-        event._pending = (normalize, raw)
+        event._pending = (normalize, raw)  # type: ignore[attr-defined]  # a slot, not a field
         return event
 
     def __getattr__(self, name: str) -> Any:

@@ -527,8 +527,8 @@ class GeminiAdapter(Adapter):
 
 
 _TEXT_KEYS = frozenset({"text", "thought", "thoughtSignature", "thought_signature"})
-_NO_INDEX = object()  # a candidate without an index (never a key of the parser's candidates)
 _deferred_usage = UsageEvent.deferred
+_new_object = object.__new__
 # json.loads without its Python wrappers (see protocols.base); `StreamParser.decode` for the rest
 _scan = json.JSONDecoder().scan_once
 _RUN_KEYS = frozenset({"text", "thought"})
@@ -628,24 +628,23 @@ class GeminiStreamParser(StreamParser):
         # nothing else (the keys counted are all the chunk has: no error, no promptFeedback, no
         # snake_case key). What `_chunk` would do with it, inlined; anything else goes there.
         get = data.get
-        candidates = get("candidates")
         usage = get("usageMetadata")
         model = get("modelVersion")
         response_id = get("responseId")
+        try:  # subscripts, cheaper than calls of get: each fails on anything but the hot shape
+            (candidate,) = data["candidates"]
+            (part,) = candidate["content"]["parts"]
+            piece = part["text"]
+            index = candidate["index"]
+            state = self._candidates[index]
+        except (KeyError, TypeError, ValueError):  # e.g. a candidate's first chunk, a function call
+            return self._chunk(data, text)
         if (
-            candidates.__class__ is list
-            and len(candidates) == 1
-            and len(data) == 1 + (usage is not None) + (model is not None) + (response_id is not None)
-            and (candidate := candidates[0]).__class__ is dict
+            len(data) == 1 + (usage is not None) + (model is not None) + (response_id is not None)
             and len(candidate) == 2
-            and (state := self._candidates.get(index := candidate.get("index", _NO_INDEX))) is not None
-            and (run := state.text_run) is not None
-            and (content := candidate.get("content")).__class__ is dict
-            and (parts := content.get("parts")).__class__ is list
-            and len(parts) == 1
-            and (part := parts[0]).__class__ is dict
             and len(part) == 1
-            and (piece := part.get("text")).__class__ is str
+            and piece.__class__ is str
+            and (run := state.text_run) is not None
         ):
             self._raw.append(text)
             if model:
@@ -653,16 +652,20 @@ class GeminiStreamParser(StreamParser):
             if response_id:
                 self._id = response_id
             run.append(piece)
-            out: list[Event] = []
-            if piece:
-                state.texts.append(piece)
-                out.append(TextDelta(piece, index))
-            if usage.__class__ is dict:
-                self._usage = usage  # cumulative: the last one counts
-                out.append(_deferred_usage(_usage, usage))
             if not self._unfinished:
                 self.done = True
-            return out
+            if usage.__class__ is not dict:
+                if not piece:
+                    return []
+                state.texts.append(piece)
+                return [TextDelta(piece, index)]
+            self._usage = usage  # cumulative: the last one counts
+            usage_event = _new_object(UsageEvent)  # UsageEvent.deferred(_usage, usage), spelled out
+            usage_event._pending = (_usage, usage)  # type: ignore[attr-defined]
+            if not piece:
+                return [usage_event]
+            state.texts.append(piece)
+            return [TextDelta(piece, index), usage_event]
         return self._chunk(data, text)
 
     def _unusual(self, sse: ServerSentEvent) -> list[Event]:
