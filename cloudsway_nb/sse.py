@@ -104,22 +104,22 @@ class SSEDecoder:
             else:
                 rest = head + rest
         events: list[ServerSentEvent] = []
+        append = events.append
         data = self._data
+        # the state the common shape needs (no event half-way), as locals: only _process changes it
+        plain = not data and self._event is None
+        last_id, retry = self._id, self._retry
         for block in blocks:
             # the common shape, when no event is half-way: one `data: X` line
-            if (
-                not data
-                and self._event is None
-                and block.startswith("data: ")
-                and "\r" not in block
-                and "\n" not in block
-            ):
+            if plain and block.startswith("data: ") and "\r" not in block and "\n" not in block:
                 if len(block) > 6:  # the standard drops an event whose data is empty
-                    events.append(ServerSentEvent(block[6:], None, self._id, self._retry))
+                    append(ServerSentEvent(block[6:], None, last_id, retry))
                 continue
             lines = block.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             lines.append("")  # the blank line that ended the block
             self._process(lines, events)
+            plain = not data and self._event is None
+            last_id, retry = self._id, self._retry
         if rest:
             lines = rest.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             last = lines.pop()
