@@ -7,7 +7,9 @@ A flow is a generator that yields what it needs done and is sent the answer; a d
     Send(request, stream)   answer: the response (status < 400), or a Failure (error mapped)
     Sleep(seconds)          answer: None
     ReadBody()              answer: the rest of the body (bytes)
-    [events]                a stream's events for the caller; answer: the next chunk, None at the end
+    events                  an iterable of a stream's events for the caller (a list, or an iterator
+                            that parses a read's events as they are taken); answer: the next chunk,
+                            None at the end. A failure while taking them is thrown back into the flow.
 
 A flow's return value is the call's result; its exceptions are the package's own (the driver
 throws transport failures into the flow already mapped, so the flow can attach a partial reply).
@@ -32,7 +34,7 @@ Example, driven by hand with a fake transport:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -154,9 +156,9 @@ def stream(prep: PreparedCall, state: StreamState) -> Flow:
                 reply = yield from poll(prep, reply)
             yield state.whole_reply_events(reply)
             return
-        chunk = yield []
+        chunk = yield ()
         while chunk is not None:
-            chunk = yield state.events(chunk)
+            chunk = yield state.each_event(chunk)
         yield state.final_events()
     except APIError as exc:
         raise state.fail(exc, prep.redact) from None
@@ -271,13 +273,28 @@ class StreamState:
         self.response_headers: Mapping[str, str] = {}
 
     def events(self, chunk: bytes) -> list[Event]:
-        out: list[Event] = []
+        """The events a chunk (a network read) completes, all at once."""
+        return list(self.each_event(chunk))
+
+    def each_event(self, chunk: bytes) -> Iterator[Event]:
+        """The events a chunk completes, parsed one server-sent event at a time as they are taken.
+
+        A large read holds hundreds of events: made all at once, they (and the dicts they keep)
+        would all be alive until the last was handed out, and the garbage collector would run
+        over them again and again. A parser's failure is raised where the events are taken.
+        """
         feed = self.parser.feed
-        for sse in self.decoder.feed(chunk):
-            out += feed(sse)
-        if self.first_token is None and out and any(type(e) is not UsageEvent for e in out):
-            self.first_token = time.perf_counter()
-        return out
+        sses = iter(self.decoder.feed(chunk))
+        if self.first_token is None:
+            for sse in sses:
+                out = feed(sse)
+                if any(type(e) is not UsageEvent for e in out):
+                    self.first_token = time.perf_counter()
+                    yield from out
+                    break
+                yield from out
+        for sse in sses:
+            yield from feed(sse)
 
     def final_events(self) -> list[Event]:
         out: list[Event] = []

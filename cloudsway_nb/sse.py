@@ -73,6 +73,9 @@ class SSEDecoder:
             text = text[:-1]
             self._pending_cr = True
         if "\r" in text:
+            pieces = text.split("\r\n\r\ndata: ")
+            if len(pieces) > 1:  # CRLF framing of `data: X` events (as Gemini sends them)
+                return self._crlf_data(pieces)
             blocks = text.split("\r\n\r\n")
             if len(blocks) > 1:  # CRLF framing (as Gemini sends it): no copy of the text with plain LFs
                 return self._crlf_blocks(blocks)
@@ -91,6 +94,40 @@ class SSEDecoder:
         self._process(lines, events)
         return events
 
+    def _crlf_data(self, pieces: list[str]) -> list[ServerSentEvent]:
+        """The text split at CRLF CRLF `data: `: each piece but the first and the last is, in the
+        common shape, the data of an event of one `data: X` line, as it is (no slice to make).
+
+        The first piece ends the event under way (or is a whole one); the last holds the last
+        event and the start of the next. Those two, and from the first piece holding another line
+        end on, the text goes the general way (`_crlf_blocks`), re-joined as it came."""
+        first = pieces[0]
+        if self._tail:  # the pieces of an unfinished line: they hold no line end
+            first = "".join(self._tail) + first
+            self._tail = []
+        if (
+            not self._data
+            and self._event is None
+            and first.startswith("data: ")
+            and "\r" not in first
+            and "\n" not in first
+        ):
+            events = [ServerSentEvent(first[6:], None, self._id, self._retry)] if len(first) > 6 else []
+        else:
+            events = self._crlf_blocks([first, ""])  # a whole event: its blank line came before `data: `
+        append = events.append
+        last_id, retry = self._id, self._retry
+        last = pieces.pop()
+        rest = iter(pieces)
+        next(rest)  # the first piece, done
+        for piece in rest:
+            if "\r" in piece or "\n" in piece:  # an event of more lines, or another event after this one
+                text = "\r\n\r\ndata: ".join([piece, *rest, last])
+                return events + self._crlf_blocks(("data: " + text).split("\r\n\r\n"))
+            if piece:  # the standard drops an event whose data is empty
+                append(ServerSentEvent(piece, None, last_id, retry))
+        return events + self._crlf_blocks(("data: " + last).split("\r\n\r\n"))
+
     def _crlf_blocks(self, blocks: list[str]) -> list[ServerSentEvent]:
         """The text split at CRLF CRLF: each block but the last is an event and the blank line
         that ended it; the last holds the lines of an event still arriving, then the start of a
@@ -104,22 +141,22 @@ class SSEDecoder:
             else:
                 rest = head + rest
         events: list[ServerSentEvent] = []
+        append = events.append
         data = self._data
+        # the state the common shape needs (no event half-way), as locals: only _process changes it
+        plain = not data and self._event is None
+        last_id, retry = self._id, self._retry
         for block in blocks:
             # the common shape, when no event is half-way: one `data: X` line
-            if (
-                not data
-                and self._event is None
-                and block.startswith("data: ")
-                and "\r" not in block
-                and "\n" not in block
-            ):
+            if plain and block.startswith("data: ") and "\r" not in block and "\n" not in block:
                 if len(block) > 6:  # the standard drops an event whose data is empty
-                    events.append(ServerSentEvent(block[6:], None, self._id, self._retry))
+                    append(ServerSentEvent(block[6:], None, last_id, retry))
                 continue
             lines = block.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             lines.append("")  # the blank line that ended the block
             self._process(lines, events)
+            plain = not data and self._event is None
+            last_id, retry = self._id, self._retry
         if rest:
             lines = rest.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             last = lines.pop()

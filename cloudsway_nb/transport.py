@@ -331,7 +331,7 @@ class SyncDriver:
         response: httpx.Response | None = None
         chunks: Iterator[bytes] | None = None
         answer: Any = None
-        error: APIError | None = None
+        error: Exception | None = None
         try:
             while True:
                 try:
@@ -339,13 +339,7 @@ class SyncDriver:
                 except StopIteration as done:
                     return done.value
                 error = answer = None
-                if type(command) is list:
-                    yield from command
-                    try:
-                        answer = next(chunks, None)  # type: ignore[arg-type]
-                    except Exception as exc:
-                        error = _read_failed(exc, self.secrets())
-                elif type(command) is Send:
+                if type(command) is Send:
                     answer = self._send(command)
                     if isinstance(answer, httpx.Response):
                         if response is not None:  # a poll after the first answer: that one is done with
@@ -356,6 +350,16 @@ class SyncDriver:
                 elif command is READ_BODY:
                     try:
                         answer = response.read()  # type: ignore[union-attr]
+                    except Exception as exc:
+                        error = _read_failed(exc, self.secrets())
+                else:  # events, parsed as they are taken: the flow maps a parser's failure
+                    try:
+                        yield from command
+                    except Exception as exc:
+                        error = exc
+                        continue
+                    try:
+                        answer = next(chunks, None)  # type: ignore[arg-type]
                     except Exception as exc:
                         error = _read_failed(exc, self.secrets())
         except KeyboardInterrupt:
@@ -404,7 +408,7 @@ class AsyncDriver:
         response: httpx.Response | None = None
         chunks: AsyncIterator[bytes] | None = None
         answer: Any = None
-        error: APIError | None = None
+        error: Exception | None = None
         try:
             while True:
                 try:
@@ -414,14 +418,7 @@ class AsyncDriver:
                         result.append(done.value)
                     return
                 error = answer = None
-                if type(command) is list:
-                    for event in command:
-                        yield event
-                    try:
-                        answer = await anext(chunks, None)  # type: ignore[arg-type]
-                    except Exception as exc:
-                        error = _read_failed(exc, self.secrets())
-                elif type(command) is Send:
+                if type(command) is Send:
                     answer = await self._send(command)
                     if isinstance(answer, httpx.Response):
                         if response is not None:
@@ -432,6 +429,17 @@ class AsyncDriver:
                 elif command is READ_BODY:
                     try:
                         answer = await response.aread()  # type: ignore[union-attr]
+                    except Exception as exc:
+                        error = _read_failed(exc, self.secrets())
+                else:  # events, parsed as they are taken: the flow maps a parser's failure
+                    try:
+                        for event in command:
+                            yield event
+                    except Exception as exc:
+                        error = exc
+                        continue
+                    try:
+                        answer = await anext(chunks, None)  # type: ignore[arg-type]
                     except Exception as exc:
                         error = _read_failed(exc, self.secrets())
         except KeyboardInterrupt:

@@ -808,3 +808,49 @@ def test_usage_only_trailing_chunk_keeps_done() -> None:
 def test_non_json_chunk_is_malformed() -> None:
     with pytest.raises(MalformedReplyError):
         ADAPTER.stream_parser().feed(ServerSentEvent(data="<html>bad gateway</html>"))
+
+
+def _piece(text: Any, index: Any = 0, **candidate: Any) -> dict[str, Any]:
+    """A chunk of one candidate with one part, `text` (a dict: the part itself), and usage."""
+    part = text if isinstance(text, dict) else {"text": text}
+    body: dict[str, Any] = {"content": {"role": "model", "parts": [part]}, **candidate}
+    if index is not None:
+        body["index"] = index
+    return {"candidates": [body], "usageMetadata": {"promptTokenCount": 2, "totalTokenCount": 2},
+            "modelVersion": "gemini-2.5-flash", "responseId": "r1"}
+
+
+FAST_PATH_STREAMS: dict[str, list[dict[str, Any]]] = {
+    "plain": [_piece("a"), _piece("b"), _piece(""), _piece("c", finishReason="STOP")],
+    "no index": [_piece("a", None), _piece("b", None), _piece("c", None, finishReason="STOP")],
+    "null index": [{**_piece("a"), "candidates": [{"content": {"parts": [{"text": t}]}, "index": None}]}
+                   for t in "abc"],
+    "finish mid-way": [_piece("a"), _piece("b", finishReason="STOP"), _piece("c")],
+    "thoughts then text": [_piece({"text": "t1", "thought": True}), _piece({"text": "t2", "thought": True}),
+                           _piece({"text": "", "thoughtSignature": "sig"}), _piece("a"), _piece("b")],
+    "text closed by a signature": [_piece("a"), _piece({"text": "b", "thoughtSignature": "s"}), _piece("c")],
+    "a call between texts": [_piece("a"), _piece({"functionCall": {"name": "f", "args": {"x": 1}}}), _piece("b")],
+    "two candidates": [_piece("a"), _piece("x", 1), _piece("b"), _piece("y", 1, finishReason="STOP"),
+                       _piece("c", finishReason="STOP")],
+    "extra keys": [_piece("a"), {**_piece("b"), "promptFeedback": {"blockReason": "SAFETY"}},
+                   {**_piece("c"), "usage_metadata": {"promptTokenCount": 9}}, _piece("d", safetyRatings=[])],
+    "snake case": [_piece("a"), {"candidates": [{"content": {"parts": [{"text": "b"}]}, "index": 0}],
+                                 "usage_metadata": {"prompt_token_count": 3}, "model_version": "m2"}],
+    "without usage or model": [_piece("a"), {"candidates": [{"content": {"parts": [{"text": "b"}]}, "index": 0}]},
+                               {**_piece("c"), "modelVersion": "", "responseId": None}],
+    "logprobs": [_piece("a"), _piece("b", logprobsResult={"chosenCandidates": [{"token": "b", "logProbability": -1}]})],
+    "two parts": [_piece("a"), {"candidates": [{"content": {"parts": [{"text": "b"}, {"text": "c"}]}, "index": 0}]}],
+}
+
+
+@pytest.mark.parametrize("name", list(FAST_PATH_STREAMS))
+def test_the_sse_hot_path_does_what_the_general_one_does(name: str) -> None:
+    # feed_chunk (a decoded chunk) always takes the general path; feed (an SSE event) may take the hot one
+    chunks = FAST_PATH_STREAMS[name]
+    fast, general = ADAPTER.stream_parser(), ADAPTER.stream_parser()
+    for c in chunks:
+        assert fast.feed(chunk(c)) == general.feed_chunk(c)
+        assert fast.done == general.done
+    a, b = fast.finish(), general.finish()
+    assert a.choices == b.choices and a.usage == b.usage and a.usage.raw == b.usage.raw
+    assert (a.model, a.id, a.incomplete, a.raw) == (b.model, b.id, b.incomplete, b.raw)

@@ -126,3 +126,26 @@ def test_crlf_framing_with_an_event_begun_in_the_previous_chunk() -> None:
 def test_crlf_framing_with_lone_line_ends_inside_an_event(size: int) -> None:
     payload = b"data: a\ndata: b\rdata: c\r\n\r\ndata: d\r\n\r\n"
     assert decode_in_pieces(payload, size) == [ServerSentEvent("a\nb\nc"), ServerSentEvent("d")]
+
+
+_LINES = ["data: {\"a\": 1}", "data: x", "data:", "data: ", "data:tight", "event: e", "id: 4", "retry: 10",
+          ": comment", "", "data: \u00e9\u2603", "foo: bar"]
+_ENDS = ["\r\n", "\r\n", "\r\n", "\n", "\r"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_any_stream_in_any_chunking_decodes_as_it_does_a_byte_at_a_time(seed: int) -> None:
+    # a byte at a time, no chunk holds a whole CRLF CRLF `data: `: the general way is the reference
+    import random
+
+    rng = random.Random(seed)
+    crlf = rng.random() < 0.7  # mostly Gemini-like CRLF framing, with now and then something else
+    text = ""
+    for _ in range(rng.randrange(1, 60)):
+        line = rng.choice(_LINES[:2] if crlf and rng.random() < 0.8 else _LINES)
+        end = "\r\n" if crlf and rng.random() < 0.9 else rng.choice(_ENDS)
+        text += line + end + (end if rng.random() < 0.7 else "")
+    payload = text.encode()
+    reference = decode_in_pieces(payload, 1)
+    for size in (2, 7, 10, 11, 33, rng.randrange(1, 200), len(payload) + 1):
+        assert decode_in_pieces(payload, size) == reference, size

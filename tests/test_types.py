@@ -533,3 +533,22 @@ def test_usage_event_and_done_carry_their_values() -> None:
     r = Reply(choices=[Choice(text="x")])
     assert UsageEvent(u).usage is u
     assert Done(r).reply is r
+
+
+def test_a_deferred_usage_event_normalizes_once_when_read() -> None:
+    calls: list[dict[str, int]] = []
+
+    def normalize(raw: dict[str, int]) -> Usage:
+        calls.append(raw)
+        return Usage(input=raw["in"], output=raw["out"], raw=raw)
+
+    event = UsageEvent.deferred(normalize, {"in": 2, "out": 3})
+    assert calls == []  # nothing made until read
+    assert event.usage.total == 5 and event.usage is event.usage and len(calls) == 1
+    assert event == UsageEvent(Usage(input=2, output=3)) and repr(event) == repr(UsageEvent(event.usage))
+    assert not hasattr(event, "__dict__") and [f.name for f in dataclasses.fields(UsageEvent)] == ["usage"]
+    match UsageEvent.deferred(normalize, {"in": 1, "out": 1}):
+        case UsageEvent(usage=Usage(total=total)):
+            assert total == 2
+    with pytest.raises(AttributeError, match="'UsageEvent' object has no attribute 'other'"):
+        event.other  # noqa: B018

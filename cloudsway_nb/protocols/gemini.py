@@ -527,11 +527,15 @@ class GeminiAdapter(Adapter):
 
 
 _TEXT_KEYS = frozenset({"text", "thought", "thoughtSignature", "thought_signature"})
+_deferred_usage = UsageEvent.deferred
+_new_object = object.__new__
+# json.loads without its Python wrappers (see protocols.base); `StreamParser.decode` for the rest
+_scan = json.JSONDecoder().scan_once
 _RUN_KEYS = frozenset({"text", "thought"})
 
 
 class _CandidateState:
-    __slots__ = ("calls", "finish", "logprobs", "parts", "run", "texts", "thoughts")
+    __slots__ = ("calls", "finish", "logprobs", "parts", "run", "text_run", "texts", "thoughts")
 
     def __init__(self) -> None:
         self.texts: list[str] = []
@@ -543,6 +547,7 @@ class _CandidateState:
         # run of 100,000 pieces costs linear time, not the quadratic time of growing one string.
         # parts[-1]["text"] is up to date whenever the run holds a single piece.
         self.run: list[Any] | None = None
+        self.text_run: list[Any] | None = None  # `run` while it is one of answer text (not thoughts)
         self.finish: str | None = None
         self.logprobs: list[TokenLogprob] | None = None
 
@@ -565,6 +570,8 @@ class _CandidateState:
         self.parts.append(copy)
         if copy.keys() <= _RUN_KEYS:
             self.run = [copy.get("text", "")]
+            if not copy.get("thought"):
+                self.text_run = self.run
 
     def _join_run(self) -> None:
         run = self.run
@@ -575,7 +582,7 @@ class _CandidateState:
 
     def _close_run(self) -> None:
         self._join_run()
-        self.run = None
+        self.run = self.text_run = None
 
     def native(self) -> list[dict[str, Any]]:
         """Copies of the parts, an open run's text joined (once, however often this is called)."""
@@ -609,6 +616,60 @@ class GeminiStreamParser(StreamParser):
         return RawEvents(self._raw.copy())
 
     def feed(self, sse: ServerSentEvent) -> list[Event]:
+        text = sse.data
+        try:
+            data, end = _scan(text, 0)
+        except (StopIteration, ValueError):
+            return self._unusual(sse)
+        if end != len(text) or data.__class__ is not dict:
+            return self._unusual(sse)
+        # The hot path, most chunks of a long answer: one candidate, of `content` and `index` only,
+        # whose one part is a piece of text that continues the candidate's open text run, and
+        # nothing else (the keys counted are all the chunk has: no error, no promptFeedback, no
+        # snake_case key). What `_chunk` would do with it, inlined; anything else goes there.
+        get = data.get
+        usage = get("usageMetadata")
+        model = get("modelVersion")
+        response_id = get("responseId")
+        try:  # subscripts, cheaper than calls of get: each fails on anything but the hot shape
+            (candidate,) = data["candidates"]
+            (part,) = candidate["content"]["parts"]
+            piece = part["text"]
+            index = candidate["index"]
+            state = self._candidates[index]
+        except (KeyError, TypeError, ValueError):  # e.g. a candidate's first chunk, a function call
+            return self._chunk(data, text)
+        if (
+            len(data) == 1 + (usage is not None) + (model is not None) + (response_id is not None)
+            and len(candidate) == 2
+            and len(part) == 1
+            and piece.__class__ is str
+            and (run := state.text_run) is not None
+        ):
+            self._raw.append(text)
+            if model:
+                self._model = model
+            if response_id:
+                self._id = response_id
+            run.append(piece)
+            if not self._unfinished:
+                self.done = True
+            if usage.__class__ is not dict:
+                if not piece:
+                    return []
+                state.texts.append(piece)
+                return [TextDelta(piece, index)]
+            self._usage = usage  # cumulative: the last one counts
+            usage_event = _new_object(UsageEvent)  # UsageEvent.deferred(_usage, usage), spelled out
+            usage_event._pending = (_usage, usage)  # type: ignore[attr-defined]
+            if not piece:
+                return [usage_event]
+            state.texts.append(piece)
+            return [TextDelta(piece, index), usage_event]
+        return self._chunk(data, text)
+
+    def _unusual(self, sse: ServerSentEvent) -> list[Event]:
+        """An event that is not one JSON object: a chunk array, surrounding whitespace, not JSON."""
         data = self.decode(sse)
         if data is None:
             return []
@@ -661,7 +722,7 @@ class GeminiStreamParser(StreamParser):
             usage = get("usage_metadata")
         if isinstance(usage, dict):
             self._usage = usage  # cumulative: the last one counts
-            out.append(UsageEvent(_usage(usage)))
+            out.append(_deferred_usage(_usage, usage))  # normalized only if read: see UsageEvent
         if (self._block and not self._candidates) or (self._candidates and not self._unfinished):
             self.done = True
         return out
@@ -678,8 +739,8 @@ class GeminiStreamParser(StreamParser):
                 continue
             if len(part) == 1 and (piece := part.get("text")).__class__ is str:
                 # the hot path, a plain piece of text: add_part and the text branch below, inlined
-                run = state.run
-                if run is not None and not state.parts[-1].get("thought"):
+                run = state.text_run
+                if run is not None:
                     run.append(piece)
                 else:
                     state.add_part(part)
