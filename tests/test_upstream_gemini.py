@@ -39,15 +39,6 @@ needs_recordings = pytest.mark.skipif(
     not RECORDINGS, reason="the upstream recordings (../shared/upstream-streams) are not here"
 )
 
-# a usageMetadata count our Usage leaves out (see the xfail below)
-TOOL_USE_PROMPT = "toolUsePromptTokenCount"
-LEAVES_OUT_TOOL_USE_PROMPT = pytest.mark.xfail(
-    strict=True,
-    reason="gemini usage: toolUsePromptTokenCount (prompt tokens of code-execution / tool results fed back to "
-    "the model, not part of promptTokenCount: 21 + 243 + 126 + 95 = totalTokenCount 485) is left out of "
-    "Usage.input, which by types.Usage counts every prompt token: input 21 where it is 264, and "
-    "input + output != total",
-)
 
 
 def chunks_of(body: bytes) -> list[bytes]:
@@ -171,9 +162,8 @@ def compare(mine: Any, sdk: Accumulated, *, complete: bool) -> None:
 
 
 def case(path: Path) -> Any:
-    """A recording as a test parameter, marked xfail where our adapter (not to be edited now) differs."""
-    marks = [LEAVES_OUT_TOOL_USE_PROMPT] if TOOL_USE_PROMPT.encode() in path.read_bytes() else []
-    return pytest.param(path, id=path.stem.removeprefix("streaming-success-"), marks=marks)
+    """A recording as a test parameter."""
+    return pytest.param(path, id=path.stem.removeprefix("streaming-success-"))
 
 
 @needs_recordings
@@ -203,12 +193,7 @@ def test_a_one_chunk_recording_as_a_generate_content_reply(path: Path) -> None:
 
 
 def _cut_case(path: Path, n: int) -> Any:
-    marks = (
-        [LEAVES_OUT_TOOL_USE_PROMPT]
-        if any(TOOL_USE_PROMPT.encode() in c for c in chunks_of(path.read_bytes())[:n])
-        else []
-    )
-    return pytest.param(path, n, id=f"{path.stem.removeprefix('streaming-success-')}-{n}", marks=marks)
+    return pytest.param(path, n, id=f"{path.stem.removeprefix('streaming-success-')}-{n}")
 
 
 CUTS = [_cut_case(p, n) for p in RECORDINGS for n in range(1, len(chunks_of(p.read_bytes())))]
