@@ -119,6 +119,9 @@ class ClientCore:
         self.key_source = None if self._api_key is None else "the api_key argument" if api_key else "CLOUDSWAY_API_KEY"
         self.base_url = resolve_base_url(base_url)
         self.clock = clock
+        if config_file is not None and not isinstance(config_file, str | Path):
+            raise bad_argument("config_file", config_file, "the registry's path", "config_file='endpoints.toml'",
+                               cls=ConfigError)
         self._config_file = Path(config_file).expanduser() if config_file is not None else None
         self.endpoints: dict[str, Endpoint] = (
             check_endpoints(endpoints) if endpoints is not None else load_endpoints(self._config_file)

@@ -178,7 +178,8 @@ class Client(ClientCore):
     ) -> None:
         api_key = Secret.wrap(api_key)  # first thing: no frame of ours holds the key bare
         super().__init__(base_url, api_key, endpoints, **options)
-        self._http = http_client or _new_http(self, asynchronous=False, transport=transport)
+        self._http = _checked_http(http_client, "httpx.Client", "send") or _new_http(
+            self, asynchronous=False, transport=transport)
         self._driver = SyncDriver(self._http, sleep, lambda: self.secrets)
 
     def close(self) -> None:
@@ -260,7 +261,8 @@ class AsyncClient(ClientCore):
     ) -> None:
         api_key = Secret.wrap(api_key)  # first thing: no frame of ours holds the key bare
         super().__init__(base_url, api_key, endpoints, **options)
-        self._http = http_client or _new_http(self, asynchronous=True, transport=transport)
+        self._http = _checked_http(http_client, "httpx.AsyncClient", "send") or _new_http(
+            self, asynchronous=True, transport=transport)
         self._driver = AsyncDriver(self._http, sleep, lambda: self.secrets)
 
     async def aclose(self) -> None:
@@ -310,3 +312,11 @@ class AsyncClient(ClientCore):
 def _new_http(core: ClientCore, *, asynchronous: bool, transport: Any) -> Any:
     return http_client(asynchronous=asynchronous, timeout=timeout_of(core.timeout, core.connect_timeout),
                        transport=transport)
+
+
+def _checked_http(http_client: Any, kind: str, method: str) -> Any:
+    if http_client is not None and not callable(getattr(http_client, method, None)):
+        from .errors import bad_argument
+
+        raise bad_argument("http_client", http_client, f"an {kind}", f"http_client={kind}(proxy=...)")
+    return http_client
