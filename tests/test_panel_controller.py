@@ -349,3 +349,8 @@ def test_an_uploaded_file_keeps_its_name(session: Session) -> None:
     assert panel.view.messages[0]["attachments"][0]["name"] == "notes.txt"
     part = panel.conversation.messages[0].content[1]
     assert part.filename == "notes.txt"
+
+
+def test_the_endpoint_switcher_offers_only_endpoints_that_chat(session: Session) -> None:
+    panel, _ = open_panel(session)
+    assert "e5" not in panel.view.endpoints and {"gpt", "claude", "gemini", "o3"} <= set(panel.view.endpoints)

@@ -93,7 +93,7 @@ class ChatPanel:
         self._alternatives: dict[str, Reply] = {}  # comparison answers not (yet) in the conversation
         self._attachments: dict[str, Attachment] = {}  # pending upload id -> its checked Attachment
         conv = self._restore(endpoint, system)
-        endpoints = list(self.session.endpoints)
+        endpoints = self._chat_endpoints()
         start = endpoint or (conv.endpoint if conv.endpoint in endpoints else None) or self.session.default_endpoint
         self.view: ChatView = ChatView(endpoints=endpoints, endpoint=start or (endpoints[0] if endpoints else ""),
                                        system_prompt=conv.system or "", title=f"Cloudsway chat · {name}")
@@ -132,8 +132,12 @@ class ChatPanel:
             self.view.endpoint = endpoint
         if system is not None:
             self.view.system_prompt = system
-        self.view.endpoints = list(self.session.endpoints)
+        self.view.endpoints = self._chat_endpoints()
         self._show_conversation()
+
+    def _chat_endpoints(self) -> list[str]:
+        """The aliases the switcher offers: every endpoint that chats (not the embeddings ones)."""
+        return [alias for alias, ep in self.session.endpoints.items() if ep.protocol != "embeddings"]
 
     def _show_conversation(self) -> None:
         """Draw the conversation as it is in the session (a reattach, a restore, another view's turns)."""
