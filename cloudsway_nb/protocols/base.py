@@ -191,6 +191,11 @@ class StreamParser:
     #: the protocol's name, for error messages
     protocol: str = ""
 
+    @property
+    def events(self) -> RawEvents:
+        """The events decoded so far (decoded on access), from the JSON text a parser keeps in `_raw`."""
+        return RawEvents(self._raw.copy())  # type: ignore[attr-defined]  # every parser keeps `_raw`
+
     def decode(self, sse: ServerSentEvent) -> Any:
         """The event's JSON; None for empty data and a stray `[DONE]`; MalformedReplyError if not JSON.
 

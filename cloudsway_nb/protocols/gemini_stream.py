@@ -119,11 +119,6 @@ class GeminiStreamParser(StreamParser):
         self._id: str | None = None
         self._block: str | None = None
 
-    @property
-    def events(self) -> RawEvents:
-        """The chunks decoded so far (decoded on access)."""
-        return RawEvents(self._raw.copy())
-
     def feed(self, sse: ServerSentEvent) -> list[Event]:
         text = sse.data
         try:

@@ -435,11 +435,6 @@ class MessagesStreamParser(StreamParser):
         self._id: str | None = None
         self._model: str | None = None
 
-    @property
-    def events(self) -> RawEvents:
-        """The events decoded so far (decoded on access)."""
-        return RawEvents(self._raw.copy())
-
     def feed(self, sse: ServerSentEvent) -> list[Event]:
         data = self.decode(sse)
         if data is None:

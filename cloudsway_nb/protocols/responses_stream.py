@@ -73,11 +73,6 @@ class ResponsesStreamParser(StreamParser):
         self._usage: dict[str, Any] | None = None
         self._error: dict[str, Any] | None = None
 
-    @property
-    def events(self) -> RawEvents:
-        """The events decoded so far (decoded on access)."""
-        return RawEvents(self._raw.copy())
-
     # -- feeding ----------------------------------------------------------------------------
 
     def feed(self, sse: ServerSentEvent) -> list[Event]:
