@@ -246,3 +246,10 @@ def test_the_cache_lists_clears_and_exports(tmp_path):
     db = sqlite3.connect(cache)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
+
+
+def test_connections_stay_within_the_concurrency(tmp_path):
+    with emulated(latency=0.01) as (server, session):
+        out = session.map(texts(40), "Say {text}", cache=False, progress=False, concurrency=4)
+        assert set(out["status"]) == {"ok"}
+        assert 1 <= server.app.stats()["connections"] <= 4
