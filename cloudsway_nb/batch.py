@@ -383,6 +383,8 @@ def map_frame(session: Session, frame: Any, template: str, endpoint: Any = None,
         from .batch_dask import map_dask
 
         return map_dask(session, frame, spec)
+    from . import accessor  # noqa: F401 - df.cloudsway, once pandas is here anyway
+
     the_plan = plan(session, frame, spec)
     if dry_run:
         return the_plan.estimate()
