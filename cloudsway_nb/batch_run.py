@@ -348,6 +348,17 @@ def _frame_columns(the_plan: BatchPlan, outcomes: dict[str, Outcome], alias: str
     return columns
 
 
+def empty_result(spec: Any, prices: dict[str, Any]) -> pd.DataFrame:
+    """A map's result with no rows: its columns and dtypes (Dask's `meta`)."""
+    empty = BatchPlan(spec, pd.RangeIndex(0), {}, {a: [] for a in spec.endpoints}, {}, prices,
+                      {a: ("chat", None) for a in spec.endpoints})
+    data: dict[str, Any] = {}
+    for alias in spec.endpoints:
+        cols = _frame_columns(empty, {}, alias, None)
+        data.update(cols if len(spec.endpoints) == 1 else {f"{alias}.{k}": v for k, v in cols.items()})
+    return pd.DataFrame(data)
+
+
 class MapResult(pd.DataFrame):
     """A map's DataFrame, which remembers its run: `retry_failed()` re-sends only the failed rows."""
 
