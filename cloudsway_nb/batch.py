@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import re
 import string
 import threading
@@ -337,6 +338,8 @@ def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], spec:
     params = wire_params(spec, endpoint.defaults)
     out_tokens = params.get("max_tokens") or endpoint.defaults.get("max_tokens") or spec.assumed_output_tokens
     system_tokens = estimate_tokens(spec.system) + (3 if spec.system else 0)
+    if spec.schema is not None:  # the schema goes with every request, and counts as input
+        system_tokens += estimate_tokens(json.dumps(spec.schema.json_schema))
     keys = []
     for position, prompt in enumerate(prompts):
         prep = client.prepare_chat(alias, prompt, system=spec.system, attachments=None, tools=None, stream=False,
