@@ -117,7 +117,11 @@ class Runner:
             await self.client.aclose()
 
     async def _worker(self) -> None:
+        event = self.spec.stop if hasattr(self.spec.stop, "is_set") else None
         while self.stop_reason is None and (request := next(self.pending, None)) is not None:
+            if event is not None and event.is_set():
+                self.stop("stopped by stop=")
+                return
             if not self._affordable(request):
                 self.stop(f"stopped: the budget ({self.spec.budget}) would be exceeded")
                 return

@@ -253,3 +253,59 @@ def test_connections_stay_within_the_concurrency(tmp_path):
         out = session.map(texts(40), "Say {text}", cache=False, progress=False, concurrency=4)
         assert set(out["status"]) == {"ok"}
         assert 1 <= server.app.stats()["connections"] <= 4
+
+
+def test_a_stop_event_already_set_sends_nothing(tmp_path):
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    with emulated() as (server, session):
+        out = session.map(texts(5), "Say {text}", cache=False, progress=False, stop=stop)
+        assert sent(server) == 0 and set(out["status"]) == {"stopped"}
+        with pytest.raises(UsageError, match="stop="):
+            session.map(texts(5), "Say {text}", cache=False, stop="now")
+
+
+def test_a_budget_in_dollars_needs_prices_and_holds(tmp_path):
+    with emulated() as (server, session):
+        estimate = session.map(texts(10), "Say {text}", endpoint="priced", cache=False, dry_run=True, max_tokens=10)
+        out = session.map(texts(10), "Say {text}", endpoint="priced", cache=False, progress=False, max_tokens=10,
+                          concurrency=1, budget=f"${estimate.cost / 2:.8f}")
+        counts = out["status"].value_counts().to_dict()
+        assert 0 < counts["ok"] < 10 and counts["stopped"] == 10 - counts["ok"]
+        assert out["cost"].sum() <= estimate.cost / 2
+        assert sent(server) == counts["ok"]
+
+
+def test_a_schema_mismatch_asked_again_can_succeed(tmp_path):
+    pydantic = pytest.importorskip("pydantic")
+
+    class Quoted(pydantic.BaseModel):
+        text: str
+
+        @pydantic.field_validator("text")
+        @classmethod
+        def not_the_input(cls, value: str) -> str:
+            if "row" in value:  # the emulator's first answer quotes the prompt; its second, the re-ask
+                raise ValueError("must not quote the input")
+            return value
+
+    with emulated() as (server, session):
+        out = session.map(texts(2), "Rate {text}", schema=Quoted, cache=False, progress=False)
+        assert sent(server) == 4 and list(out["status"]) == ["ok", "ok"]
+        assert out.loc[0, "text"].startswith("Your answer did not match the required JSON schema")
+        assert (out["input_tokens"] > 0).all()
+
+
+def test_the_key_holds_attachment_content_not_its_summary():
+    from cloudsway_nb.cache import request_key
+    from cloudsway_nb.types import Payload
+
+    def body(content: bytes) -> dict[str, Any]:
+        return {"messages": [{"content": [{"image_url": Payload("data:image/png;base64,… (1 KB)", len(content),
+                                                                 lambda: iter([content]))}]}]}
+
+    path = "/v1/ai/gpt/chat/completions"
+    assert request_key(path, "chat", "m", body(b"AAAA")) == request_key(path, "chat", "m", body(b"AAAA"))
+    assert request_key(path, "chat", "m", body(b"AAAA")) != request_key(path, "chat", "m", body(b"BBBB"))
