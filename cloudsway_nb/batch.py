@@ -35,8 +35,7 @@ from __future__ import annotations
 import json
 import re
 import string
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -335,7 +334,7 @@ def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], spec:
     from .cache import request_key
 
     client = session.client
-    params = wire_params(spec, endpoint.defaults)
+    params = wire_params(spec)
     out_tokens = params.get("max_tokens") or endpoint.defaults.get("max_tokens") or spec.assumed_output_tokens
     system_tokens = estimate_tokens(spec.system) + (3 if spec.system else 0)
     if spec.schema is not None:  # the schema goes with every request, and counts as input
@@ -355,7 +354,7 @@ def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], spec:
     return keys
 
 
-def wire_params(spec: MapSpec, defaults: dict[str, Any]) -> dict[str, Any]:
+def wire_params(spec: MapSpec) -> dict[str, Any]:
     """The call's parameters (the schema included) as every request of the run sends them."""
     params = dict(spec.params)
     if spec.schema is not None:
@@ -395,5 +394,3 @@ def map_frame(session: Session, frame: Any, template: str, endpoint: Any = None,
 
     return run_plan(session, frame, the_plan)
 
-
-StopWhen = Callable[[Any], bool] | threading.Event

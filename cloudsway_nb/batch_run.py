@@ -37,7 +37,13 @@ REASK = ("Your answer did not match the required JSON schema: {error}. "
 
 @dataclass
 class Progress:
-    """Counts of a run so far (what the progress bar shows, and what `stop=` functions see)."""
+    """Counts of a run so far (what the progress bar shows, and what `stop=` functions see).
+
+    Example:
+        >>> p = Progress(total=10, done=3, cached=2, failed=1, input_tokens=40, output_tokens=8)
+        >>> p.finished, p.tokens
+        (6, 48)
+    """
 
     total: int = 0  # rows
     done: int = 0  # rows answered by a request of this run
@@ -199,7 +205,7 @@ class Runner:
     async def _call(self, request: Request, messages: list[Any]) -> Any:
         """One request with the client's retry policy, each answer shown to the limiter."""
         endpoint = self.client.endpoints[request.alias]
-        params = wire_params(self.spec, endpoint.defaults)
+        params = wire_params(self.spec)
         policy = self.client.policy_for({k: params[k] for k in ("retry", "max_retries") if k in params})
         prep = self.client.prepare_chat(request.alias, messages, system=self.spec.system, attachments=None,
                                         tools=None, stream=False, params={**params, "max_retries": 0})
@@ -364,9 +370,10 @@ def empty_result(spec: Any, prices: dict[str, Any]) -> pd.DataFrame:
 
 
 class MapResult(pd.DataFrame):
-    """A map's DataFrame, which remembers its run: `retry_failed()` re-sends only the failed rows."""
+    """A map's DataFrame, which remembers its run: `retry_failed()` re-sends only the failed rows, and
+    `progress` holds the run's counts (requests sent, retries, 429s seen, tokens, cost)."""
 
-    _metadata = ["_batch"]  # noqa: RUF012 - pandas' own convention for subclasses
+    _metadata = ["_batch", "progress"]  # noqa: RUF012 - pandas' own convention for subclasses
 
     @property
     def _constructor(self) -> type:
@@ -381,7 +388,9 @@ class MapResult(pd.DataFrame):
             data.update(cols if len(aliases) == 1 else {f"{alias}.{k}": v for k, v in cols.items()})
         result = cls({k: v.array for k, v in data.items()}, index=frame.index)
         result._batch = (session, frame, the_plan.spec)
-        result.attrs["progress"] = runner.progress
+        statuses = [c for c in result.columns if str(c).split(".")[-1] == "status"]
+        runner.progress.stopped = int(result[statuses].eq("stopped").to_numpy().sum())
+        result.progress = runner.progress  # not in attrs: to_parquet writes those as JSON
         return result
 
     def retry_failed(self, *, stopped: bool = False, **changes: Any) -> MapResult:
@@ -402,5 +411,5 @@ class MapResult(pd.DataFrame):
         merged.loc[again.index, list(again.columns)] = pd.DataFrame(again)
         merged = MapResult(merged)
         merged._batch = (session, frame, spec)
-        merged.attrs["progress"] = again.attrs.get("progress")
+        merged.progress = again.progress
         return merged

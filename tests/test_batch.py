@@ -57,6 +57,8 @@ def test_order_and_index_are_kept(tmp_path):
     assert list(out.columns) == ["answer", "reasoning", "status", "error", "input_tokens", "output_tokens",
                                  "reasoning_tokens", "cached_tokens", "latency"]
     assert len(session.ledger) == 4 and sent(server) == 4
+    out.to_parquet(tmp_path / "out.parquet")  # a result is a plain table to write out
+    assert pd.read_parquet(tmp_path / "out.parquet")["answer"].tolist() == out["answer"].tolist()
 
 
 def test_a_missing_column_is_one_error_before_anything_is_sent(tmp_path):
@@ -82,7 +84,7 @@ def test_a_row_with_429s_is_retried_and_the_limiter_backs_off(tmp_path):
         out = session.map(texts(6), "Say {text}", cache=tmp_path / "c.sqlite", progress=False, concurrency=8)
         assert list(out["status"]) == ["ok"] * 6
         assert sent(server) == 8  # two 429s, then the row went through
-        progress = out.attrs["progress"]
+        progress = out.progress
         assert progress.throttled == 2 and progress.retries == 2
         assert [e.status for e in session.ledger].count("error") == 2
 
