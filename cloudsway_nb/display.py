@@ -150,22 +150,29 @@ def plain_answer(text: str, fmt: str = "markdown") -> str:
     return _json_text(text) if fmt == "json" else text
 
 
-def _n(value: int | None) -> str:
-    return "?" if value is None else f"{value:,}"
+def _n(value: int | None, estimated: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"~{value:,}" if estimated else f"{value:,}"
 
 
 def usage_line(reply: Reply, label: str | None = None) -> str:
     """The one-line footer: tokens in / out / reasoning / cached, latency, time to first token.
+
+    A count the server did not report is "–"; counts estimated because it sent none (an
+    interrupted stream, see `cloudsway_nb.estimate`) show as "~N".
 
     Example:
         >>> from cloudsway_nb.types import Usage
         >>> usage_line(Reply(usage=Usage(input=7, output=5, reasoning=2, cached=0), latency=0.5, ttft=0.1,
         ...                  model="gpt-4o"), "gpt")
         'gpt · gpt-4o · in 7 · out 5 · reasoning 2 · cached 0 · 0.50 s · first token 0.10 s'
+        >>> usage_line(Reply(usage=Usage(input=9, output=40, estimated=True), incomplete=True))
+        'in ~9 · out ~40 · interrupted'
     """
     u = reply.usage
     parts = [p for p in (label, reply.model) if p]
-    parts += [f"in {_n(u.input)}", f"out {_n(u.output)}"]
+    parts += [f"in {_n(u.input, u.estimated)}", f"out {_n(u.output, u.estimated)}"]
     if u.reasoning is not None:
         parts.append(f"reasoning {_n(u.reasoning)}")
     if u.cached is not None:

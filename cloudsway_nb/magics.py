@@ -337,11 +337,8 @@ class CloudswayMagics(Magics):
 
         texts = [t for t in prompt.splitlines() if t.strip()]
         result = self.session.embed(alias, texts, **params)
-        u = result.usage
-        display(
-            {"text/plain": f"{alias}: {len(result)} vectors × {result.dimensions} dimensions · in {u.input} tokens"},
-            raw=True,
-        )
+        tokens = "" if result.usage.input is None else f" · in {result.usage.input:,} tokens"  # never "None"
+        display({"text/plain": f"{alias}: {len(result)} vectors × {result.dimensions} dimensions{tokens}"}, raw=True)
         return result
 
     # -- line commands -------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from .config import Endpoint, Secret, check_alias
 from .connect import Gateway, is_bundled_emulator
 from .conversation import Conversation
 from .errors import APIError, ConfigError, UsageError, bad_argument, describe_error
+from .estimate import estimated_usage
 from .ledger import Ledger, LedgerEntry, usage_counts
 from .prompts import attachment_list, prompt_messages, with_attachments
 from .types import Attachment, Choice, Done, Event, Message, Reply, Usage
@@ -379,12 +380,18 @@ class Session:
             else:
                 reply = self.client.chat(call.endpoint, call.messages, **kwargs)
         except APIError as exc:
+            if exc.partial is not None:  # what had arrived was billed: estimate what the server did not count
+                _estimate(call, exc.partial)
             self._record(call, exc.partial, status="error", error=exc)
             raise
         except KeyboardInterrupt:  # a non-streamed call has nothing partial to keep: record and re-raise
             self._record(call, None, status="interrupted")
             raise
         reply.endpoint = call.alias
+        if reply.model is None:  # the server named no model: the registry's
+            reply.model = call.endpoint.model
+        if reply.incomplete or (reply.usage.input is None and reply.usage.output is None):
+            _estimate(call, reply)
         if call.endpoint.prices is not None:
             reply.cost = call.endpoint.prices.cost(reply.usage)
         if reply.latency is None:
@@ -492,6 +499,8 @@ class Session:
 
     def _record(self, call: _Call, reply: Reply | None, *, status: str, error: APIError | None = None) -> None:
         usage = reply.usage if reply is not None else Usage()
+        if reply is None and status == "interrupted":  # the prompt was sent (and may be billed): estimate it
+            usage = estimated_usage(usage, call.messages, call.system, None)
         latency = reply.latency if reply is not None and reply.latency is not None else None
         self.ledger.append(LedgerEntry(
             endpoint=call.alias,
@@ -507,6 +516,7 @@ class Session:
             response_id=reply.id if reply is not None else None,
             cost=call.endpoint.prices.cost(usage) if call.endpoint.prices is not None else None,
             polls=reply.polls if reply is not None else None,
+            estimated=usage.estimated,
             **usage_counts(usage),
         ))
 
@@ -560,6 +570,11 @@ def _abort_on(cancel: threading.Event, finished: threading.Event, stream: Any) -
             if not finished.is_set():
                 stream.abort()
             return
+
+
+def _estimate(call: _Call, reply: Reply) -> None:
+    """Fill the counts the server did not send (an interrupted stream), marked estimated."""
+    reply.usage = estimated_usage(reply.usage, call.messages, call.system, reply)
 
 
 def _stopped(stream: Any, call: _Call) -> Reply:

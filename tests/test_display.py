@@ -117,7 +117,7 @@ def test_markdown_rendering_and_formats() -> None:
 
 def test_usage_line_marks_incomplete_and_unknowns() -> None:
     line = usage_line(Reply(usage=Usage(), incomplete=True))
-    assert line == "in ? · out ? · interrupted"
+    assert line == "in – · out – · interrupted"
 
 
 def test_tool_call_fragments_show_while_streaming(ip: InteractiveShell) -> None:

@@ -370,8 +370,14 @@ def test_interrupt_keeps_partial_answer(ip: InteractiveShell, magics: CloudswayM
     reply = ip.user_ns["r"]
     assert reply.incomplete and reply.text and len(reply.text) < 40
     assert "interrupted: partial answer" in final_html(captured) and "· interrupted" in final_html(captured)
-    assert magics.session.ledger[-1].status == "interrupted"
+    entry = magics.session.ledger[-1]
+    assert entry.status == "interrupted"
     assert magics.session.history("gpt") == []
+    # the server sent no usage: estimated (issue 11, point 15), never "in ? · out ?" nor <NA> in the ledger
+    assert reply.usage.estimated and entry.estimated and entry.input and entry.output
+    assert re.search(r"in ~\d+ · out ~\d+", final_html(captured)) and "?" not in final_html(captured)
+    frame = line(ip, "usage")[0]
+    assert bool(frame["estimated"].iloc[-1]) and int(frame["output"].iloc[-1]) == entry.output
 
 
 # -- line commands --------------------------------------------------------------------------------------
