@@ -266,9 +266,18 @@ def _final_html(reply: Reply, *, fmt: str, show_reasoning: bool, show_usage: boo
     if show_usage:
         out.append(_footer_html(usage_line(reply, label)))
     if show_raw and reply.raw is not None:
-        raw = json.dumps(reply.raw, indent=2, ensure_ascii=False, default=_jsonable)
-        out.append(f"<details><summary>raw</summary><pre>{html.escape(raw)}</pre></details>")
+        out.append(_raw_html(reply))
     return f'<div class="cloudsway-reply">{"".join(out)}</div>'
+
+
+def _raw_html(reply: Reply) -> str:
+    """The reply's JSON, collapsed: a stream's assembled into one object, never every chunk."""
+    from .assembled import assembled_raw, is_stream_raw
+
+    whole = assembled_raw(reply)
+    where = f" (assembled from {len(reply.raw)} stream events)" if is_stream_raw(reply.raw) else ""
+    raw = json.dumps(whole, indent=2, ensure_ascii=False, default=_jsonable)
+    return f"<details><summary>raw{where}</summary><pre>{html.escape(raw)}</pre></details>"
 
 
 def _jsonable(value: Any) -> Any:

@@ -30,7 +30,7 @@ from .config import EMULATOR_ENDPOINTS
 from .display import FORMATS, MultiView, StreamView, extract_code
 from .errors import APIError, CloudswayError, describe_error
 from .errors import UsageError as CloudswayUsageError
-from .magic_parsing import interpolate, line_parser, parse_option, parse_value, split_line
+from .magic_parsing import SHOW_ITEMS, interpolate, line_parser, parse_option, parse_show, parse_value, split_line
 from .options import REASONING_EFFORTS
 from .session import Session
 from .types import PROTOCOLS, Reply
@@ -45,7 +45,6 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
-SHOW_ITEMS = ("reasoning", "usage", "raw", "logprobs", "none")
 LINE_COMMANDS = "connect, login, chat, endpoints, add, remove, use, usage, history, reset, config, emulator"
 
 _ATTACH_SCHEMES = ("http://", "https://", "gs://", "data:", "file://")
@@ -118,7 +117,9 @@ class CloudswayMagics(Magics):
                    "VAR is set to the partial Reply, else None (never left stale)")
     @argument("--no-stream", action="store_true", help="wait for the whole reply")
     @argument("--format", choices=FORMATS, help="render as markdown (default), text, json, or code (new cell)")
-    @argument("--show", metavar="reasoning,usage,raw,logprobs", help="what to show (or none)")
+    @argument("--show", metavar="[+|-]ITEM,...",
+              help=f"change what is shown: {', '.join(SHOW_ITEMS)} (+ITEM or ITEM adds, -ITEM hides, none hides "
+                   "all); default reasoning,usage,logprobs; raw is the reply's JSON (a stream's assembled)")
     @argument("--background", action="store_true", help="Responses API background mode (polls until done)")
     @argument("-p", "--protocol", choices=PROTOCOLS, help="override the endpoint's protocol")
     @argument("--no-interpolate", action="store_true", help="send {braces} literally")
@@ -198,14 +199,8 @@ class CloudswayMagics(Magics):
         return None
 
     def _show(self, spec: str | None) -> dict[str, bool]:
-        show = {"reasoning": self.show_reasoning, "usage": self.show_usage, "raw": False, "logprobs": True}
-        if spec is None:
-            return show
-        items = {s.strip() for s in spec.split(",") if s.strip()}
-        unknown = items - set(SHOW_ITEMS)
-        if unknown:
-            raise UsageError(f"--show takes {', '.join(SHOW_ITEMS)}; not {', '.join(sorted(unknown))}")
-        return {key: key in items for key in show}
+        defaults = {"reasoning": self.show_reasoning, "usage": self.show_usage, "raw": False, "logprobs": True}
+        return parse_show(spec, defaults)
 
     def _params(self, args: Any) -> dict[str, Any]:
         params: dict[str, Any] = {}

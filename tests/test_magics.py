@@ -166,11 +166,19 @@ def test_code_format_fills_the_next_cell_only_with_code(
     assert ip.rl_next_input == "print(1)\n"
 
 
-def test_show_raw_and_none(ip: InteractiveShell, magics: CloudswayMagics) -> None:
-    html = final_html(cell(ip, "gpt --show raw -r low", "Hi"))
-    assert "<summary>raw</summary>" in html and "cloudsway-reasoning" not in html and "cloudsway-usage" not in html
+def test_show_adds_to_the_defaults_and_none_empties(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    # issue 11, point 17: --show raw used to hide the usage footer and the reasoning
+    for spec in ("raw", "+raw", "reasoning,+raw"):
+        html = final_html(cell(ip, f"gpt --show {spec} -r low", "Hi"))
+        assert "<summary>raw" in html and "cloudsway-reasoning" in html and "cloudsway-usage" in html, spec
     html = final_html(cell(ip, "gpt --show none -r low", "Hi"))
-    assert "cloudsway-reasoning" not in html and "cloudsway-usage" not in html
+    assert "cloudsway-reasoning" not in html and "cloudsway-usage" not in html and "<summary>raw" not in html
+    html = final_html(cell(ip, "gpt --show none,reasoning -r low", "Hi"))
+    assert "cloudsway-reasoning" in html and "cloudsway-usage" not in html
+    html = final_html(cell(ip, "gpt --show -usage -r low", "Hi"))
+    assert "cloudsway-reasoning" in html and "cloudsway-usage" not in html
+    with pytest.raises(UsageError, match=r"--show: '\+bogus' is not one of reasoning, usage, raw, logprobs, none"):
+        ip.run_cell_magic("cloudsway", "gpt --show +bogus", "Hi")
 
 
 def test_model_output_is_escaped(ip: InteractiveShell, magics: CloudswayMagics) -> None:
@@ -281,7 +289,7 @@ def test_option_and_value_parsing() -> None:
         ("gpt -o novalue", "hi", "-o/--option expects key=value"),
         ("gpt -a /no/such/file.png", "hi", "no such file"),
         ("gpt --schema missing_schema", "hi", "--schema 'missing_schema'"),
-        ("gpt --show everything", "hi", "--show takes"),
+        ("gpt --show everything", "hi", "--show: 'everything' is not one of"),
         ("gpt,claude --chat x", "hi", "--chat names one conversation"),
         ("gpt", "   ", "the cell is empty"),
         ("gpt --background", "hi", "background=True needs a responses endpoint"),
@@ -562,14 +570,36 @@ def test_add_save_is_refused_while_the_emulator_runs(
     magics.session.stop_emulator()
 
 
-def test_show_raw_of_a_chat_stream_is_json(ip: InteractiveShell, magics: CloudswayMagics) -> None:
-    html = final_html(cell(ip, "gpt --show raw", "Hi"))
-    raw = html.split("<summary>raw</summary><pre>", 1)[1].split("</pre>", 1)[0]
+def _raw_json(html: str) -> Any:
     import html as html_module
     import json
 
-    chunks = json.loads(html_module.unescape(raw))
-    assert isinstance(chunks, list) and chunks and chunks[0]["object"] == "chat.completion.chunk"
+    raw = html.split("<summary>raw", 1)[1].split("<pre>", 1)[1].split("</pre>", 1)[0]
+    return json.loads(html_module.unescape(raw))
+
+
+@pytest.mark.parametrize("alias", ["gpt", "o3", "claude", "gemini"])
+def test_show_raw_is_the_assembled_reply_never_every_chunk(
+    ip: InteractiveShell, magics: CloudswayMagics, alias: str
+) -> None:
+    # issue 11, point 17: a stream's raw was every chunk (98 KB for a 2 KB answer, saved in the notebook)
+    prompt = "Write a long essay about the sea"
+    streamed = final_html(cell(ip, f"{alias} --show +raw --out r", prompt))
+    reply = ip.user_ns["r"]
+    assert "stream events)</summary>" in streamed
+    whole = _raw_json(streamed)
+    assert isinstance(whole, dict)
+    text = {
+        "gpt": lambda w: w["choices"][0]["message"]["content"],
+        "o3": lambda w: "".join(c["text"] for item in w["output"] if item["type"] == "message"
+                                for c in item["content"]),
+        "claude": lambda w: "".join(b.get("text", "") for b in w["content"]),
+        "gemini": lambda w: "".join(p["text"] for p in w["candidates"][0]["content"]["parts"] if not p.get("thought")),
+    }[alias](whole)
+    assert text == reply.text and len(reply.text) > 1000
+    assert len(streamed) < 2 * len(final_html(cell(ip, alias, prompt))) + 4000  # the answer twice, not every chunk
+    plain = _raw_json(final_html(cell(ip, f"{alias} --show +raw --no-stream", "Hi")))
+    assert isinstance(plain, dict) and set(whole) >= set(plain) - {"created", "created_at"}
 
 
 def test_out_is_reset_when_the_server_errors(ip: InteractiveShell, base_url: str) -> None:
