@@ -463,14 +463,24 @@ class MultiView:
                 columns[alias] = _final_html(result, fmt=self.fmt, show_reasoning=self.show_reasoning,
                                              show_usage=False, show_raw=False, label=None, note=note)
                 u = result.usage
-                rows.append([alias, snippet(result.text), u.reasoning, u.input, u.output, u.total,
-                             _secs(result.latency), _secs(result.ttft), "incomplete" if result.incomplete else "ok"])
+                rows.append([alias, snippet(result.text), _count(u.reasoning), _count(u.input, u),
+                             _count(u.output, u), _count(u.total, u), _secs(result.latency), _secs(result.ttft),
+                             "interrupted" if result.incomplete else "ok"])
                 plain.append(f"{alias}: {result.text}")
-            else:
+            else:  # the error once, in its pane, under what had arrived; the table says only "error"
                 message = describe_error(result) if result is not None else "no result"
-                columns[alias] = _note_html(message)
-                rows.append([alias, "", None, None, None, None, "", "", message])
-                plain.append(f"{alias}: {message}")
+                partial = getattr(result, "partial", None)
+                if isinstance(partial, Reply) and (partial.text or partial.reasoning):
+                    columns[alias] = _final_html(partial, fmt=self.fmt, show_reasoning=self.show_reasoning,
+                                                 show_usage=False, show_raw=False, label=None,
+                                                 note=f"error, partial answer: {message}")
+                    plain.append(f"{alias}: {partial.text}\n{message}")
+                else:
+                    columns[alias] = _note_html(message)
+                    plain.append(f"{alias}: {message}")
+                u = partial.usage if isinstance(partial, Reply) else None
+                rows.append([alias, "", None, _count(u and u.input, u), _count(u and u.output, u),
+                             _count(u and u.total, u), "", "", "error"])
         head = ["endpoint", "answer", "reasoning tokens", "in", "out", "total", "latency", "first token", "status"]
         table = ""
         if self.show_usage:
@@ -502,6 +512,13 @@ def snippet(text: str, width: int = 80) -> str:
         return plain
     cut = plain[: width - 1].rsplit(" ", 1)[0] if " " in plain[: width - 1] else plain[: width - 1]
     return cut.rstrip(" ,;:.") + "…"
+
+
+def _count(value: int | None, usage: Any = None) -> str:
+    """A token count for the table: blank when unknown, "~N" when estimated."""
+    if value is None:
+        return ""
+    return f"~{value:,}" if getattr(usage, "estimated", False) else f"{value:,}"
 
 
 def _secs(value: float | None) -> str:

@@ -79,6 +79,7 @@ class CloudswayMagics(Magics):
         self.session.on_default_endpoint(lambda alias: self.set_trait("default_endpoint", alias))
         self.clock = time.monotonic
         self._line = line_parser()
+        self._shown: BaseException | None = None  # the failure the cell's display already shows
 
     @observe("default_endpoint")
     def _default_endpoint_changed(self, change: Any) -> None:
@@ -169,6 +170,7 @@ class CloudswayMagics(Magics):
             raise UsageError("--chat names one conversation; use it with one endpoint")
         show = self._show(args.show)
         fmt = args.format or ("json" if args.json or args.schema else "markdown")
+        self._shown = None
         try:
             params = self._params(args)
             resolved = [self.session.resolve(a) for a in aliases]
@@ -188,7 +190,8 @@ class CloudswayMagics(Magics):
         except CloudswayUsageError as exc:
             raise UsageError(describe_error(exc)) from None
         except APIError as exc:
-            print(f"cloudsway: {describe_error(exc)}", file=sys.stderr)
+            if exc is not self._shown:  # one failure is shown once: here, unless the cell shows it already
+                print(f"cloudsway: {describe_error(exc)}", file=sys.stderr)
             if args.out:  # never leave a stale VAR behind for Run All to reuse
                 partial = exc.partial
                 kept = partial is not None and bool(partial.text or partial.reasoning)
@@ -267,6 +270,7 @@ class CloudswayMagics(Magics):
         except APIError as exc:
             if exc.partial is not None and (exc.partial.text or exc.partial.reasoning):
                 view.finish(exc.partial, note=f"error, partial answer: {describe_error(exc)}")
+                self._shown = exc  # the note says it: no second line on stderr
             raise
         note = "interrupted: partial answer, not added to the conversation" if reply.incomplete else None
         view.finish(reply, note)
@@ -321,10 +325,7 @@ class CloudswayMagics(Magics):
                 view.pump()
         if failed:
             raise failed[0]
-        view.finish(results)
-        for alias, result in results.items():
-            if isinstance(result, BaseException):
-                print(f"cloudsway: {alias}: {describe_error(result)}", file=sys.stderr)
+        view.finish(results)  # a failed endpoint's error is in its pane (with what had arrived), once
         return results
 
     def _embed(self, alias: str, prompt: str, params: dict[str, Any]) -> Any:

@@ -353,8 +353,50 @@ def test_server_error_is_one_line_recorded_and_leaves_conversation(ip: Interacti
                                            headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"},
                                            max_retries=0))
         captured = cell(ip, "gpt -c", "Third one is longer than the others")
-        assert "error, partial answer" in final_html(captured) and captured.stderr.count("\n") == 1
+        # issue 11, point 18: shown once, in the cell under the partial answer (it was also a stderr line)
+        assert final_html(captured).count("error, partial answer") == 1 and captured.stderr == ""
         assert magics.session.history("gpt") == before
+    finally:
+        unload_ipython_extension(ip)
+
+
+def test_a_failure_side_by_side_is_shown_once_in_its_pane_with_what_had_arrived(
+    ip: InteractiveShell, base_url: str
+) -> None:
+    headers = {"x-emulator-fault": "error-event", "x-emulator-fault-after": "3"}
+    magics = _magics(ip, Client(base_url, CANARY, dict(ENDPOINTS), headers=headers, max_retries=0))
+    try:
+        captured = cell(ip, "gpt,claude,gemini --out rs", "Tell me a long story about the sea and the mountains")
+        html = final_html(captured)
+        assert captured.stderr == ""  # it used to print each failure again
+        panes = html.split("<b>")[1:]
+        assert len(panes) == 3
+        for alias, pane in zip(("gpt", "claude", "gemini"), panes, strict=True):
+            error = ip.user_ns["rs"][alias]
+            assert error.partial is not None and error.partial.text, alias
+            assert snippet_of(error.partial.text) in pane, alias  # the text that had arrived stays
+            assert pane.count("error, partial answer") == 1, alias
+        assert html.count("StreamError") == 3  # once per failed endpoint: not again in the table
+        assert html.count("<td>error</td>") == 3
+    finally:
+        unload_ipython_extension(ip)
+        ip.user_ns.pop("rs", None)
+
+
+def snippet_of(text: str) -> str:
+    import html as html_module
+
+    return html_module.escape(text.split("\n")[0][:10])
+
+
+def test_retries_already_made_are_said(ip: InteractiveShell, base_url: str) -> None:
+    magics = _magics(ip, Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "503"},
+                                max_retries=2, sleep=lambda _: None))
+    try:
+        captured = cell(ip, "gpt", "Hello")
+        lines = captured.stderr.strip().splitlines()
+        assert len(lines) == 1 and "503" in lines[0] and lines[0].endswith("; after 2 retries)"), lines
+        assert magics.session.ledger[-1].error.endswith("after 2 retries)")
     finally:
         unload_ipython_extension(ip)
 
