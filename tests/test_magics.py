@@ -364,7 +364,7 @@ def test_a_failure_side_by_side_is_shown_once_in_its_pane_with_what_had_arrived(
     ip: InteractiveShell, base_url: str
 ) -> None:
     headers = {"x-emulator-fault": "error-event", "x-emulator-fault-after": "3"}
-    magics = _magics(ip, Client(base_url, CANARY, dict(ENDPOINTS), headers=headers, max_retries=0))
+    _magics(ip, Client(base_url, CANARY, dict(ENDPOINTS), headers=headers, max_retries=0))
     try:
         captured = cell(ip, "gpt,claude,gemini --out rs", "Tell me a long story about the sea and the mountains")
         html = final_html(captured)
