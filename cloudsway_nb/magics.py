@@ -13,6 +13,7 @@ Example (in a notebook):
 
 from __future__ import annotations
 
+import argparse
 import json
 import keyword
 import os
@@ -23,7 +24,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.magic_arguments import argument, kwds, magic_arguments
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
 from .config import EMULATOR_ENDPOINTS
@@ -46,6 +47,24 @@ __all__ = [
 ]
 
 LINE_COMMANDS = "connect, login, chat, endpoints, add, remove, use, usage, history, reset, config, emulator"
+
+HELP_EXAMPLES = """
+examples:
+  %load_ext cloudsway_nb
+  %cloudsway connect                      # the emulator, or the gateway when CLOUDSWAY_API_KEY is set
+
+  %%cloudsway gpt -r low --max-tokens 400
+  Why is the sky blue? Context: {notes}
+
+  %%cloudsway gpt,claude --show +raw      # side by side; +raw adds each reply's JSON
+  Name a prime between 10 and 20.
+
+  %%cloudsway claude --chat trip -s "Be brief." --out reply
+  Plan a day in Oslo.
+
+  %cloudsway usage --by-endpoint          # tokens, latency (and cost) per endpoint
+"""
+"""The end of `%cloudsway?`: a few cells to copy (the first line is empty: IPython's dedent skips it)."""
 
 _ATTACH_SCHEMES = ("http://", "https://", "gs://", "data:", "file://")
 """What -a takes as a URL, passed to media.attach() as is: the schemes attach() accepts."""
@@ -98,6 +117,7 @@ class CloudswayMagics(Magics):
     # -- the magic ---------------------------------------------------------------------------------
 
     @magic_arguments()
+    @kwds(usage=argparse.SUPPRESS, epilog=HELP_EXAMPLES)  # the docstring's first line is the usage
     @argument("endpoint", nargs="?", help="endpoint alias, or several comma-separated (gpt,claude) to compare")
     @argument("-s", "--system", help="system prompt")
     @argument("-a", "--attach", action="append", default=[], metavar="PATH|URL|VAR",
@@ -126,13 +146,15 @@ class CloudswayMagics(Magics):
     @argument("--no-interpolate", action="store_true", help="send {braces} literally")
     @line_cell_magic
     def cloudsway(self, line: str, cell: str | None = None) -> Any:
-        """Send the cell to a Cloudsway endpoint and stream the reply into the cell.
+        """%%cloudsway [ENDPOINT[,ENDPOINT...]] [flags]     (a cell: its body is the prompt)
+        %cloudsway COMMAND [args]                          (a line: connect, login, usage...)
 
-        As a cell magic, `%%cloudsway [ENDPOINT[,ENDPOINT...]] [flags]`: the cell body is the
-        prompt; `{name}` and `{expr}` are filled from the notebook (`{In[3]}`, `{Out[3]}` too).
-        Several endpoints are asked at once and shown side by side with a comparison table.
+        Sends the cell to a Cloudsway endpoint and streams the reply into the cell: reasoning
+        (collapsed) above the answer, rendered as Markdown, a usage footer under it. `{name}` and
+        `{expr}` in the prompt are filled from the notebook (`{In[3]}`, `{Out[3]}` too). Several
+        endpoints are asked at once and shown side by side with a comparison table.
 
-        As a line magic, `%cloudsway COMMAND`:
+        Line commands, `%cloudsway COMMAND`:
           connect [--emulator|--gateway]  the gateway when CLOUDSWAY_API_KEY is set, else the emulator
           login                 ask for the API key (hidden; kept in memory only)
           endpoints             the endpoint registry (DataFrame)
@@ -150,6 +172,8 @@ class CloudswayMagics(Magics):
 
         Configure with `%config CloudswayMagics.<option> = value`: default_endpoint, stream,
         display_rate, show_reasoning, show_usage.
+
+        The cell magic's flags:
         """
         if cell is None:
             return self._line_command(line)

@@ -95,6 +95,20 @@ def test_help_documents_every_flag(ip: InteractiveShell, magics: CloudswayMagics
         assert flag in doc, flag
 
 
+def test_help_opens_with_the_usage_line_and_ends_with_examples(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    # issue 11, point 20: `%cloudsway?` opened with "Docstring: ::" and an argparse usage of "%cloudsway"
+    for name in ("%cloudsway", "%%cloudsway"):
+        shown = ip.object_inspect_mime(name)["text/plain"]  # what `%cloudsway?` shows (the kernel's inspect)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", shown)
+        doc = plain.split("Docstring:", 1)[1].split("File:", 1)[0].strip()
+        first, second = doc.splitlines()[:2]
+        assert first.startswith("%%cloudsway [ENDPOINT[,ENDPOINT...]] [flags]"), first
+        assert second.startswith("%cloudsway COMMAND") and "::" not in doc
+        examples = doc.split("\nexamples:\n", 1)[1]
+        assert "  %%cloudsway gpt -r low" in examples and doc.endswith("per endpoint")
+        assert doc.index("--show") < doc.index("examples:")
+
+
 def test_config_traitlets(ip: InteractiveShell, magics: CloudswayMagics) -> None:
     ip.run_line_magic("config", "CloudswayMagics.default_endpoint = 'claude'")
     ip.run_line_magic("config", "CloudswayMagics.show_usage = False")
