@@ -142,6 +142,8 @@ def usage_totals_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
         mean_ttft=("ttft", "mean"),
         **({"cost": ("cost", lambda s: s.sum(min_count=1))} if priced else {}),
     ).reset_index()
+    out["mean_latency"] = out["mean_latency"].round(3)
+    out["mean_ttft"] = out["mean_ttft"].round(3)
     return out[columns]
 
 
