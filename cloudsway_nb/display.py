@@ -405,11 +405,13 @@ class MultiView:
         fmt: str = "markdown",
         show_reasoning: bool = True,
         show_usage: bool = True,
+        show_raw: bool = False,
     ) -> None:
         self.aliases = list(aliases)
         self.fmt = fmt
         self.show_reasoning = show_reasoning
         self.show_usage = show_usage
+        self.show_raw = show_raw
         self.throttle = Throttle(rate, clock)
         self.panes = {a: _Pane() for a in self.aliases}
         self.handle: Any = None
@@ -461,7 +463,7 @@ class MultiView:
             if isinstance(result, Reply):
                 note = "interrupted: partial answer" if result.incomplete else None
                 columns[alias] = _final_html(result, fmt=self.fmt, show_reasoning=self.show_reasoning,
-                                             show_usage=False, show_raw=False, label=None, note=note)
+                                             show_usage=False, show_raw=self.show_raw, label=None, note=note)
                 u = result.usage
                 rows.append([alias, snippet(result.text), _count(u.reasoning), _count(u.input, u),
                              _count(u.output, u), _count(u.total, u), _secs(result.latency), _secs(result.ttft),

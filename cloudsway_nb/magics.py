@@ -319,7 +319,7 @@ class CloudswayMagics(Magics):
         self, aliases: list[str], prompt: str, fmt: str, show: dict[str, bool], kwargs: dict[str, Any]
     ) -> dict[str, Reply | BaseException]:
         view = MultiView(aliases, rate=self.display_rate, clock=self.clock, fmt=fmt,
-                         show_reasoning=show["reasoning"], show_usage=show["usage"])
+                         show_reasoning=show["reasoning"], show_usage=show["usage"], show_raw=show["raw"])
         cancel = threading.Event()
         done = threading.Event()
         results: dict[str, Reply | BaseException] = {}

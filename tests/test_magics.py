@@ -191,6 +191,8 @@ def test_show_adds_to_the_defaults_and_none_empties(ip: InteractiveShell, magics
     assert "cloudsway-reasoning" in html and "cloudsway-usage" not in html
     html = final_html(cell(ip, "gpt --show -usage -r low", "Hi"))
     assert "cloudsway-reasoning" in html and "cloudsway-usage" not in html
+    html = final_html(cell(ip, "gpt,claude --show +raw", "Hi"))  # side by side: each pane has its JSON
+    assert html.count("<summary>raw (assembled from") == 2 and "cloudsway-table" in html
     with pytest.raises(UsageError, match=r"--show: '\+bogus' is not one of reasoning, usage, raw, logprobs, none"):
         ip.run_cell_magic("cloudsway", "gpt --show +bogus", "Hi")
 
