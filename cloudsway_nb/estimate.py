@@ -27,8 +27,8 @@ from collections.abc import Iterable
 
 from .types import Message, Reply, Usage
 
-__all__ = ["CHARS_PER_TOKEN", "MESSAGE_OVERHEAD", "estimate_input", "estimate_output", "estimate_tokens",
-           "estimated_usage"]
+__all__ = ["CHARS_PER_TOKEN", "MESSAGE_OVERHEAD", "estimate_input", "estimate_output", "estimate_reply",
+           "estimate_tokens", "estimated_usage"]
 
 CHARS_PER_TOKEN = 4
 """Characters per token of the estimate (English prose averages about 4)."""
@@ -110,3 +110,16 @@ def estimated_usage(usage: Usage, messages: Iterable[Message], system: str | Non
         raw=usage.raw,
         estimated=True,
     )
+
+
+def estimate_reply(reply: Reply, messages: Iterable[Message], system: str | None = None) -> None:
+    """Fill in `reply.usage` the counts the server did not send (see `estimated_usage`).
+
+    Example:
+        >>> from cloudsway_nb.types import Choice
+        >>> reply = Reply(choices=[Choice(text="abcdefgh")], incomplete=True)
+        >>> estimate_reply(reply, [Message.user("Hi")])
+        >>> (reply.usage.input, reply.usage.output, reply.usage.estimated)
+        (5, 2, True)
+    """
+    reply.usage = estimated_usage(reply.usage, messages, system, reply)

@@ -33,7 +33,7 @@ from .config import Endpoint, Secret, check_alias
 from .connect import Gateway, is_bundled_emulator
 from .conversation import Conversation
 from .errors import APIError, ConfigError, UsageError, bad_argument, describe_error
-from .estimate import estimated_usage
+from .estimate import estimate_reply, estimated_usage
 from .ledger import Ledger, LedgerEntry, usage_counts
 from .prompts import attachment_list, prompt_messages, with_attachments
 from .types import Attachment, Choice, Done, Event, Message, Reply, Usage
@@ -333,8 +333,10 @@ class Session:
         `protocol=` overrides the endpoint's protocol.
 
         A KeyboardInterrupt (or `cancel` being set) stops the stream: the partial Reply is
-        returned with `incomplete=True`, recorded as "interrupted" and not added to the
-        conversation (an interrupted non-streamed call is recorded and the interrupt re-raised);
+        returned interrupted (`reply.interrupted`, the same as `incomplete`), its counts the server
+        did not send estimated (`usage.estimated`, see `cloudsway_nb.estimate`), recorded as
+        "interrupted" and not added to the conversation (an interrupted non-streamed call is
+        recorded, its prompt estimated, and the interrupt re-raised);
         with `keep_partial=True` the partial answer joins it, so that what a view shows as stopped
         is what the model gets next. API errors are recorded and re-raised; user errors are raised
         unrecorded. `history=` sends these messages instead of the conversation's (a comparison, an
@@ -381,7 +383,7 @@ class Session:
                 reply = self.client.chat(call.endpoint, call.messages, **kwargs)
         except APIError as exc:
             if exc.partial is not None:  # what had arrived was billed: estimate what the server did not count
-                _estimate(call, exc.partial)
+                estimate_reply(exc.partial, call.messages, call.system)
             self._record(call, exc.partial, status="error", error=exc)
             raise
         except KeyboardInterrupt:  # a non-streamed call has nothing partial to keep: record and re-raise
@@ -391,7 +393,7 @@ class Session:
         if reply.model is None:  # the server named no model: the registry's
             reply.model = call.endpoint.model
         if reply.incomplete or (reply.usage.input is None and reply.usage.output is None):
-            _estimate(call, reply)
+            estimate_reply(reply, call.messages, call.system)
         if call.endpoint.prices is not None:
             reply.cost = call.endpoint.prices.cost(reply.usage)
         if reply.latency is None:
@@ -570,11 +572,6 @@ def _abort_on(cancel: threading.Event, finished: threading.Event, stream: Any) -
             if not finished.is_set():
                 stream.abort()
             return
-
-
-def _estimate(call: _Call, reply: Reply) -> None:
-    """Fill the counts the server did not send (an interrupted stream), marked estimated."""
-    reply.usage = estimated_usage(reply.usage, call.messages, call.system, reply)
 
 
 def _stopped(stream: Any, call: _Call) -> Reply:
