@@ -122,25 +122,34 @@ def _local_zone() -> Any:
 
 
 def usage_totals_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
-    """Usage summed by endpoint: calls, errors, tokens, mean latency and time to first token.
+    """Usage summed by endpoint: calls, errors, interrupted calls, tokens, mean latency and time to
+    first token; `estimated` (how many calls' counts are estimates) and `cost` when some call has them.
 
     Example:
-        usage_totals_frame(session.ledger)
+        >>> from cloudsway_nb.ledger import LedgerEntry
+        >>> totals = usage_totals_frame([LedgerEntry("gpt", "chat", input=3, output=4),
+        ...                              LedgerEntry("gpt", "chat", status="interrupted", input=3, output=9,
+        ...                                          estimated=True)])
+        >>> totals[["calls", "errors", "interrupted", "total", "estimated"]].values.tolist()
+        [[2, 0, 1, 19, 1]]
     """
     frame = ledger_frame(entries)
-    priced = "cost" in frame.columns
-    columns = ["endpoint", "calls", "errors", *_INT_COLUMNS, "mean_latency", "mean_ttft", *(["cost"] if priced else [])]
+    optional = [c for c in ("estimated", "cost") if c in frame.columns]
+    columns = ["endpoint", "calls", "errors", "interrupted", *_INT_COLUMNS, "mean_latency", "mean_ttft", *optional]
     if frame.empty:
         return _pd().DataFrame(columns=columns)
-    frame["errors"] = frame["status"].ne("ok").astype(int)
+    frame["errors"] = frame["status"].eq("error").astype(int)
+    frame["interrupted"] = frame["status"].eq("interrupted").astype(int)
     grouped = frame.groupby("endpoint", sort=True)
     out = grouped.agg(
         calls=("status", "size"),
         errors=("errors", "sum"),
+        interrupted=("interrupted", "sum"),
         **{c: (c, lambda s: s.sum(min_count=1)) for c in _INT_COLUMNS},
         mean_latency=("latency", "mean"),
         mean_ttft=("ttft", "mean"),
-        **({"cost": ("cost", lambda s: s.sum(min_count=1))} if priced else {}),
+        **({"estimated": ("estimated", "sum")} if "estimated" in optional else {}),
+        **({"cost": ("cost", lambda s: s.sum(min_count=1))} if "cost" in optional else {}),
     ).reset_index()
     out["mean_latency"] = out["mean_latency"].round(3)
     out["mean_ttft"] = out["mean_ttft"].round(3)

@@ -91,3 +91,14 @@ def test_a_non_streamed_call_interrupted_records_its_estimated_input(session: Se
         session.ask("gpt", "x" * 40, stream=False)
     entry = session.ledger[-1]
     assert (entry.status, entry.estimated, entry.input, entry.output) == ("interrupted", True, 14, None)
+
+
+def test_a_saved_transcript_keeps_the_estimate_mark() -> None:
+    from cloudsway_nb.conversation import Conversation
+    from cloudsway_nb.panel.transcript import conversation_from_dict, conversation_to_dict
+
+    reply = Reply(choices=[Choice(text="partial")], usage=Usage(input=5, output=2, estimated=True), incomplete=True)
+    conv = Conversation("gpt", None)
+    conv.add([Message.user("Hi")], reply)
+    back = conversation_from_dict(conversation_to_dict(conv)).replies[-1]
+    assert back is not None and back.usage == reply.usage and back.usage.estimated
