@@ -413,6 +413,11 @@ def test_retries_already_made_are_said(ip: InteractiveShell, base_url: str) -> N
         lines = captured.stderr.strip().splitlines()
         assert len(lines) == 1 and "503" in lines[0] and lines[0].endswith("; after 2 retries)"), lines
         assert magics.session.ledger[-1].error.endswith("after 2 retries)")
+        # a proxy's HTML error page in front of the gateway: its title, never the page
+        magics.session.use_client(Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "html"},
+                                           max_retries=2, sleep=lambda _: None))
+        captured = cell(ip, "gpt", "Hello")
+        assert captured.stderr == "cloudsway: ServerError: 502 502 Bad Gateway (after 2 retries)\n"
     finally:
         unload_ipython_extension(ip)
 

@@ -234,6 +234,9 @@ class EmulatorApp:
                 await asyncio.sleep(fault.delay)
             if fault is not None and fault.status is not None:
                 raise fault.error()
+            if fault is not None and fault.kind == "html":  # a proxy's page: not the gateway's JSON
+                await self._send_page(send, fault)
+                return
             reply = route.handler(request, self)
         except EmulatorError as err:
             if fault is not None and fault.kind in ("drop", "error-event"):
@@ -314,6 +317,12 @@ class EmulatorApp:
     ) -> list[tuple[bytes, bytes]]:
         merged = {"content-type": content_type, **base, **extra}
         return [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in merged.items()]
+
+    async def _send_page(self, send: Send, fault: Fault) -> None:
+        page = fault.page()
+        headers = [(b"content-type", b"text/html"), (b"content-length", str(len(page)).encode())]
+        await send({"type": "http.response.start", "status": fault.page_status, "headers": headers})
+        await send({"type": "http.response.body", "body": page, "more_body": False})
 
     async def _send_json(
         self, send: Send, reply: JSONReply, base: dict[str, str], fault: Fault | None, head: bool
