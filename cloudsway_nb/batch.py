@@ -376,7 +376,24 @@ def _cached_outcome(row: Any, schema: RowSchema | None) -> Outcome:
 def map_frame(session: Session, frame: Any, template: str, endpoint: Any = None, *, schema: Any = None,
               system: str | None = None, cache: Any = None, progress: bool = True, dry_run: bool = False,
               budget: Any = None, **params: Any) -> Any:
-    """What `Session.map` does (see its docstring); a Dask DataFrame or bag gets a lazy one back."""
+    """`session.map(df, template, ...)`: the template over every row, as a DataFrame with `df`'s index.
+
+    Args:
+        frame: a pandas DataFrame (a Dask DataFrame or bag gets a lazy result, see `batch_dask`).
+        template: the prompt, with `{column}` fields filled from each row.
+        endpoint: an alias, a list of them (one set of columns each), or None for the default.
+        schema: a JSON schema (dict) or a pydantic model: answers validated, fields as columns.
+        system: the system prompt of every request.
+        cache: the cache file's path; None for the default file (`cache.default_path`); False for none.
+        progress: show a progress bar (tqdm.auto).
+        dry_run: send nothing; return an `Estimate` (rows, requests, cached, tokens, dollars).
+        budget: tokens (int) or dollars ("$0.50", a float): the run stops before exceeding it.
+        params: `concurrency=32`, `rpm=`, `tpm=`, `stop=` (a threading.Event, or a function of the
+            `Progress` returning True), `assumed_output_tokens=256` (for estimates without
+            max_tokens); everything else goes to every request (`max_tokens`, `temperature`...).
+
+    Returns the result (`batch_run.MapResult`, see `COLUMNS`); `retry_failed()` re-sends its failed rows.
+    """
     if not isinstance(dry_run, bool):
         raise bad_argument("dry_run", dry_run, "True or False", "dry_run=True")
     spec = make_spec(template, endpoint, schema=schema, system=system, cache=cache, progress=progress,

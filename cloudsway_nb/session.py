@@ -468,19 +468,13 @@ class Session:
                 cancel.set()  # every stream stops at its next event and returns its partial reply
                 return _collect(futures)
 
-    def map(self, df: Any, template: str, endpoint: str | Sequence[str] | None = None, *, schema: Any = None,
-            system: str | None = None, cache: Any = None, progress: bool = True, dry_run: bool = False,
-            budget: Any = None, **params: Any) -> Any:
-        """`template` (`"Label: {text}"`) over every row of `df`: a DataFrame of answers with its index,
-        cached, rate-limited, resumable; `dry_run=True` returns an Estimate instead. See `cloudsway_nb.batch`.
-
-        Example:
-            labels = session.map(df, "Sentiment of: {review}", endpoint="gpt", budget="$1")
-        """
+    def map(self, df: Any, template: str, endpoint: str | Sequence[str] | None = None, **options: Any) -> Any:
+        """`template` ("Label: {text}") over every row of `df`: a DataFrame of answers with its index
+        (schema=, system=, cache=, progress=, dry_run=, budget=, concurrency=, rpm=, tpm=, stop= and
+        call params: see `batch.map_frame`)."""
         from .batch import map_frame
 
-        return map_frame(self, df, template, endpoint, schema=schema, system=system, cache=cache,
-                         progress=progress, dry_run=dry_run, budget=budget, **params)
+        return map_frame(self, df, template, endpoint, **options)
 
     def embed(self, endpoint: str | None, texts: str | Sequence[str], **params: Any) -> Any:
         """Embed texts through an embeddings endpoint; recorded in the ledger like any call.
