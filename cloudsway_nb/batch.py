@@ -53,7 +53,7 @@ COLUMNS = ("answer", "reasoning", "status", "error", "input_tokens", "output_tok
            "cached_tokens", "cost", "latency")
 """The columns of a map's result, per endpoint (`cost` only when the endpoint has prices)."""
 
-BATCH_OPTIONS = ("concurrency", "rpm", "tpm", "stop", "assumed_output_tokens")
+BATCH_OPTIONS = ("concurrency", "rpm", "tpm", "stop", "assumed_output_tokens", "attachments")
 """Keyword arguments of `map` that steer the batch rather than go on the wire."""
 
 DEFAULT_OUTPUT_TOKENS = 256
@@ -137,6 +137,7 @@ class MapSpec:
     progress: bool = True
     stop: Any = None  # a threading.Event, or a function of the progress returning True to stop
     assumed_output_tokens: int = DEFAULT_OUTPUT_TOKENS
+    attachments: list[str] = field(default_factory=list)  # columns whose values join each row's prompt
 
 
 @dataclass(slots=True)
@@ -149,6 +150,7 @@ class Request:
     rows: list[int]  # positions in the DataFrame
     input_tokens: int
     output_tokens: int  # estimated: max_tokens, or the assumption
+    attachments: list[Any] = field(default_factory=list)  # Attachments of the row's columns
 
 
 @dataclass(slots=True)
@@ -243,6 +245,11 @@ def make_spec(template: str, endpoint: Any, *, schema: Any, system: Any, cache: 
     if not isinstance(progress, bool):
         raise bad_argument("progress", progress, "True or False", "progress=False")
     options = {k: params.pop(k) for k in BATCH_OPTIONS if k in params}
+    attachments = options.get("attachments") or []
+    attachments = [attachments] if isinstance(attachments, str) else attachments
+    if not isinstance(attachments, list | tuple) or not all(isinstance(a, str) for a in attachments):
+        raise bad_argument("attachments", attachments, "the column (or list of columns) holding each row's "
+                           "files: paths, URLs, bytes or images", "attachments='photo'")
     stop = options.get("stop")
     if stop is not None and not callable(stop) and not callable(getattr(stop, "is_set", None)):
         raise bad_argument("stop", stop, "a threading.Event, or a function of the progress returning True to stop",
@@ -250,7 +257,7 @@ def make_spec(template: str, endpoint: Any, *, schema: Any, system: Any, cache: 
     return MapSpec(
         template=template, endpoints=list(dict.fromkeys(aliases)), schema=RowSchema.of(schema), system=system,
         cache=None if cache is False else (Path(cache).expanduser() if cache is not None else default_path()),
-        params=params, progress=progress, budget=Budget.of(budget), stop=stop,
+        params=params, progress=progress, budget=Budget.of(budget), stop=stop, attachments=list(attachments),
         concurrency=check_limit("concurrency", options.get("concurrency", 32), "concurrency=16") or 32,
         rpm=check_limit("rpm", options.get("rpm"), "rpm=500"),
         tpm=check_limit("tpm", options.get("tpm"), "tpm=200_000"),
@@ -309,6 +316,7 @@ def plan(session: Session, frame: Any, spec: MapSpec) -> BatchPlan:
     if not isinstance(frame, pd.DataFrame):
         raise bad_argument("df", frame, "a pandas DataFrame (or a Dask one)", 'session.map(df, "Label: {text}")')
     prompts = _render(frame, spec.template, template_fields(spec.template))
+    files = _attachments(frame, spec.attachments)
     requests: dict[str, Request] = {}
     layout: dict[str, list[str]] = {}
     prices, protocols = {}, {}
@@ -318,7 +326,7 @@ def plan(session: Session, frame: Any, spec: MapSpec) -> BatchPlan:
             raise UsageError(f"endpoint {alias!r} serves embeddings: map needs a chat endpoint")
         prices[alias] = endpoint.prices
         protocols[alias] = (endpoint.protocol, endpoint.model)
-        layout[alias] = _keys(session, alias, endpoint, prompts, spec, requests)
+        layout[alias] = _keys(session, alias, endpoint, prompts, files, spec, requests)
     cached: dict[str, Outcome] = {}
     if spec.cache is not None and requests:
         from .cache import ResultCache
@@ -329,8 +337,23 @@ def plan(session: Session, frame: Any, spec: MapSpec) -> BatchPlan:
     return BatchPlan(spec, frame.index, requests, layout, cached, prices, protocols)
 
 
-def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], spec: MapSpec,
-          requests: dict[str, Request]) -> list[str]:
+def _attachments(frame: Any, columns: list[str]) -> list[list[Any]]:
+    """Each row's attachments: the values of the `attachments=` columns (empty ones skipped), checked now."""
+    from .prompts import attachment_list
+
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UsageError(f"attachments={missing[0]!r}: the DataFrame has no such column "
+                         f"(its columns: {', '.join(map(str, frame.columns))})")
+    if not columns:
+        return [[] for _ in range(len(frame))]
+    rows = zip(*(frame[c].tolist() for c in columns), strict=True)
+    return [attachment_list([v for v in values if v is not None and not (isinstance(v, float) and v != v)])
+            for values in rows]
+
+
+def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], files: list[list[Any]],
+          spec: MapSpec, requests: dict[str, Request]) -> list[str]:
     from .cache import request_key
 
     client = session.client
@@ -341,8 +364,8 @@ def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], spec:
         system_tokens += estimate_tokens(json.dumps(spec.schema.json_schema))
     keys = []
     for position, prompt in enumerate(prompts):
-        prep = client.prepare_chat(alias, prompt, system=spec.system, attachments=None, tools=None, stream=False,
-                                   params=params)
+        prep = client.prepare_chat(alias, prompt, system=spec.system, attachments=files[position], tools=None,
+                                   stream=False, params=params)
         key = request_key(prep.http.path, endpoint.protocol, (prep.http.json or {}).get("model", endpoint.model),
                           prep.http.json)
         keys.append(key)
@@ -350,7 +373,7 @@ def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], spec:
             requests[key].rows.append(position)
         else:
             requests[key] = Request(key, alias, prompt, [position], estimate_tokens(prompt) + 6 + system_tokens,
-                                    int(out_tokens))
+                                    int(out_tokens), files[position])
     return keys
 
 
@@ -388,7 +411,8 @@ def map_frame(session: Session, frame: Any, template: str, endpoint: Any = None,
         progress: show a progress bar (tqdm.auto).
         dry_run: send nothing; return an `Estimate` (rows, requests, cached, tokens, dollars).
         budget: tokens (int) or dollars ("$0.50", a float): the run stops before exceeding it.
-        params: `concurrency=32`, `rpm=`, `tpm=`, `stop=` (a threading.Event, or a function of the
+        params: `attachments=` (a column, or columns, of files, URLs, bytes or images sent with each
+            row's prompt), `concurrency=32`, `rpm=`, `tpm=`, `stop=` (a threading.Event, or a function of the
             `Progress` returning True), `assumed_output_tokens=256` (for estimates without
             max_tokens); everything else goes to every request (`max_tokens`, `temperature`...).
 

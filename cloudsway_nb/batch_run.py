@@ -159,11 +159,12 @@ class Runner:
         self._record(request, outcome)
 
     async def _outcome(self, request: Request) -> Outcome:
+        from .prompts import with_attachments
         from .types import Message
 
         started = time.perf_counter()
         replies: list[Any] = []
-        messages: list[Any] = [Message.user(request.prompt)]
+        messages: list[Any] = with_attachments([Message.user(request.prompt)], request.attachments)
         try:
             reply = await self._call(request, messages)
             replies.append(reply)

@@ -311,3 +311,19 @@ def test_the_key_holds_attachment_content_not_its_summary():
     path = "/v1/ai/gpt/chat/completions"
     assert request_key(path, "chat", "m", body(b"AAAA")) == request_key(path, "chat", "m", body(b"AAAA"))
     assert request_key(path, "chat", "m", body(b"AAAA")) != request_key(path, "chat", "m", body(b"BBBB"))
+
+
+def test_attachment_columns_go_with_each_row_and_key_by_content(tmp_path):
+    from cloudsway_nb.media.samples import image_bytes
+
+    red, blue = image_bytes(8, 8, color="red"), image_bytes(8, 8, color="blue")
+    df = pd.DataFrame({"text": ["what is it"] * 4, "photo": [red, blue, red, None]})
+    cache = tmp_path / "c.sqlite"
+    with emulated() as (server, session):
+        out = session.map(df, "Describe: {text}", attachments="photo", cache=cache, progress=False)
+        assert sent(server) == 3  # the same text with two images, and without one; the third row is the first's
+        assert list(out["status"]) == ["ok", "ok", "cached", "ok"]
+        assert "image" in out.loc[0, "answer"].lower() and "image" not in out.loc[3, "answer"].lower()
+        with pytest.raises(UsageError, match="attachments='picture'"):
+            session.map(df, "Describe: {text}", attachments="picture", cache=cache)
+    assert red not in cache.read_bytes()  # the cache holds the request's hash, not its images
