@@ -11,7 +11,7 @@ client do not share one interpreter lock):
 * 10,000 rows re-run from a warm cache (filled by a first run against an emulator without
   latency): rows a second of the second run. Goal: >= 5,000 rows/s.
 
-    python benchmarks/bench_batch.py                 # about a minute on a 2-core machine
+    python benchmarks/bench_batch.py                 # about a minute and a half on a 2-core machine
     python benchmarks/bench_batch.py --rows 300 --cache-rows 2000 --skip-openai
 """
 
@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,24 +105,29 @@ def run_openai(url: str, df: pd.DataFrame, concurrency: int) -> float:
 
 
 def concurrent(args: argparse.Namespace) -> dict[str, object]:
+    """Interleaved rounds (map, then openai, fresh rows and a fresh client each time); medians."""
     emulator = Emulator(args.latency)
+    ideal = args.rows / args.concurrency * args.latency
+    runs: dict[str, list[tuple[float, int]]] = {"map": [], "openai": []}
     try:
-        df = rows(args.rows)
-        ideal = args.rows / args.concurrency * args.latency
-        result: dict[str, object] = {"rows": args.rows, "concurrency": args.concurrency, "ideal_s": ideal}
-        before = emulator.stats()["connections"]
-        elapsed, out = run_map(emulator.url, df, args.concurrency, False)
-        assert set(out["status"]) == {"ok"}, out["status"].value_counts()
-        result["map"] = {"seconds": elapsed, "ratio": elapsed / ideal,
-                         "connections": emulator.stats()["connections"] - before}
-        if not args.skip_openai:
+        for round_ in range(args.rounds):
             before = emulator.stats()["connections"]
-            elapsed = run_openai(emulator.url, rows(args.rows, "other"), args.concurrency)
-            result["openai"] = {"seconds": elapsed, "ratio": elapsed / ideal,
-                                "connections": emulator.stats()["connections"] - before}
-        return result
+            elapsed, out = run_map(emulator.url, rows(args.rows, f"map {round_}"), args.concurrency, False)
+            assert set(out["status"]) == {"ok"}, out["status"].value_counts()
+            runs["map"].append((elapsed, emulator.stats()["connections"] - before))
+            if not args.skip_openai:
+                before = emulator.stats()["connections"]
+                elapsed = run_openai(emulator.url, rows(args.rows, f"openai {round_}"), args.concurrency)
+                runs["openai"].append((elapsed, emulator.stats()["connections"] - before))
     finally:
         emulator.stop()
+    result: dict[str, object] = {"rows": args.rows, "concurrency": args.concurrency, "ideal_s": ideal}
+    for key, times in runs.items():
+        if times:
+            median = statistics.median(t for t, _ in times)
+            result[key] = {"seconds": median, "ratio": median / ideal, "connections": max(c for _, c in times),
+                           "runs_s": [round(t, 3) for t, _ in times]}
+    return result
 
 
 def warm_cache(args: argparse.Namespace) -> dict[str, object]:
@@ -146,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds the emulator waits per reply")
     parser.add_argument("--cache-rows", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the concurrent run (medians)")
     parser.add_argument("--skip-openai", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -154,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"concurrent": conc, "warm_cache": warm}, indent=2))
         return 0
     print(f"{conc['rows']} rows at concurrency {conc['concurrency']}, {args.latency * 1000:.0f} ms per reply "
-          f"(ideal {conc['ideal_s']:.2f} s)")
+          f"(ideal {conc['ideal_s']:.2f} s); median of {args.rounds} interleaved rounds, wall clock")
     print(f"  {'client':<34}{'seconds':>9}{'x ideal':>9}{'TCP connections':>17}")
     for key, label in (("map", "cloudsway_nb session.map"), ("openai", "openai.AsyncOpenAI + Semaphore")):
         if key in conc:
