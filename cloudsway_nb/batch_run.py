@@ -90,10 +90,15 @@ class Runner:
                                  "or a budget in tokens")
 
     def request_stop(self, reason: str) -> None:
-        """Stop from any thread."""
+        """Stop from any thread, even before the run's loop has started (its workers then send nothing)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
         loop = self.loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self.stop, reason)
+            try:
+                loop.call_soon_threadsafe(self.stop, reason)
+            except RuntimeError:  # the loop closed meanwhile: the run has ended
+                pass
 
     def stop(self, reason: str) -> None:
         if self.stop_reason is None:
@@ -223,7 +228,11 @@ class Runner:
             try:
                 async with self.limiter.slot(request.input_tokens + request.output_tokens):
                     self.progress.sent += 1
-                    reply = await self.client.send_prepared(prep, observe)
+                    try:
+                        reply = await self.client.send_prepared(prep, observe)
+                    except asyncio.CancelledError:  # stopped in flight: sent, so in the ledger (estimated)
+                        self._ledger(request, None, None, started, interrupted=True)
+                        raise
             except APIError as exc:
                 self._ledger(request, None, exc, started)
                 failure = seen.get("failure")
@@ -238,18 +247,21 @@ class Runner:
             self._ledger(request, reply, None, started)
             return reply
 
-    def _ledger(self, request: Request, reply: Any, error: APIError | None, started: float) -> None:
+    def _ledger(self, request: Request, reply: Any, error: APIError | None, started: float,
+                interrupted: bool = False) -> None:
         from .ledger import LedgerEntry, usage_counts
         from .types import Usage
 
         protocol, model = self.plan.protocols[request.alias]
+        usage = reply.usage if reply is not None else Usage(input=request.input_tokens) if interrupted else Usage()
         self.entries.append(LedgerEntry(
             endpoint=request.alias, protocol=protocol, model=(reply.model if reply is not None else None) or model,
-            status="ok" if error is None else "error", latency=time.perf_counter() - started,
+            status="interrupted" if interrupted else "ok" if error is None else "error", estimated=interrupted,
+            latency=time.perf_counter() - started,
             error=self.client.redact(describe_error(error)) if error is not None else None,
             request_id=error.request_id if error is not None else None,
             cost=reply.cost if reply is not None else None,
-            **usage_counts(reply.usage if reply is not None else Usage()),
+            **usage_counts(usage),
         ))
 
     def _record(self, request: Request, outcome: Outcome) -> None:
@@ -291,7 +303,19 @@ def run_plan(session: Session, frame: Any, the_plan: BatchPlan) -> Any:
 
     runner = Runner(session, the_plan)
     bar = ProgressBar(runner.progress, enabled=the_plan.spec.progress)
+    finished = start(runner)
+    try:
+        watch(runner, finished, bar)
+    except KeyboardInterrupt:
+        runner.request_stop("stopped: interrupted")
+        _join(finished)
+    finally:
+        bar.close()
+    return finish(session, frame, the_plan, runner)
 
+
+def start(runner: Runner) -> threading.Event:
+    """Start the run in a thread with its own event loop; the event is set when it has ended."""
     finished = threading.Event()  # waited on, not Thread.join: an interrupted join can report a live thread dead
 
     def target() -> None:
@@ -303,19 +327,23 @@ def run_plan(session: Session, frame: Any, the_plan: BatchPlan) -> Any:
             finished.set()
 
     threading.Thread(target=target, name="cloudsway-batch", daemon=True).start()
-    stop = the_plan.spec.stop
-    try:
-        while not finished.wait(0.25):
-            if hasattr(stop, "is_set") and stop.is_set():
-                runner.request_stop("stopped by stop=")
-            bar.update(runner.limiter.limit if hasattr(runner, "limiter") else None)
-    except KeyboardInterrupt:
-        runner.request_stop("stopped: interrupted")
-        _join(finished)
-    finally:
-        bar.close()
-        for entry in runner.entries:
-            session.ledger.append(entry)
+    return finished
+
+
+def watch(runner: Runner, finished: threading.Event, bar: Any) -> None:
+    """Refresh the bar (four times a second) and pass a `stop=` event on, until the run ends."""
+    stop = runner.spec.stop
+    while not finished.wait(0.25):
+        if hasattr(stop, "is_set") and stop.is_set():
+            runner.request_stop("stopped by stop=")
+        bar.update(runner.limiter.limit if hasattr(runner, "limiter") else None)
+
+
+def finish(session: Session, frame: Any, the_plan: BatchPlan, runner: Runner) -> MapResult:
+    """An ended run as its result; its calls join the session's ledger (an error of the run is raised)."""
+    for entry in runner.entries:
+        session.ledger.append(entry)
+    runner.entries = []
     if runner.error is not None:
         raise runner.error
     return MapResult.build(session, frame, the_plan, runner)
