@@ -15,6 +15,7 @@ before the next row is looked at.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -158,6 +159,8 @@ class Runner:
         self.reserved[1] += reserve[1]
         try:
             outcome = await self._outcome(request)
+        except Exception as exc:  # whatever one row runs into fails that row, never the run
+            outcome = Outcome("error", error=self.client.redact(_one_line(exc)))
         finally:
             self.reserved[0] -= reserve[0]
             self.reserved[1] -= reserve[1]
@@ -185,7 +188,10 @@ class Runner:
                           f"schema: {mismatch}" if mismatch is not None else None)
         outcome = self._totals(outcome, replies, started)
         if mismatch is None and self.cache is not None:
-            self.cache.put(_cached_row(request, self.plan, reply, outcome))
+            try:
+                self.cache.put(_cached_row(request, self.plan, reply, outcome))
+            except sqlite3.Error as exc:  # the answer is paid for: keep it, and say it was not saved
+                outcome.error = f"not cached: {_one_line(exc)}"
         return outcome
 
     def _validated(self, text: str) -> tuple[Any, str | None]:
@@ -280,6 +286,12 @@ class Runner:
         stop = self.spec.stop
         if stop is not None and not hasattr(stop, "is_set") and stop(p):
             self.stop("stopped by stop=")
+
+
+def _one_line(error: BaseException) -> str:
+    """An error as one line, with its class (APIErrors name theirs already)."""
+    text = describe_error(error)
+    return text if isinstance(error, APIError) else f"{type(error).__name__}: {text}"
 
 
 def _usage(input_tokens: int, output_tokens: int) -> Any:
@@ -423,22 +435,38 @@ class MapResult(pd.DataFrame):
         return result
 
     def retry_failed(self, *, stopped: bool = False, **changes: Any) -> MapResult:
-        """Send again only the rows whose status is `error` (and `stopped` with `stopped=True`);
-        returns the whole table with those rows replaced. `changes` override the map's settings
-        (e.g. `concurrency=4`)."""
+        """Send again only the (row, endpoint) pairs whose status is `error` (and `stopped` with
+        `stopped=True`); returns the whole table with those cells replaced, its index and dtypes kept.
+        `changes` override the map's settings (e.g. `concurrency=4`)."""
         from .batch import plan
 
         session, frame, spec = self._batch
         wanted = {"error", "stopped"} if stopped else {"error"}
-        statuses = [c for c in self.columns if str(c).split(".")[-1] == "status"]
-        mask = self[statuses].isin(wanted).any(axis=1).to_numpy()
-        if not mask.any():
-            return self.copy()
         spec = replace(spec, **changes) if changes else spec
-        again = run_plan(session, frame[mask], plan(session, frame[mask], spec))
         merged = pd.DataFrame(self).copy()
-        merged.loc[again.index, list(again.columns)] = pd.DataFrame(again)
+        runs: list[Progress] = []
+        for alias in spec.endpoints:  # one endpoint at a time: an answer another endpoint gave is not sent again
+            prefix = f"{alias}." if len(spec.endpoints) > 1 else ""
+            positions = (self[f"{prefix}status"].isin(wanted).to_numpy()).nonzero()[0]
+            if not len(positions):
+                continue
+            part = frame.iloc[positions]  # by position: an index with repeated labels is fine
+            again = run_plan(session, part, plan(session, part, replace(spec, endpoints=[alias])))
+            for name in again.columns:
+                values = merged[prefix + name].array.copy()
+                values[positions] = again[name].array
+                merged[prefix + name] = values
+            runs.append(again.progress)
         merged = MapResult(merged)
         merged._batch = (session, frame, spec)
-        merged.progress = again.progress
+        merged.progress = _summed(runs)
         return merged
+
+
+def _summed(runs: list[Progress]) -> Progress:
+    """The counts of several runs together (a retry of several endpoints)."""
+    total = Progress()
+    for run in runs:
+        for name, value in vars(run).items():
+            setattr(total, name, getattr(total, name) + value)
+    return total

@@ -1,0 +1,93 @@
+"""session.map's harder cases: retries by (row, endpoint) and by position, a row's unexpected failure,
+a cache that cannot be written, the progress bar's rate; counted at the emulator."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from test_batch import emulated, sent, texts
+
+import cloudsway_nb
+from cloudsway_nb import batch_run
+from cloudsway_nb import cache as batch_cache
+from cloudsway_nb.batch_run import Progress
+from cloudsway_nb.progress import ProgressBar
+
+
+def test_retry_failed_goes_by_position_when_index_labels_repeat(tmp_path):
+    df = texts(4)
+    df.index = [1, 1, 2, 2]
+    with emulated(fault="400", fault_match="row 1", fault_times=1) as (server, session):
+        out = session.map(df, "Say {text}", cache=False, progress=False)
+        assert list(out["status"]) == ["ok", "error", "ok", "ok"]
+        again = out.retry_failed()
+        assert list(again.index) == [1, 1, 2, 2]
+        assert list(again["status"]) == ["ok", "ok", "ok", "ok"]
+        assert list(again["answer"]) == [f"You said: Say row {i}." for i in range(4)]
+        assert sent(server) == 5
+        assert dict(again.dtypes) == dict(out.dtypes)
+
+
+def test_retry_failed_sends_only_the_endpoint_that_failed(tmp_path):
+    with emulated(fault="400", fault_match="row 1", fault_times=1) as (server, session):
+        out = session.map(texts(3), "Say {text}", endpoint=["gpt", "claude"], cache=False, progress=False)
+        assert list(out["gpt.status"]) == ["ok", "error", "ok"] and list(out["claude.status"]) == ["ok"] * 3
+        server.app.reset_stats()
+        again = out.retry_failed()
+        assert sent(server) == 1  # gpt's row 1 alone: claude had answered it
+        assert list(again["gpt.status"]) == ["ok"] * 3
+        assert again["claude.answer"].tolist() == out["claude.answer"].tolist()
+        assert again.progress.sent == 1 and again.progress.done == 1
+
+
+def test_a_row_that_breaks_unexpectedly_fails_alone(tmp_path, monkeypatch):
+    validated = batch_run.Runner._validated
+
+    def flaky(self, text):
+        if "row 2" in text:
+            raise RuntimeError("something odd\nin this row")
+        return validated(self, text)
+
+    monkeypatch.setattr(batch_run.Runner, "_validated", flaky)
+    with emulated() as (_, session):
+        out = session.map(texts(4), "Say {text}", cache=tmp_path / "c.sqlite", progress=False)
+    assert list(out["status"]) == ["ok", "ok", "error", "ok"]
+    assert out.loc[2, "error"] == "RuntimeError: something odd in this row"
+    assert len(batch_cache.list(tmp_path / "c.sqlite")) == 3
+
+
+def test_an_answer_the_cache_cannot_store_is_kept_and_says_so(tmp_path, monkeypatch):
+    put = batch_cache.ResultCache.put
+
+    def failing(self, row):
+        if "row 1" in row.prompt:
+            raise sqlite3.OperationalError("disk I/O error")
+        put(self, row)
+
+    monkeypatch.setattr(batch_cache.ResultCache, "put", failing)
+    with emulated() as (_, session):
+        out = session.map(texts(3), "Say {text}", cache=tmp_path / "c.sqlite", progress=False)
+    assert list(out["status"]) == ["ok"] * 3 and out.loc[1, "answer"] == "You said: Say row 1."
+    assert out.loc[1, "error"] == "not cached: OperationalError: disk I/O error"
+    assert out["error"].isna().sum() == 2
+
+
+def test_cached_rows_are_not_counted_as_speed():
+    bar = ProgressBar(Progress(total=10, cached=8), enabled=True)
+    try:
+        meter = bar._bar.format_dict
+        assert (meter["n"], meter["initial"]) == (8, 8)  # rows/s and the ETA are of the 2 rows to send
+    finally:
+        bar.close()
+
+
+def test_the_cache_module_is_reachable_from_the_package():
+    code = "import sys, cloudsway_nb; assert 'cloudsway_nb.cache' not in sys.modules; print(cloudsway_nb.cache.list)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(Path(cloudsway_nb.__file__).parent.parent)})
+    assert done.returncode == 0, done.stderr
+    assert "function list" in done.stdout
