@@ -354,9 +354,10 @@ def _attachments(frame: Any, columns: list[str]) -> list[list[Any]]:
 
 def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], files: list[list[Any]],
           spec: MapSpec, requests: dict[str, Request]) -> list[str]:
-    from .cache import request_key
+    from .cache import gateway_origin, request_key
 
     client = session.client
+    origin = gateway_origin(client.base_url)
     params = wire_params(spec)
     out_tokens = params.get("max_tokens") or endpoint.defaults.get("max_tokens") or spec.assumed_output_tokens
     system_tokens = estimate_tokens(spec.system) + (3 if spec.system else 0)
@@ -366,8 +367,8 @@ def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], files
     for position, prompt in enumerate(prompts):
         prep = client.prepare_chat(alias, prompt, system=spec.system, attachments=files[position], tools=None,
                                    stream=False, params=params)
-        key = request_key(prep.http.path, endpoint.protocol, (prep.http.json or {}).get("model", endpoint.model),
-                          prep.http.json)
+        model = (prep.http.json or {}).get("model", endpoint.model)
+        key = request_key(origin + prep.http.path, endpoint.protocol, model, prep.http.json)
         keys.append(key)
         if key in requests:
             requests[key].rows.append(position)

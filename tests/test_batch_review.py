@@ -91,3 +91,21 @@ def test_the_cache_module_is_reachable_from_the_package():
                           env={**os.environ, "PYTHONPATH": str(Path(cloudsway_nb.__file__).parent.parent)})
     assert done.returncode == 0, done.stderr
     assert "function list" in done.stdout
+
+
+def test_the_emulators_answers_are_never_the_gateways(tmp_path):
+    from support import endpoints
+
+    from cloudsway_nb import Client, Session
+
+    cache = tmp_path / "c.sqlite"
+    with emulated() as (_, session):
+        session.map(texts(3), "Say {text}", cache=cache, progress=False)
+    with emulated() as (_, other_port):  # another emulator, on another port: the same answers
+        assert other_port.map(texts(3), "Say {text}", cache=cache, dry_run=True).cached == 3
+    gateway = Session(Client(base_url="https://genaiapi.cloudsway.net", api_key="k", endpoints=endpoints()))
+    try:
+        estimate = gateway.map(texts(3), "Say {text}", endpoint="gpt", cache=cache, dry_run=True)
+        assert (estimate.cached, estimate.to_send) == (0, 3)  # nothing is sent by a dry run
+    finally:
+        gateway.close()
