@@ -52,7 +52,7 @@ class MapJob:
         self._result: MapResult | None = None
         self._error: BaseException | None = None
         self._ended = threading.Event()  # set once the result (or the run's error) is ready
-        self.view, self.button = _view(self._bar.container, self.stop)
+        self.view, self.button, self._status = _view(self._bar.container, self.stop)
         finished = start(self._runner)
         threading.Thread(target=self._follow, args=(session, frame, the_plan, finished), daemon=True,
                          name="cloudsway-batch-job").start()
@@ -74,7 +74,7 @@ class MapJob:
         if self.button is not None:
             self.button.disabled = True
             self.button.description = "Stopped" if self._runner.stop_reason else "Done"
-            self.view.children[-1].value = _escape(self._summary(ended=True))
+            self._status.value = _escape(self._summary(ended=True))
 
     @property
     def progress(self) -> Progress:
@@ -123,18 +123,18 @@ class MapJob:
         return f"MapJob({self._summary()})"
 
 
-def _view(container: Any, stop: Any) -> tuple[Any, Any]:
-    """The bar (when there is one), a Stop button and a status line; (None, None) without ipywidgets."""
+def _view(container: Any, stop: Any) -> tuple[Any, Any, Any]:
+    """The bar (when there is one) above a Stop button and a status line; Nones without ipywidgets."""
     try:
         import ipywidgets as w
     except ImportError:  # pragma: no cover - ipywidgets is a dependency
-        return None, None
-    button = w.Button(description="Stop", icon="stop", button_style="danger", tooltip="stop the map: the "
-                      "finished rows are kept", layout=w.Layout(width="auto"))
+        return None, None, None
+    button = w.Button(description="Stop", button_style="danger", tooltip="stop the map: the finished rows "
+                      "are kept", layout=w.Layout(width="auto", flex="0 0 auto"))
     button.on_click(stop)
-    status = w.HTML("")
-    children = [container, button, status] if container is not None else [button, status]
-    return w.HBox(children, layout=w.Layout(align_items="center")), button
+    status = w.HTML("", layout=w.Layout(margin="0 0 0 1em"))
+    row = w.HBox([button, status], layout=w.Layout(align_items="center"))
+    return w.VBox([container, row] if container is not None else [row]), button, status
 
 
 def _show(view: Any) -> None:

@@ -57,7 +57,7 @@ def test_the_stop_button_ends_a_background_run_and_keeps_the_finished_rows(tmp_p
     with emulated(latency=0.05) as (server, session):
         job = session.map(texts(80), "Say {text}", cache=cache, concurrency=2, background=True, stop=watch)
         assert isinstance(job, MapJob) and not job.done  # the call returned while the run goes on
-        bar = job.view.children[0].children[1]  # tqdm's ipywidgets bar, beside the Stop button
+        bar = job.view.children[0].children[1]  # tqdm's ipywidgets bar, above the Stop button
         bar_updates, button_updates = sent_states(bar), sent_states(job.button)
         assert ten.wait(30)
         browser_click(job.button)
@@ -100,7 +100,7 @@ def test_job_stop_from_code_and_progress_false(tmp_path):
     with emulated(latency=0.05) as (_, session):
         job = session.map(texts(60), "Say {text}", cache=False, progress=False, concurrency=2, background=True,
                           stop=watch)
-        assert job.view.children[0] is job.button  # no bar, still a Stop button
+        assert job.view.children[0].children[0] is job.button  # no bar, still a Stop button
         assert ten.wait(30)
         job.stop()
         out = job.result(timeout=30)
