@@ -259,14 +259,18 @@ class Runner:
         from .types import Usage
 
         protocol, model = self.plan.protocols[request.alias]
-        usage = reply.usage if reply is not None else Usage(input=request.input_tokens) if interrupted else Usage()
+        # a request cut short was sent, and its prompt may be billed: its input estimated, and priced (as ask does)
+        usage = reply.usage if reply is not None else Usage(input=request.input_tokens, output=0) if interrupted \
+            else Usage()
+        prices = self.plan.prices[request.alias]
+        cost = reply.cost if reply is not None else prices.cost(usage) if interrupted and prices else None
         self.entries.append(LedgerEntry(
             endpoint=request.alias, protocol=protocol, model=(reply.model if reply is not None else None) or model,
             status="interrupted" if interrupted else "ok" if error is None else "error", estimated=interrupted,
             latency=time.perf_counter() - started,
             error=self.client.redact(describe_error(error)) if error is not None else None,
             request_id=error.request_id if error is not None else None,
-            cost=reply.cost if reply is not None else None,
+            cost=cost,
             **usage_counts(usage),
         ))
 

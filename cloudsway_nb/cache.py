@@ -51,6 +51,7 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS results (
     created REAL)"""
 _INSERT = f"INSERT OR REPLACE INTO results ({', '.join(_COLUMNS)}, created) VALUES ({', '.join('?' * 13)})"
 _CHUNK = 900  # SQLite's default limit is 999 parameters per statement
+_TIMEOUT = 30.0  # seconds a writer waits for another's lock
 
 
 @dataclass(slots=True)
@@ -152,10 +153,28 @@ class ResultCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit off for writes we commit ourselves; check_same_thread off: a batch opens it in
         # its event loop's thread, and that thread alone uses it
-        self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL: durable across a killed process
-        self._db.execute(_SCHEMA)
+        self._db = sqlite3.connect(self.path, timeout=_TIMEOUT, check_same_thread=False, isolation_level=None)
+        try:
+            self._set_up()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _set_up(self) -> None:
+        """WAL mode and the table. Switching a new file to WAL can answer "database is locked" at once,
+        without waiting, while another process (or Dask worker) opens it too: asked again until it holds."""
+        deadline = time.monotonic() + _TIMEOUT
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL: durable across a killed process
+                self._db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CachedRow]:
         """The cached rows among `keys` (key -> row)."""

@@ -470,8 +470,8 @@ class Session:
 
     def map(self, df: Any, template: str, endpoint: str | Sequence[str] | None = None, **options: Any) -> Any:
         """`template` ("Label: {text}") over every row of `df`: a DataFrame of answers with its index
-        (schema=, system=, cache=, progress=, dry_run=, budget=, concurrency=, rpm=, tpm=, stop= and
-        call params: see `batch.map_frame`)."""
+        (schema=, system=, cache=, progress=, dry_run=, budget=, background=, concurrency=, rpm=, tpm=,
+        stop= and call params: see `batch.map_frame`)."""
         from .batch import map_frame
 
         return map_frame(self, df, template, endpoint, **options)

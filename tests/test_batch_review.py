@@ -109,3 +109,30 @@ def test_the_emulators_answers_are_never_the_gateways(tmp_path):
         assert (estimate.cached, estimate.to_send) == (0, 3)  # nothing is sent by a dry run
     finally:
         gateway.close()
+
+
+def test_a_cache_file_opened_by_several_at_once_waits_for_its_turn(tmp_path, monkeypatch):
+    """Switching a new file to WAL answers "database is locked" without waiting while another process
+    opens it too (seen with Dask workers): the open is asked again rather than failing the run."""
+    connect = sqlite3.connect
+
+    class Contended:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db, self.refused = db, False
+
+        def execute(self, sql: str, *args):
+            if sql == "PRAGMA journal_mode=WAL" and not self.refused:
+                self.refused = True
+                raise sqlite3.OperationalError("database is locked")
+            return self.db.execute(sql, *args)
+
+        def close(self) -> None:
+            self.db.close()
+
+    monkeypatch.setattr(batch_cache.sqlite3, "connect", lambda *a, **k: Contended(connect(*a, **k)))
+    with batch_cache.ResultCache(tmp_path / "c.sqlite") as cache:
+        assert len(cache) == 0
+    monkeypatch.undo()
+    db = sqlite3.connect(tmp_path / "c.sqlite")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
