@@ -78,6 +78,8 @@ class Runner:
         self.progress.cached = sum(k in the_plan.cached for keys in the_plan.layout.values() for k in keys)
         self.pending = iter(the_plan.to_send)
         self.reserved = [0, 0.0]  # tokens, dollars of the requests in flight
+        self._in_flight = 0
+        self._settled = asyncio.Event()  # set as each request ends
         self.stop_reason: str | None = None
         self.entries: list[Any] = []  # ledger entries, added by the calling thread at the end
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -134,10 +136,21 @@ class Runner:
             if event is not None and event.is_set():
                 self.stop("stopped by stop=")
                 return
-            if not self._affordable(request):
-                self.stop(f"stopped: the budget ({self.spec.budget}) would be exceeded")
+            if not await self._fits(request):
+                if self.stop_reason is None:  # no new request; the ones in flight (within the budget) finish
+                    self.stop_reason = f"stopped: the budget ({self.spec.budget}) would be exceeded"
                 return
             await self._one(request)
+
+    async def _fits(self, request: Request) -> bool:
+        """Whether the request fits the budget: what it may cost, with what is spent and reserved by the
+        requests in flight. While some are in flight it waits for them: they often spend less than reserved."""
+        while not self._affordable(request):
+            if self._in_flight == 0 or self.stop_reason is not None:
+                return False
+            self._settled.clear()
+            await self._settled.wait()
+        return self.stop_reason is None
 
     def _affordable(self, request: Request) -> bool:
         budget = self.spec.budget
@@ -157,6 +170,7 @@ class Runner:
                    (prices.cost(_usage(request.input_tokens, request.output_tokens)) or 0.0) if prices else 0.0)
         self.reserved[0] += reserve[0]
         self.reserved[1] += reserve[1]
+        self._in_flight += 1
         try:
             outcome = await self._outcome(request)
         except Exception as exc:  # whatever one row runs into fails that row, never the run
@@ -164,6 +178,8 @@ class Runner:
         finally:
             self.reserved[0] -= reserve[0]
             self.reserved[1] -= reserve[1]
+            self._in_flight -= 1
+            self._settled.set()  # the workers waiting for room in the budget look again (after the record below)
         self._record(request, outcome)
 
     async def _outcome(self, request: Request) -> Outcome:

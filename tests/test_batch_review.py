@@ -136,3 +136,21 @@ def test_a_cache_file_opened_by_several_at_once_waits_for_its_turn(tmp_path, mon
     db = sqlite3.connect(tmp_path / "c.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
+
+
+def test_a_budget_waits_for_the_requests_in_flight_and_never_cuts_them_short(tmp_path):
+    with emulated(latency=0.02) as (server, session):
+        estimate = session.map(texts(20), "Say {text}", cache=False, dry_run=True)  # output assumed: 256 a row
+        reserved = (estimate.input_tokens + estimate.output_tokens) // 20
+        # room for 4 rows as reserved, for all 20 as they really spend (a few output tokens each)
+        out = session.map(texts(20), "Say {text}", cache=False, progress=False, concurrency=8, budget=reserved * 4)
+        assert list(out["status"]) == ["ok"] * 20 and sent(server) == 20
+        assert out["input_tokens"].sum() + out["output_tokens"].sum() <= reserved * 4
+        server.app.reset_stats()
+        per_row = int(out.loc[0, "input_tokens"] + out.loc[0, "output_tokens"])
+        tight = session.map(texts(20, "item"), "Say {text}", cache=False, progress=False, concurrency=4,
+                            max_tokens=per_row, budget=per_row * 8)
+        counts = tight["status"].value_counts().to_dict()
+        assert counts["ok"] >= 4 and counts["stopped"] > 0 and sent(server) == counts["ok"]
+        assert tight["input_tokens"].sum() + tight["output_tokens"].sum() <= per_row * 8
+        assert "interrupted" not in [e.status for e in session.ledger]  # a budget stop cuts nothing short
