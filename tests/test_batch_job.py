@@ -3,6 +3,7 @@ ends the run at once, keeping the finished rows; counted at the emulator."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
+from support import CANARY
 from test_batch import emulated, sent, texts
 
 from cloudsway_nb import UsageError
@@ -75,6 +77,10 @@ def test_the_stop_button_ends_a_background_run_and_keeps_the_finished_rows(tmp_p
         assert {"disabled": True} in button_updates or any(s.get("disabled") for s in button_updates)
         assert job.button.description == "Stopped" and "stopped: 80 rows" in repr(job)
         assert bar.bar_style == "danger"  # not every row finished
+        import ipywidgets
+
+        widgets = json.dumps(ipywidgets.Widget.get_manager_state(), default=str)
+        assert CANARY not in widgets and CANARY not in repr(job) and CANARY not in json.dumps(bar_updates)
 
         server.app.reset_stats()
         resumed = session.map(texts(80), "Say {text}", cache=cache, progress=False, concurrency=8)
