@@ -73,7 +73,7 @@ class MapJob:
     def _closed(self) -> None:
         if self.button is not None:
             self.button.disabled = True
-            self.button.description = "Stopped" if self._runner.stop_reason else "Done"
+            self.button.description = "Failed" if self._error else "Stopped" if self._runner.stop_reason else "Done"
             self._status.value = _escape(self._summary(ended=True))
 
     @property

@@ -124,7 +124,21 @@ def test_a_stop_asked_before_the_run_starts_sends_nothing(tmp_path):
         assert sent(server) == 0 and runner.stop_reason == "stopped: Stop pressed"
 
 
-def test_background_is_checked_and_a_bad_run_fails_in_result(tmp_path):
+def test_a_run_that_breaks_raises_in_result(tmp_path, monkeypatch):
+    from cloudsway_nb import batch_run
+
+    async def broken(self):
+        raise RuntimeError("the loop broke")
+
+    monkeypatch.setattr(batch_run.Runner, "run", broken)
+    with emulated() as (_, session):
+        job = session.map(texts(2), "Say {text}", cache=False, background=True)
+        with pytest.raises(RuntimeError, match="the loop broke"):
+            job.result(timeout=30)
+        assert job.done and job.button.description == "Failed" and repr(job) == "MapJob(failed: RuntimeError)"
+
+
+def test_background_is_checked_and_refused_before_it_starts(tmp_path):
     with emulated() as (server, session):
         with pytest.raises(UsageError, match="background"):
             session.map(texts(2), "Say {text}", cache=False, background="yes")
