@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "Tool": "types",
     "ToolCall": "types",
     "ToolCallDelta": "types",
+    "Toolbox": "tools",
     "UnsupportedError": "errors",
     "Usage": "types",
     "UsageError": "errors",
@@ -63,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "audio": "media",
     "document": "media",
     "image": "media",
+    "tool": "tools",
     "video": "media",
 }
 
