@@ -88,7 +88,7 @@ def ledger_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
     frame = _pd().DataFrame([e.to_dict() for e in entries], columns=LEDGER_COLUMNS)
     for column in _INT_COLUMNS:
         frame[column] = frame[column].astype("Int64")
-    for column in ("cost", "polls"):  # no endpoint has prices / no background call: no empty column
+    for column in ("cost", "polls", "tool"):  # no prices / no background call / no tool call: no empty column
         if frame[column].isna().all():
             frame = frame.drop(columns=[column])
     return frame

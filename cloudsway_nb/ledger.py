@@ -26,7 +26,7 @@ __all__ = ["LEDGER_COLUMNS", "Ledger", "LedgerEntry"]
 
 LEDGER_COLUMNS = (
     "time", "endpoint", "protocol", "model", "status", "input", "output", "reasoning", "cached", "total",
-    "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id", "cost", "polls",
+    "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id", "cost", "polls", "tool",
 )
 """The ledger's columns, in the order its DataFrame shows them."""
 
@@ -36,7 +36,8 @@ class LedgerEntry:
     """One call in the session ledger (successful, failed or interrupted).
 
     `status` is "ok", "incomplete" (the stream ended early), "interrupted" (stopped by the user)
-    or "error"; `error` is then one key-free line. Token counts are the normalized Usage.
+    or "error"; `error` is then one key-free line. Token counts are the normalized Usage. A tool
+    call of the agent loop has `tool` set, no tokens, and "timeout" or "rejected" as statuses too.
 
     Example:
         >>> LedgerEntry(endpoint="gpt", protocol="chat", status="ok", input=3, output=4).total
@@ -61,6 +62,7 @@ class LedgerEntry:
     response_id: str | None = None
     cost: float | None = None
     polls: int | None = None
+    tool: str | None = None  # a tool call of the agent loop (`cloudsway_nb.agent`): the tool's name
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
