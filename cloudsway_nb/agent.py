@@ -116,6 +116,7 @@ class Agent:
         approve: decides calls that need approval (see `cloudsway_nb.approval`); True approves all.
         chat / continue_ / system / stream / on_event / cancel / params: as for `Session.ask`.
         on_tool: called with each ToolRun when it starts ("start") and ends ("end"), for a view.
+        on_reply: called with each model call's Reply, for a view.
     """
 
     def __init__(
@@ -123,7 +124,7 @@ class Agent:
         budget: int | None = None, approve: Approver | bool | None = None, chat: str | None = None,
         continue_: bool = False, system: str | None = None, stream: bool = True,
         on_event: Callable[[Event], None] | None = None, on_tool: Callable[[ToolRun, str], None] | None = None,
-        cancel: threading.Event | None = None, **params: Any,
+        on_reply: Callable[[Reply], None] | None = None, cancel: threading.Event | None = None, **params: Any,
     ) -> None:
         _check_limits(max_turns, budget)
         if approve is not None and not isinstance(approve, bool) and not callable(approve):
@@ -134,7 +135,7 @@ class Agent:
         self.protocol = params.get("protocol") or endpoint_.protocol
         self.max_turns, self.budget, self.approve = max_turns, budget, approve
         self.chat, self.system, self.stream = chat, system, stream
-        self.on_event, self.on_tool, self.params = on_event, on_tool, params
+        self.on_event, self.on_tool, self.on_reply, self.params = on_event, on_tool, on_reply, params
         self.cancel = cancel if cancel is not None else threading.Event()
         self._continue = continue_
         self._pending: list[Message] = []  # turns to send next (the prompt, then tool results)
@@ -227,6 +228,8 @@ class Agent:
             stream=self.stream, on_event=self.on_event, cancel=self.cancel, **self.params,
         )
         run.replies.append(reply)
+        if self.on_reply is not None:
+            self.on_reply(reply)
         if not reply.incomplete:  # the turns and the answer are in the conversation now
             run.messages += [*self._pending, reply.to_message()]
             self._pending, self._continue, self._attachments = [], True, ()
