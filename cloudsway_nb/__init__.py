@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "APIError": "errors",
     "APIStatusError": "errors",
     "APITimeoutError": "errors",
+    "Agent": "agent",
     "AsyncClient": "client",
     "AsyncReplyStream": "client",
     "Attachment": "types",
@@ -64,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     "audio": "media",
     "document": "media",
     "image": "media",
+    "python_tools": "kernel_tools",
     "tool": "tools",
     "video": "media",
 }

@@ -109,10 +109,10 @@ class Tool:
             return self
         return replace(self, function=self.function.__get__(obj, owner))
 
-    def __call__(self, **arguments: Any) -> Any:
+    def __call__(self, *args: Any, **arguments: Any) -> Any:
         if self.function is None:
             raise UsageError(f"tool {self.name!r} has no Python function to run (it came from a dict)")
-        return self.function(**arguments)
+        return self.function(*args, **arguments)
 
     @property
     def is_async(self) -> bool:
