@@ -270,6 +270,8 @@ class Agent:
         by_name = {t.name: t for t in self.tools}
         while self._todo and not self.cancel.is_set():
             group = [self._prepare(call, by_name) for call in self._group(by_name)]
+            if self.cancel.is_set():  # a Stop while approvals were asked: the group stays to do, asked again
+                return
             ready = [r for r in group if r.status == "pending"]
             for r in ready:
                 self._notify(r, "start")

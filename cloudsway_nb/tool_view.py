@@ -346,9 +346,13 @@ def run_tools_cell(session: Session, alias: str | None, prompt: str, tools: list
         run = agent.run(prompt, attachments=attachments)
         view.finish(run)
         return run
+    import ipywidgets as w
     from IPython.display import display
 
-    display(view.surface.box)
+    stop = w.Button(description="Stop", tooltip="stop the loop at its next step (resume() goes on)")
+    stop.on_click(lambda _: cancel.set())
+    view.stop_button = stop  # type: ignore[attr-defined]
+    display(w.VBox([stop, view.surface.box]))
 
     def work() -> None:
         try:
@@ -359,6 +363,7 @@ def run_tools_cell(session: Session, alias: str | None, prompt: str, tools: list
 
             view.surface.add(f"<div style='color:#b00'>{html.escape(describe_error(exc))}</div>", str(exc))
             result = exc
+        stop.disabled = True
         if on_done is not None:
             on_done(result)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,6 +30,8 @@ JSONSchema = dict[str, Any]
 
 logger = logging.getLogger("cloudsway_nb.tools")
 _warned: set[str] = set()  # each schema warning is logged once per process
+# a function's Tool, made once: the adapters call Tool.from_any(fn) for every request that offers it
+_made: weakref.WeakKeyDictionary[Any, Tool] = weakref.WeakKeyDictionary()
 
 
 Approval = bool | Callable[[dict[str, Any]], bool]
@@ -71,7 +74,13 @@ class Tool:
         if isinstance(spec, dict):
             return cls._from_dict(spec)
         if callable(spec) and not isinstance(spec, type):
-            return cls._from_function(spec)
+            try:
+                made = _made.get(spec)
+            except TypeError:  # not weakly referable (a bound method is, but dies at once): no cache
+                return cls._from_function(spec)
+            if made is None:
+                made = _made[spec] = cls._from_function(spec)
+            return made
         raise bad_argument("tools", spec, "a list of Tools, functions or tool dicts", "tools=[get_weather]")
 
     @classmethod

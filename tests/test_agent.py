@@ -282,15 +282,74 @@ def test_a_budget_stops_the_loop(session: Session) -> None:
     assert run.resume(budget=100_000).stopped is None
 
 
-def test_the_loop_runs_inside_a_running_event_loop(session: Session) -> None:
-    get_weather, get_time = weather_tools("async")
+@pytest.mark.parametrize("alias", ALIASES)
+def test_the_loop_runs_inside_a_running_event_loop(session: Session, alias: str, stream: bool, mode: str) -> None:
+    get_weather, get_time = weather_tools(mode)
 
     async def cell() -> AgentRun:  # what a notebook cell is: code run while an event loop runs
-        return session.ask("gemini", "What is the weather and the time in Oslo?", tools=[get_weather, get_time],
-                           run_tools=True)
+        if mode == "async":
+            return await Agent(session, alias, [get_weather, get_time], stream=stream).arun(
+                "What is the weather and the time in Oslo?")
+        return session.ask(alias, "What is the weather and the time in Oslo?", tools=[get_weather, get_time],
+                           run_tools=True, stream=stream)
 
     run = asyncio.run(cell())
     assert run.stopped is None and [t.status for t in run.tool_runs] == ["ok", "ok"]
+    assert "sunny in Oslo" in run.text
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_a_stop_while_the_answer_streams_and_resume_sends_the_results_again(session: Session, alias: str,
+                                                                            mode: str) -> None:
+    from cloudsway_nb.types import TextDelta
+
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def stop_at_the_answer(event: Any) -> None:
+        if isinstance(event, TextDelta) and run_tools_done and not seen:
+            seen.append(event.text)
+            cancel.set()  # Stop pressed while the final answer streams
+
+    run_tools_done: list[bool] = []
+
+    def get_weather(city: str) -> str:
+        """The weather.
+
+        Args:
+            city: A city.
+        """
+        run_tools_done.append(True)
+        return f"foggy in {city}"
+
+    agent = Agent(session, alias, [as_mode(get_weather, mode)], chat="c", cancel=cancel, on_event=stop_at_the_answer)
+    run = go(agent, "What is the weather in Oslo?", mode)
+    assert run.stopped == "cancelled" and run.replies[-1].incomplete and seen
+    assert [m.role for m in session.history("c")] == ["user", "assistant"]  # the cut answer is not kept
+    assert [e.status for e in session.ledger if not e.tool] == ["ok", "interrupted"]
+    done = go(agent, None, mode, resume=True)
+    assert done.stopped is None and "foggy in Oslo" in done.text and len(run_tools_done) == 1  # not run again
+    assert [m.role for m in session.history("c")] == ["user", "assistant", "tool", "assistant"]
+
+
+def test_an_interrupt_while_a_tool_runs_stops_the_loop_and_resume_runs_it(session: Session) -> None:
+    calls: list[str] = []
+
+    def get_weather(city: str) -> str:
+        """The weather.
+
+        Args:
+            city: A city.
+        """
+        calls.append(city)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # Ctrl-C in the kernel while the tool runs
+        return f"clear in {city}"
+
+    agent = Agent(session, "gpt", [tool(get_weather, sequential=True)])
+    run = agent.run("What is the weather in Oslo?")
+    assert run.stopped == "interrupted" and "1 tool call(s) to run" in run.message
+    assert agent.resume().text.startswith("The tool get_weather returned: clear in Oslo")
 
 
 def test_the_transcript_with_tool_calls_exports_and_reloads(session: Session) -> None:

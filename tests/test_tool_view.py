@@ -139,6 +139,32 @@ def test_the_approval_buttons_decide_the_call(magics: CloudswayMagics, button: s
     assert (again.tool_runs[0].approval == "session") == (button == "approve_all")
 
 
+def test_the_stop_button_ends_a_waiting_approval_and_resume_asks_again(magics: CloudswayMagics) -> None:
+    drop_table = tool(requires_approval=True)(_drop)
+    finished: list[Any] = []
+    with capture_output():
+        thread = run_tools_cell(magics.session, "gpt", "Drop the table Orders.", [drop_table],
+                                kwargs={"stream": False}, on_done=finished.append)
+    assert thread.view.asking.wait(10)
+    thread.view.stop_button.click()
+    thread.join(10)
+    [run] = finished
+    assert run.stopped == "cancelled" and not run.tool_runs and "1 tool call(s) to run" in run.message
+    assert thread.view.stop_button.disabled
+    run.agent.approve = lambda request: True  # resumed in Python: this approver is asked now
+    done = run.resume()
+    assert done.stopped is None and done.tool_runs[0].approval == "approved" and "dropped" in done.text
+
+
+def _drop(table: str) -> str:
+    """Drop a table.
+
+    Args:
+        table: Its name.
+    """
+    return f"dropped {table}"
+
+
 def test_a_tool_from_a_dict_cannot_run(magics: CloudswayMagics) -> None:
     run = magics.session.ask("gpt", "Search for cats.", tools=[Tool("search")], run_tools=True)
     assert run.tool_runs[0].status == "error" and "there is no tool named 'search' to run" in run.tool_runs[0].error
