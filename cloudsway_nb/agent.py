@@ -315,8 +315,10 @@ class Agent:
         if approved_for_session(self.session) or self.approve is True:
             run.approval = "session" if self.approve is not True else "approved"
             return
-        if self.approve is None or self.approve is False:
+        if self.approve is None:  # "approve all" was revoked during the run
             decision = Decision.reject("no approver was given")
+        elif self.approve is False:
+            decision = Decision.reject("approve=False rejects every call that needs approval")
         else:
             decision = decide(self.approve, ToolRequest(tool.name, dict(run.arguments), run.call.id, tool.description))
         if decision.action == "approve_all":

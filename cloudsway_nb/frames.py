@@ -95,12 +95,13 @@ def ledger_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
 
 
 def usage_totals_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
-    """Usage summed by endpoint: calls, errors, tokens, mean latency and time to first token.
+    """Usage summed by endpoint: calls, errors, tokens, mean latency and time to first token (model calls
+    only: the agent loop's tool calls, rows with `tool` set, are in the ledger but not here).
 
     Example:
         usage_totals_frame(session.ledger)
     """
-    frame = ledger_frame(entries)
+    frame = ledger_frame(e for e in entries if e.tool is None)
     priced = "cost" in frame.columns
     columns = ["endpoint", "calls", "errors", *_INT_COLUMNS, "mean_latency", "mean_ttft", *(["cost"] if priced else [])]
     if frame.empty:

@@ -126,6 +126,7 @@ class CloudswayMagics(Magics):
               help="let the model call this notebook function / Tool / Toolbox / list of them (repeatable); "
                    "the tool loop runs in the cell")
     @argument("--max-turns", type=int, default=10, metavar="N", help="with -T: the most model calls (default 10)")
+    @argument("--budget", type=int, metavar="TOKENS", help="with -T: the most tokens the loop may spend")
     @line_cell_magic
     def cloudsway(self, line: str, cell: str | None = None) -> Any:
         """Send the cell to a Cloudsway endpoint and stream the reply into the cell.
@@ -216,7 +217,8 @@ class CloudswayMagics(Magics):
             if args.out:
                 self.shell.user_ns[args.out] = None if isinstance(result, BaseException) else result
 
-        return run_tools_cell(self.session, alias, prompt, tools, kwargs={**kwargs, "max_turns": args.max_turns},
+        limits = {"max_turns": args.max_turns, "budget": args.budget}
+        return run_tools_cell(self.session, alias, prompt, tools, kwargs={**kwargs, **limits},
                               fmt=fmt, show_usage=show["usage"], rate=self.display_rate, on_done=done)
 
     def _show(self, spec: str | None) -> dict[str, bool]:

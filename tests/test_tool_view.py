@@ -168,3 +168,17 @@ def _drop(table: str) -> str:
 def test_a_tool_from_a_dict_cannot_run(magics: CloudswayMagics) -> None:
     run = magics.session.ask("gpt", "Search for cats.", tools=[Tool("search")], run_tools=True)
     assert run.tool_runs[0].status == "error" and "there is no tool named 'search' to run" in run.tool_runs[0].error
+
+
+def test_budget_flag_and_usage_totals_count_model_calls_only(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    from cloudsway_nb.frames import usage_totals_frame
+
+    with capture_output():
+        ip.run_cell_magic("cloudsway", "gpt -T get_weather --budget 1 --out r", "Weather in Oslo?")
+    run = ip.user_ns["r"]
+    assert run.stopped == "budget" and len(run.replies) == 1
+    with capture_output():
+        ip.run_cell_magic("cloudsway", "gpt -T get_weather --out r", "Weather in Oslo?")
+    totals = usage_totals_frame(magics.session.ledger)
+    assert list(totals["calls"]) == [3]  # three model calls; the tool call is in the ledger, not counted here
+    assert sum(1 for e in magics.session.ledger if e.tool) == 2  # one per run: tools spend no tokens
