@@ -34,7 +34,7 @@ def test_describe_and_list_show_names_and_summaries_never_the_whole_object() -> 
         tools.describe_variable("pd")
 
 
-def test_the_query_runs_only_when_approved_and_can_keep_its_result() -> None:
+def test_the_query_runs_only_when_approved_and_can_keep_its_result(monkeypatch: pytest.MonkeyPatch) -> None:
     ns = namespace()
     by_name = {t.name: t for t in python_tools(ns).tools()}
     assert by_name["query_dataframe"].requires_approval is True
@@ -44,6 +44,7 @@ def test_the_query_runs_only_when_approved_and_can_keep_its_result() -> None:
     assert list(out["units"]) == [5, 7] and ns["big"] is out
     with pytest.raises(ValueError, match="not a free variable name"):
         by_name["query_dataframe"](name="sales", expression="units > 4", save_as="pd")
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)  # plain Python: no notebook namespace to take
     with pytest.raises(UsageError, match=r"python_tools\(globals\(\)\)"):
         python_tools()
 
