@@ -98,11 +98,15 @@ def _reply_to_dict(reply: Reply | None) -> dict[str, Any] | None:
     if reply is None:
         return None
     u = reply.usage
+    usage: dict[str, Any] = {"input": u.input, "output": u.output, "reasoning": u.reasoning, "cached": u.cached,
+                             "total": u.total}
+    if is_estimated(reply):  # counts guessed for an interrupted stream
+        usage["estimated"] = True
     return {
         "endpoint": reply.endpoint, "model": reply.model, "protocol": reply.protocol, "id": reply.id,
-        "latency": reply.latency, "ttft": reply.ttft, "incomplete": reply.incomplete,
+        "status": reply.status, "latency": reply.latency, "ttft": reply.ttft, "incomplete": reply.incomplete,
         "finish_reason": reply.finish_reason, "text": reply.text, "reasoning": reply.reasoning,
-        "usage": {"input": u.input, "output": u.output, "reasoning": u.reasoning, "cached": u.cached, "total": u.total},
+        "cost": reply.cost, "polls": reply.polls, "usage": usage,
     }
 
 
@@ -111,9 +115,25 @@ def _reply_from_dict(data: dict[str, Any] | None) -> Reply | None:
         return None
     choice = Choice(text=data.get("text") or "", reasoning=data.get("reasoning") or "",
                     finish_reason=data.get("finish_reason"))
-    return Reply(choices=[choice], usage=Usage(**data.get("usage", {})), protocol=data.get("protocol") or "",
-                 model=data.get("model"), id=data.get("id"), endpoint=data.get("endpoint"),
-                 latency=data.get("latency"), ttft=data.get("ttft"), incomplete=bool(data.get("incomplete")))
+    counts = dict(data.get("usage") or {})
+    flag = {"estimated": True} if counts.pop("estimated", False) else {}
+    usage = Usage(**counts, **(flag if "estimated" in Usage.__dataclass_fields__ else {}))
+    extra = flag if "estimated" in Reply.__dataclass_fields__ else {}
+    return Reply(choices=[choice], usage=usage, protocol=data.get("protocol") or "", **extra,
+                 model=data.get("model"), id=data.get("id"), status=data.get("status"), endpoint=data.get("endpoint"),
+                 latency=data.get("latency"), ttft=data.get("ttft"), incomplete=bool(data.get("incomplete")),
+                 cost=data.get("cost"), polls=data.get("polls"))
+
+
+def is_estimated(reply: Any) -> bool:
+    """True when the reply's token counts are an estimate (an interrupted stream whose server never said),
+    as the Session marks them (`Usage.estimated` or `Reply.estimated`).
+
+    Example:
+        >>> is_estimated(Reply())
+        False
+    """
+    return bool(getattr(reply, "estimated", False) or getattr(getattr(reply, "usage", None), "estimated", False))
 
 
 def conversation_to_dict(conv: Conversation, **extra: Any) -> dict[str, Any]:

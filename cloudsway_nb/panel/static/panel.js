@@ -2,10 +2,14 @@
 //
 // State comes from the model's traits (messages, streaming, busy, totals, pending, settings); what
 // the user does goes back as custom messages ({type: "send" | "stop" | "edit" | "regenerate" |
-// "compare" | "delete" | "upload" | "unattach"}). Message HTML is made safe by Python
+// "compare" | "delete" | "pick" | "retry" | "upload" | "unattach" | "cells_inserted" | "cells_refused"}).
+// Message HTML is made safe by Python
 // (cloudsway_nb.panel.render); everything else is set as text, never as markup.
 
 const EFFORT_LABELS = { "": "default", low: "low", medium: "medium", high: "high", max: "max" };
+const NOTHING_TO_SEND = "nothing to send: type a message or attach a file"; // as cloudsway_nb.panel.widget says
+const FOLLOW_SLACK = 48; // px from the bottom that still counts as "at the latest message"
+const WIDGET_VIEW = "application/vnd.jupyter.widget-view+json";
 const drafts = new WeakMap(); // model -> {text, open: Map(id -> reasoning open?)}: survives a re-render
 
 function h(tag, attrs = {}, ...children) {
@@ -233,7 +237,11 @@ class Panel {
       onchange: () => this.save("temperature", this.number(this.temperature, parseFloat)) });
     this.maxTokens = h("input", { type: "number", min: 1, step: 1, placeholder: "default", "aria-label": "Max tokens",
       onchange: () => this.save("max_tokens", this.number(this.maxTokens, (v) => parseInt(v, 10))) });
-    this.systemToggle = h("button", { type: "button", class: "cw-link", onclick: () => this.systemBox.classList.toggle("cw-hidden") });
+    this.systemToggle = h("button", { type: "button", class: "cw-link", "aria-expanded": "false", onclick: () => {
+      const hidden = this.systemBox.classList.toggle("cw-hidden");
+      this.systemToggle.setAttribute("aria-expanded", String(!hidden));
+      if (!hidden) this.system.focus();
+    } });
     this.system = h("textarea", { "aria-label": "System prompt", placeholder: "System prompt (empty: none)",
       onchange: () => this.save("system_prompt", this.system.value), onkeydown: (e) => e.stopPropagation() });
     this.systemBox = h("div", { class: "cw-system cw-hidden" }, this.system);
@@ -241,9 +249,20 @@ class Panel {
     const settings = h("div", { class: "cw-settings" }, label("Endpoint", this.endpoint), label("Reasoning", this.effort),
       label("Temperature", this.temperature), label("Max tokens", this.maxTokens), this.systemToggle, this.systemBox);
 
-    this.transcript = h("div", { class: "cw-transcript", role: "log", "aria-live": "polite" });
+    // a polite live region; the message streaming in it is aria-busy until done (read once, whole).
+    // It scrolls with the keyboard too (tabindex), and follows the answer until the user scrolls up
+    this.transcript = h("div", { class: "cw-transcript", role: "log", "aria-live": "polite", "aria-label": "Conversation",
+      tabindex: 0 });
     this.transcript.addEventListener("click", (event) => this.onTranscriptClick(event));
-    this.notice = h("div", { class: "cw-notice", role: "status" });
+    this.follow = true;
+    this.transcript.addEventListener("scroll", () => this.onScroll());
+    this.jump = h("button", { type: "button", class: "cw-jump cw-hidden", text: "↓ Jump to latest",
+      title: "Scroll to the latest message and follow it again", onclick: () => this.jumpToLatest() });
+    const transcriptBox = h("div", { class: "cw-transcript-box" }, this.transcript, this.jump);
+    this.notice = h("span", { class: "cw-notice", role: "status" });
+    this.retryButton = h("button", { type: "button", class: "cw-retry cw-hidden", text: "Retry",
+      title: "Send the turn that failed again", onclick: () => this.model.send({ type: "retry" }) });
+    const noticeRow = h("div", { class: "cw-notice-row" }, this.notice, this.retryButton);
 
     this.chips = h("div", { class: "cw-chips" });
     this.files = h("input", { type: "file", multiple: true, class: "cw-hidden", onchange: () => {
@@ -267,7 +286,7 @@ class Panel {
     });
 
     this.el.classList.add("cloudsway-panel");
-    this.el.replaceChildren(header, settings, this.transcript, this.notice, this.composer);
+    this.el.replaceChildren(header, settings, transcriptBox, noticeRow, this.composer);
   }
 
   // ---------------------------------------------------------------------------- model -> DOM
@@ -288,7 +307,9 @@ class Panel {
   renderHeader() {
     this.title.textContent = this.model.get("title");
     this.totals.textContent = (this.model.get("totals") || {}).text || "";
-    this.notice.textContent = this.model.get("notice") || "";
+    const notice = this.model.get("notice") || "";
+    this.notice.textContent = notice;
+    this.retryButton.classList.toggle("cw-hidden", !(notice && this.model.get("retry")));
   }
 
   renderSettings() {
@@ -334,20 +355,43 @@ class Panel {
   }
 
   renderTranscript() {
-    const box = this.transcript;
-    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
     const items = this.items();
     const seen = new Set();
     for (const [m, live] of items) {
       let view = this.views.get(m.id);
       if (!view) { view = new MessageView(this, m); this.views.set(m.id, view); }
       view.update(m, live);
+      view.el.setAttribute("aria-busy", String(live));
       seen.add(m.id);
     }
     for (const id of [...this.views.keys()]) if (!seen.has(id)) this.views.delete(id);
     const key = items.map(([m]) => `${m.id}:${m.group || ""}`).join(",");
     if (key !== this.layoutKey) { this.layoutKey = key; this.layout(items); }
-    if (atBottom) box.scrollTop = box.scrollHeight;
+    this.keepFollowing();
+  }
+
+  // ---------------------------------------------------------------------------- autoscroll
+
+  atBottom() {
+    const box = this.transcript;
+    return box.scrollHeight - box.scrollTop - box.clientHeight < FOLLOW_SLACK;
+  }
+
+  onScroll() {
+    // our own scrolling lands at the bottom (following on); the user's scrolling up pauses it
+    this.follow = this.atBottom();
+    this.jump.classList.toggle("cw-hidden", this.follow);
+  }
+
+  keepFollowing() {
+    if (this.follow) this.transcript.scrollTop = this.transcript.scrollHeight;
+    this.jump.classList.toggle("cw-hidden", this.follow || this.atBottom());
+  }
+
+  jumpToLatest() {
+    this.follow = true;
+    this.keepFollowing();
+    this.input.focus();
   }
 
   layout(items) {
@@ -403,12 +447,16 @@ class Panel {
     const text = this.input.value;
     if (this.model.get("busy")) return;
     if (this.uploading.size) { this.notice.textContent = "Waiting for the attachments to finish uploading…"; return; }
-    if (!text.trim() && !(this.model.get("pending") || []).length) return;
+    if (!text.trim() && !(this.model.get("pending") || []).length) {
+      this.notice.textContent = NOTHING_TO_SEND; // at once; the kernel says the same in the notice
+      this.model.send({ type: "send", text });
+      return;
+    }
     this.model.send({ type: "send", text });
     this.input.value = "";
     this.memory.text = "";
     this.grow();
-    this.transcript.scrollTop = this.transcript.scrollHeight;
+    this.jumpToLatest();
   }
 
   stop() {
@@ -477,12 +525,50 @@ class Panel {
       if (content.type === "upload_error") this.notice.textContent = String(content.message || "upload failed");
       this.renderComposer();
     } else if (content.type === "set_input") {
+      if (content.only_if !== undefined && this.input.value !== String(content.only_if)) return;
       this.input.value = String(content.text || "");
       this.memory.text = this.input.value;
       this.grow();
     } else if (content.type === "focus") {
       this.input.focus();
+    } else if (content.type === "insert_cells") {
+      this.insertCells(content);
     }
+  }
+
+  // ---------------------------------------------------------------------------- panel.to_cells()
+
+  insertCells(content) {
+    // Every view of the panel gets the request; one inserts: the one in the notebook holding the cell
+    // that asked (else, a moment later, the first one there is, after the panel's own cell)
+    const handled = (window.__cloudswayCellRequests = window.__cloudswayCellRequests || new Set());
+    const reply = (type, message) => this.model.send({ type, request: content.request, message });
+    const notebook = this.model.widget_manager?.context?.model?.sharedModel;
+    if (!notebook || typeof notebook.insertCells !== "function") {
+      setTimeout(() => {
+        if (handled.has(content.request)) return;
+        handled.add(content.request);
+        reply("cells_refused", "this front end lets no widget add cells: write them with " +
+          "nbformat from panel.to_cells(insert=False)");
+      }, 400);
+      return;
+    }
+    const cells = [...notebook.cells];
+    const asking = content.after_cell ? cells.findIndex((c) => c.id === content.after_cell) : -1;
+    const insert = (index) => {
+      if (handled.has(content.request)) return;
+      handled.add(content.request);
+      const made = (content.cells || []).map((c) => (c.cell_type === "code"
+        ? { cell_type: "code", source: String(c.source), metadata: {}, outputs: [], execution_count: null }
+        : { cell_type: "markdown", source: String(c.source), metadata: {} }));
+      notebook.insertCells(index, made);
+      const code = made.filter((c) => c.cell_type === "code").length;
+      reply("cells_inserted", `${made.length} cells inserted below (${made.length - code} markdown, ${code} code)`);
+    };
+    if (asking >= 0) { insert(asking + 1); return; }
+    const own = cells.findIndex((c) => (c.getOutputs ? c.getOutputs() : c.outputs || [])
+      .some((o) => o && o.data && o.data[WIDGET_VIEW] && o.data[WIDGET_VIEW].model_id === content.model_id));
+    setTimeout(() => insert(own >= 0 ? own + 1 : notebook.cells.length), content.after_cell ? 300 : 0);
   }
 }
 
@@ -498,6 +584,7 @@ function render({ model, el }) {
     ["change:totals", () => panel.renderHeader()],
     ["change:title", () => panel.renderHeader()],
     ["change:notice", () => panel.renderHeader()],
+    ["change:retry", () => panel.renderHeader()],
     ["msg:custom", (content) => panel.onCustom(content)],
   ];
   for (const name of ["endpoints", "endpoint", "effort", "efforts", "temperature", "max_tokens", "system_prompt"]) {
