@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CloudswayError, UsageError, bad_argument, describe_error
 from ..types import Attachment, Message, Reply
 from . import interrupts
+from .keeping import SETTINGS, current_cell_id, free_name, saved_settings
 from .state import new_id
 from .transcript import read_transcript, to_cells, to_markdown, write_transcript
 from .uploads import Upload
@@ -40,35 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["ChatPanel"]
 
 _FOLDER = ".cloudsway"
-
-SETTINGS = ("endpoint", "effort", "temperature", "max_tokens")
-"""The panel settings kept with the transcript (the system prompt is the conversation's own)."""
-
-
-def saved_settings(panel: Any, endpoints: list[str] | None = None) -> dict[str, Any]:
-    """The settings of a transcript's `panel` entry that are still valid (a hand-edited file, an endpoint
-    no longer in the registry: those are left at their defaults).
-
-    Example:
-        >>> saved_settings({"effort": "low", "temperature": 0.2, "max_tokens": "x", "endpoint": "gone"}, ["gpt"])
-        {'effort': 'low', 'temperature': 0.2}
-    """
-    from .widget import EFFORTS
-
-    panel = panel if isinstance(panel, Mapping) else {}
-    out: dict[str, Any] = {}
-    if panel.get("endpoint") in (endpoints or []):
-        out["endpoint"] = panel["endpoint"]
-    if panel.get("effort") in EFFORTS:
-        out["effort"] = panel["effort"]
-    temperature = panel.get("temperature")
-    if isinstance(temperature, int | float) and not isinstance(temperature, bool):
-        out["temperature"] = float(temperature)
-    tokens = panel.get("max_tokens")
-    if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0:
-        out["max_tokens"] = tokens
-    return out
-
 
 def _notebook_session() -> Session:
     """The notebook's Session (the magic's), else a Session of its own outside IPython."""
@@ -515,8 +487,8 @@ class ChatPanel:
         blocks as code cells); with `insert`, in a notebook, the panel's front end puts them all in the
         notebook after the cell that called this (JupyterLab and Notebook 7; the panel must be shown)."""
         cells = to_cells(self.conversation)
-        if insert and cells and _current_cell_id() is not None:
-            self.view.insert_cells(cells, after_cell=_current_cell_id())
+        if insert and cells and current_cell_id() is not None:
+            self.view.insert_cells(cells, after_cell=current_cell_id())
         return cells
 
     @classmethod
@@ -532,23 +504,8 @@ class ChatPanel:
         session = session if session is not None else _notebook_session()
         panel = document.get("panel") if isinstance(document.get("panel"), Mapping) else {}
         base = Path(folder) if folder is not None else Path.cwd() / _FOLDER
-        source = Path(path).expanduser().resolve()
-
-        def taken(candidate: str) -> bool:
-            autosave = base / f"{candidate}.json"
-            return (candidate in session.chats or f"panel:{candidate}" in session.views
-                    or (save and autosave.exists() and autosave.resolve() != source))
-
-        if name is not None:
-            if taken(name):
-                raise UsageError(f"a conversation named {name!r} exists already: load it under another name "
-                                 f"(name=...), or leave name out for a fresh one")
-            wanted = name
-        else:
-            wanted = name = str(panel.get("name") or Path(path).stem)
-            number = 2
-            while taken(name):
-                name, number = f"{wanted}-{number}", number + 1
+        wanted = name if name is not None else str(panel.get("name") or Path(path).stem)
+        name = free_name(session, wanted, base if save else None, source=path, fresh=name is None)
         session.chats[name] = conv
         loaded = cls(session, name=name, save=save, folder=folder, _settings=panel)
         if name != wanted:
@@ -561,23 +518,6 @@ class ChatPanel:
 
     def __repr__(self) -> str:
         return f"ChatPanel({self.name!r}, {len(self.conversation)} messages, endpoint={self.view.endpoint!r})"
-
-
-def _current_cell_id() -> str | None:
-    """The id of the notebook cell running now ("" when the front end does not say), None outside a kernel."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return None
-    ip = get_ipython()
-    kernel = getattr(ip, "kernel", None)
-    if kernel is None:
-        return None
-    try:
-        parent = kernel.get_parent("shell")
-    except TypeError:  # pragma: no cover - older ipykernel: get_parent() takes no channel
-        parent = kernel.get_parent()
-    return str(((parent or {}).get("metadata") or {}).get("cellId") or "")
 
 
 def _as_list(items: Any) -> list[Any]:
