@@ -220,7 +220,7 @@ class Panel {
     this.openState = memory.open;
     this.views = new Map();
     this.uploading = new Map(); // local id -> {name, size, progress, cancelled}
-    this.layoutKey = "";
+    this.layoutKey = null; // so the first render lays out even an empty transcript ("No messages yet.")
     this.scheduled = false;
     this.build();
   }
@@ -309,7 +309,9 @@ class Panel {
     this.totals.textContent = (this.model.get("totals") || {}).text || "";
     const notice = this.model.get("notice") || "";
     this.notice.textContent = notice;
-    this.retryButton.classList.toggle("cw-hidden", !(notice && this.model.get("retry")));
+    const failed = Boolean(notice && this.model.get("retry"));
+    this.retryButton.classList.toggle("cw-hidden", !failed);
+    this.notice.classList.toggle("cw-failed", failed);
   }
 
   renderSettings() {
