@@ -122,7 +122,7 @@ class UsageError(CloudswayError, ValueError):
     """Bad input, found before anything was sent. The message names the problem and the fix.
 
     In IPython (a notebook cell calling `ChatPanel(endpoint="nope")`, `panel.ask("")`...) it shows as
-    one line, as the magic's UsageErrors do, not as a traceback (`%tb` still prints the whole one).
+    one line, as the magic's UsageErrors do, not as a traceback (`%debug` still opens the frame that raised).
 
     Example:
         >>> UsageError("nothing to send")._render_traceback_()
