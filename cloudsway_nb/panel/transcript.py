@@ -98,16 +98,17 @@ def _reply_to_dict(reply: Reply | None) -> dict[str, Any] | None:
     if reply is None:
         return None
     u = reply.usage
-    usage: dict[str, Any] = {"input": u.input, "output": u.output, "reasoning": u.reasoning, "cached": u.cached,
-                             "total": u.total}
-    if is_estimated(reply):  # counts guessed for an interrupted stream
-        usage["estimated"] = True
-    return {
+    out = {
         "endpoint": reply.endpoint, "model": reply.model, "protocol": reply.protocol, "id": reply.id,
-        "status": reply.status, "latency": reply.latency, "ttft": reply.ttft, "incomplete": reply.incomplete,
+        "latency": reply.latency, "ttft": reply.ttft, "incomplete": reply.incomplete,
         "finish_reason": reply.finish_reason, "text": reply.text, "reasoning": reply.reasoning,
-        "cost": reply.cost, "polls": reply.polls, "usage": usage,
+        "usage": {"input": u.input, "output": u.output, "reasoning": u.reasoning, "cached": u.cached, "total": u.total},
     }
+
+    out.update(status=reply.status, cost=reply.cost, polls=reply.polls)  # lossless: the priced cost too
+    if is_estimated(reply):  # counts guessed for an interrupted stream stay marked so
+        out["usage"]["estimated"] = True
+    return out
 
 
 def _reply_from_dict(data: dict[str, Any] | None) -> Reply | None:
