@@ -17,6 +17,7 @@ from IPython.utils.capture import capture_output
 from support import CANARY, ENDPOINTS, Wire
 
 from cloudsway_nb import Client, Session, UsageError
+from cloudsway_nb.conversation import Conversation
 from cloudsway_nb.panel import ChatPanel
 from cloudsway_nb.panel.state import footer_line
 from cloudsway_nb.panel.transcript import conversation_from_dict, conversation_to_dict
@@ -207,8 +208,7 @@ def test_json_keeps_the_cost_and_every_reply_field(session: Session, tmp_path: P
     reply = Reply(choices=[Choice(text="Hello!", reasoning="think", finish_reason="stop")], protocol="chat",
                   usage=Usage(input=3, output=2, reasoning=1, cached=0), model="m", id="r1", status="completed",
                   endpoint="gpt", latency=0.5, ttft=0.1, cost=0.0123, polls=2)
-    conv = session.chats["priced"] = __import__("cloudsway_nb.conversation", fromlist=["Conversation"]).Conversation(
-        "gpt", "sys")
+    conv = session.chats["priced"] = Conversation("gpt", "sys")
     conv.add([Message.user("Hi")], reply)
     again = conversation_from_dict(json.loads(json.dumps(conversation_to_dict(conv))))
     back = again.replies[1]
@@ -253,17 +253,16 @@ def test_load_does_not_take_the_name_of_an_autosaved_transcript(session: Session
 # -- estimated counts ----------------------------------------------------------------------------
 
 
-def test_an_estimated_count_is_marked_in_the_footer() -> None:
+def test_an_estimated_count_is_marked_in_the_footer_and_kept_in_the_json(session: Session) -> None:
     exact = Reply(usage=Usage(input=12, output=40, reasoning=5), model="m", incomplete=True)
     assert "out 40" in footer_line(exact, endpoint="claude") and "~" not in footer_line(exact, endpoint="claude")
-    if "estimated" in Usage.__dataclass_fields__:  # the Session marks the Usage
-        flagged: Any = Reply(usage=Usage(input=12, output=40, reasoning=5, estimated=True), model="m", incomplete=True)
-    else:  # or the Reply
-        flagged = SimpleNamespace(**{k: getattr(exact, k) for k in ("usage", "model", "latency", "ttft", "polls",
-                                                                    "cost", "incomplete", "finish_reason", "endpoint")},
-                                  estimated=True)
+    flagged = Reply(usage=Usage(input=12, output=40, reasoning=5, estimated=True), model="m", incomplete=True)
     line = footer_line(flagged, endpoint="claude")
     assert "out ~40" in line and line.count("~40") == 1, line
+    conv = Conversation("claude")
+    conv.add([Message.user("Hi")], flagged)
+    back = conversation_from_dict(json.loads(json.dumps(conversation_to_dict(conv)))).replies[1]
+    assert back is not None and back.usage.estimated and "out ~40" in footer_line(back, endpoint="claude")
 
 
 # -- to_cells ------------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict
@@ -164,17 +163,11 @@ def footer_line(reply: Any, *, endpoint: str | None = None, cost: float | None =
         'gpt · m · in 3 · out 4 · 1.00 s · $0.0020'
     """
     from ..display import usage_line
-    from .transcript import is_estimated
 
     line = usage_line(reply, endpoint if endpoint is not None else getattr(reply, "endpoint", None))
-    if is_estimated(reply) and "~" not in line:  # counted by the Session for a cut stream, not by the server
-        line = _ESTIMATED.sub(r"\1 ~\2", line)
     if cost is None or getattr(reply, "cost", None) is not None:  # a reply's own cost is in the line already
         return line
     return f"{line} · {format_cost(cost)}"
-
-
-_ESTIMATED = re.compile(r"\b(out|reasoning) (\d[\d,]*)\b")
 
 
 def empty_totals() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 `conversation_to_dict` / `conversation_from_dict` round-trip a `session.Conversation` exactly:
 every message (text, attachments with their bytes, tool calls and results, reasoning, the
-protocol's own items) and the usage of every reply. `to_markdown` is for reading; `to_cells`
+protocol's own items) and the usage (estimate mark included) and cost of every reply. `to_markdown` is for reading; `to_cells`
 makes one markdown cell per turn with each fenced code block as a code cell.
 
 Example:
@@ -105,10 +105,7 @@ def _reply_to_dict(reply: Reply | None) -> dict[str, Any] | None:
         "usage": {"input": u.input, "output": u.output, "reasoning": u.reasoning, "cached": u.cached, "total": u.total,
                   "estimated": u.estimated},  # an interrupted answer's counts stay marked estimated
     }
-
     out.update(status=reply.status, cost=reply.cost, polls=reply.polls)  # lossless: the priced cost too
-    if is_estimated(reply):  # counts guessed for an interrupted stream stay marked so
-        out["usage"]["estimated"] = True
     return out
 
 
@@ -117,25 +114,10 @@ def _reply_from_dict(data: dict[str, Any] | None) -> Reply | None:
         return None
     choice = Choice(text=data.get("text") or "", reasoning=data.get("reasoning") or "",
                     finish_reason=data.get("finish_reason"))
-    counts = dict(data.get("usage") or {})
-    flag = {"estimated": True} if counts.pop("estimated", False) else {}
-    usage = Usage(**counts, **(flag if "estimated" in Usage.__dataclass_fields__ else {}))
-    extra = flag if "estimated" in Reply.__dataclass_fields__ else {}
-    return Reply(choices=[choice], usage=usage, protocol=data.get("protocol") or "", **extra,
+    return Reply(choices=[choice], usage=Usage(**data.get("usage") or {}), protocol=data.get("protocol") or "",
                  model=data.get("model"), id=data.get("id"), status=data.get("status"), endpoint=data.get("endpoint"),
                  latency=data.get("latency"), ttft=data.get("ttft"), incomplete=bool(data.get("incomplete")),
                  cost=data.get("cost"), polls=data.get("polls"))
-
-
-def is_estimated(reply: Any) -> bool:
-    """True when the reply's token counts are an estimate (an interrupted stream whose server never said),
-    as the Session marks them (`Usage.estimated` or `Reply.estimated`).
-
-    Example:
-        >>> is_estimated(Reply())
-        False
-    """
-    return bool(getattr(reply, "estimated", False) or getattr(getattr(reply, "usage", None), "estimated", False))
 
 
 def conversation_to_dict(conv: Conversation, **extra: Any) -> dict[str, Any]:
