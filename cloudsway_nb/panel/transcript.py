@@ -2,8 +2,9 @@
 
 `conversation_to_dict` / `conversation_from_dict` round-trip a `session.Conversation` exactly:
 every message (text, attachments with their bytes, tool calls and results, reasoning, the
-protocol's own items) and the usage (estimate mark included) and cost of every reply. `to_markdown` is for reading; `to_cells`
-makes one markdown cell per turn with each fenced code block as a code cell.
+protocol's own items) and every reply's usage (estimate mark included), cost, times and status.
+`to_markdown` is for reading; `to_cells` makes one markdown cell per message with each fenced
+Python code block as a code cell.
 
 Example:
     >>> from cloudsway_nb.session import Conversation
