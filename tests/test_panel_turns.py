@@ -144,8 +144,10 @@ def test_ask_returns_none_for_a_failed_turn_and_retry_returns_the_reply(session:
 
 def test_empty_input_from_the_browser_is_one_line(session: Session) -> None:
     panel, wire = open_panel(session)
+    panel.view.retry = True  # a failed turn's line, replaced by this one (its Retry button goes with it)
     wire.from_browser({"type": "send", "text": "  \n "})
     assert panel.view.notice == NOTHING_TO_SEND and panel.view.messages == [] and len(panel.conversation) == 0
+    assert panel.view.retry is False
     view = ChatView(endpoints=["gpt"])  # the bare view says so too
     calls: list[Any] = []
     view.on_send(lambda *args: calls.append(args))

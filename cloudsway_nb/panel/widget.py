@@ -225,7 +225,7 @@ class ChatView(anywidget.AnyWidget):
             return
         uploads = self.take_pending()
         if not text.strip() and not uploads:
-            self.notice = NOTHING_TO_SEND
+            self.notice, self.retry = NOTHING_TO_SEND, False  # this line replaces a failed turn's (and its Retry)
             return
         self.notice, self.retry = "", False
         self._call("send", text, uploads)
