@@ -19,9 +19,9 @@ from support import CANARY, ENDPOINTS, Wire
 from cloudsway_nb import Client, Session, UsageError
 from cloudsway_nb.conversation import Conversation
 from cloudsway_nb.panel import ChatPanel
-from cloudsway_nb.panel.state import footer_line
+from cloudsway_nb.panel.state import NOTHING_TO_SEND, footer_line
 from cloudsway_nb.panel.transcript import conversation_from_dict, conversation_to_dict
-from cloudsway_nb.panel.widget import NOTHING_TO_SEND, ChatView
+from cloudsway_nb.panel.widget import ChatView
 from cloudsway_nb.types import Choice, Message, Reply, Usage
 
 FAULT = "x-emulator-fault"

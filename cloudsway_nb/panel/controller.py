@@ -30,7 +30,7 @@ from ..errors import CloudswayError, UsageError, bad_argument, describe_error
 from ..types import Attachment, Message, Reply
 from . import interrupts
 from .keeping import SETTINGS, current_cell_id, free_name, saved_settings
-from .state import new_id
+from .state import NOTHING_TO_SEND, new_id
 from .transcript import read_transcript, to_cells, to_markdown, write_transcript
 from .uploads import Upload
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["ChatPanel"]
 
 _FOLDER = ".cloudsway"
+
 
 def _notebook_session() -> Session:
     """The notebook's Session (the magic's), else a Session of its own outside IPython."""
@@ -248,7 +249,7 @@ class ChatPanel:
     def _submit(self, text: str, parts: list[Attachment], undo: Any = None, retry: Any = None) -> None:
         self._ready()
         if not text.strip() and not parts:
-            raise UsageError("nothing to send: type a message or attach a file")
+            raise UsageError(NOTHING_TO_SEND)
         prompt = Message.user([text, *parts] if parts else text)
         user_id = self.view.add_message("user", text, attachments=[_chip(p) for p in parts])
         self._start(prompt, new_ids=[user_id], restore=(text, parts), undo=undo, retry=retry)

@@ -30,6 +30,7 @@ from typing import Any, Literal, TypedDict
 from .render import render_message, render_partial
 
 __all__ = [
+    "NOTHING_TO_SEND",
     "ROLES",
     "STATUSES",
     "MessageState",
@@ -42,6 +43,9 @@ __all__ = [
     "new_id",
     "totals_line",
 ]
+
+NOTHING_TO_SEND = "nothing to send: type a message or attach a file"
+"""The one line for an empty send (the panel's front end says the same)."""
 
 ROLES = ("user", "assistant", "system", "error")
 STATUSES = ("done", "streaming", "interrupted", "error")

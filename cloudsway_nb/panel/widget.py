@@ -64,7 +64,7 @@ import traitlets as t
 
 from ..options import REASONING_EFFORTS
 from .render import panel_css, render_transcript
-from .state import add_to_totals, empty_totals, message_state, new_id
+from .state import NOTHING_TO_SEND, add_to_totals, empty_totals, message_state, new_id
 from .stream import MessageStream
 from .uploads import CHUNK, MAX_UPLOAD, Upload, UploadAssembler, UploadError
 
@@ -76,8 +76,6 @@ EFFORTS = ("", *REASONING_EFFORTS)
 """Reasoning efforts offered ("" = the endpoint's default), as `Session.ask(reasoning=...)` takes them."""
 
 HOOKS = ("send", "stop", "edit", "regenerate", "compare", "delete", "pick", "retry")
-
-NOTHING_TO_SEND = "nothing to send: type a message or attach a file"
 
 _STATIC = Path(__file__).parent / "static"
 # the fallback transcript (see `show`) is hidden wherever this stylesheet is live, i.e. wherever the
