@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     from .protocols.base import StreamParser
     from .retry import RetryPolicy
 
-__all__ = ["READ_BODY", "Failure", "ReadBody", "Send", "Sleep", "StreamState", "call", "poll", "send", "stream"]
+__all__ = [
+    "READ_BODY", "Failure", "ReadBody", "Send", "Sleep", "StreamState", "call", "observed", "poll", "send", "stream",
+]
 
 __doctest_namespace__ = {"RateLimitError": RateLimitError}
 
@@ -106,6 +108,45 @@ def send(request: Any, policy: RetryPolicy, *, stream: bool) -> Flow:
             raise outcome.error
         yield Sleep(policy.delay(attempt, outcome.headers))
         attempt += 1
+
+
+def observed(flow: Flow, observe: Callable[[int | None, Mapping[str, str]], None]) -> Flow:
+    """`flow`, with `observe(status, headers)` called on every answer to a Send: a batch learns its
+    rate limits from 429s and `x-ratelimit-*` headers this way (status None: a connection failure).
+
+    Example:
+        >>> from cloudsway_nb.retry import RetryPolicy
+        >>> seen = []
+        >>> flow = observed(send("REQ", RetryPolicy(max_retries=0), stream=False), lambda *a: seen.append(a))
+        >>> next(flow)
+        Send(request='REQ', stream=False)
+        >>> try:
+        ...     flow.send(Failure(RateLimitError("slow", status=429), 429, {"retry-after": "1"}))
+        ... except RateLimitError:
+        ...     seen
+        [(429, {'retry-after': '1'})]
+    """
+    answer: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            command = flow.send(answer) if error is None else flow.throw(error)
+        except StopIteration as done:
+            return done.value
+        answer = error = None
+        try:
+            answer = yield command
+        except GeneratorExit:
+            flow.close()
+            raise
+        except BaseException as exc:  # thrown in by the driver: the inner flow handles it
+            error = exc
+            continue
+        if type(command) is Send:
+            if isinstance(answer, Failure):
+                observe(answer.status, answer.headers)
+            else:
+                observe(getattr(answer, "status_code", None), getattr(answer, "headers", {}))
 
 
 def call(prep: PreparedCall) -> Flow:

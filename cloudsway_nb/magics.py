@@ -144,6 +144,7 @@ class CloudswayMagics(Magics):
     @argument("--background", action="store_true", help="Responses API background mode (polls until done)")
     @argument("-p", "--protocol", choices=PROTOCOLS, help="override the endpoint's protocol")
     @argument("--no-interpolate", action="store_true", help="send {braces} literally")
+    @argument("--map", metavar="DATAFRAME", help="the cell is a template run over every row (session.map)")
     @line_cell_magic
     def cloudsway(self, line: str, cell: str | None = None) -> Any:
         """%%cloudsway [ENDPOINT[,ENDPOINT...]] [flags]     (a cell: its body is the prompt)
@@ -181,10 +182,14 @@ class CloudswayMagics(Magics):
 
     # -- cell --------------------------------------------------------------------------------------
 
-    def _cell(self, line: str, cell: str) -> None:
+    def _cell(self, line: str, cell: str) -> Any:
         args = self.cloudsway.parser.parse_args(split_line(line))
         if args.out is not None and (not args.out.isidentifier() or keyword.iskeyword(args.out)):
             raise UsageError(f"--out {args.out!r}: not a Python variable name; e.g. --out reply")
+        if args.map:
+            from .accessor import cell_map
+
+            return cell_map(self, args, cell)
         cell = cell.rstrip()  # the cell's trailing newline is not part of the prompt
         prompt = cell if args.no_interpolate else interpolate(cell, self.shell.user_ns)
         if not prompt.strip():
@@ -493,6 +498,8 @@ def load_ipython_extension(ip: Any) -> None:
     if ip.magics_manager.registry.get("CloudswayMagics") is not None:
         return
     ip.register_magics(CloudswayMagics(ip))
+    if "pandas" in sys.modules:  # df.cloudsway.map, without importing pandas for a notebook that has none
+        from . import accessor  # noqa: F401
 
 
 def unload_ipython_extension(ip: Any) -> None:

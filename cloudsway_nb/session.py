@@ -468,6 +468,14 @@ class Session:
                 cancel.set()  # every stream stops at its next event and returns its partial reply
                 return _collect(futures)
 
+    def map(self, df: Any, template: str, endpoint: str | Sequence[str] | None = None, **options: Any) -> Any:
+        """`template` ("Label: {text}") over every row of `df`: a DataFrame of answers with its index
+        (schema=, system=, cache=, progress=, dry_run=, budget=, concurrency=, rpm=, tpm=, stop= and
+        call params: see `batch.map_frame`)."""
+        from .batch import map_frame
+
+        return map_frame(self, df, template, endpoint, **options)
+
     def embed(self, endpoint: str | None, texts: str | Sequence[str], **params: Any) -> Any:
         """Embed texts through an embeddings endpoint; recorded in the ledger like any call.
 
