@@ -87,6 +87,11 @@ class BlockSplitter:
         self._start = 0  # offset in `text` of the first unfinished block (always a line start)
         self._references: dict[str, Any] = {}
 
+    @property
+    def done(self) -> int:
+        """How many characters of `text` the finished blocks hold."""
+        return self._start
+
     def _env(self) -> dict[str, Any]:
         return {"references": dict(self._references)} if self._references else {}
 
