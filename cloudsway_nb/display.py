@@ -97,7 +97,12 @@ def markdown_parser() -> Any:
 
 @lru_cache(maxsize=1)
 def _markdown() -> Any:
-    return markdown_parser()
+    from .panel.render import inline_fence  # the panel's highlighting, styled inline for a cell's output
+
+    md = markdown_parser()
+    md.add_render_rule("fence", inline_fence)
+    md.add_render_rule("code_block", inline_fence)
+    return md
 
 
 def render_markdown(text: str) -> str:

@@ -228,3 +228,25 @@ def test_streamed_display_traffic_is_linear_and_ends_as_one_output(ip: Interacti
     streamed = len(captured.outputs) - len(view.column.handles)  # the final consolidation aside
     assert streamed / seconds <= 12.5 and len(view.column.handles) > 5
     assert view.updates == len([o for o in captured.outputs if o.update])
+
+
+def test_code_blocks_are_highlighted_with_a_copy_button_the_same_while_streaming_and_after(
+    ip: InteractiveShell,
+) -> None:
+    """Issue 11, point 11: not bare monospace; a background, Pygments colours, a copy button that
+    needs no <script> (inline handlers; hidden until the pointer or focus reaches the block)."""
+    out = render_markdown("Run:\n\n```python\nimport os\nprint(os.sep)\n```\n")
+    assert '<div class="cw-code" data-lang="python"' in out and "background:var(--jp-cell-editor-background" in out
+    assert 'style="color:var(--jp-mirror-editor-keyword-color, #008000);font-weight:bold">import</span>' in out
+    assert 'class="cw-copy"' in out and "navigator.clipboard.writeText" in out and "<script" not in out
+    assert "<script" not in render_markdown("```html\n<script>alert(1)</script>\n```")  # still escaped
+    text = "Intro.\n\n```python\ndef f():\n    return 1\n```\n\nAfter the code.\n\nAnd more"
+    view = StreamView("gpt", clock=FakeClock(1.0))
+    with capture_output() as captured:
+        for i in range(0, len(text), 5):
+            view.feed(TextDelta(text[i : i + 5]))
+        streamed = [d["text/html"] for d in shown(captured.outputs)]
+        view.finish(Reply(choices=[Choice(text=text)], usage=Usage(input=1, output=1)))
+    block = render_markdown("```python\ndef f():\n    return 1\n```\n")
+    assert block in "".join(streamed)
+    assert block in shown(captured.outputs)[0]["text/html"]
