@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["BlockSplitter"]
+__all__ = ["BlockSplitter", "TailBudget"]
 
 _MATH_OPENERS = ("$$", "\\[")
 _CLOSED_WHEN_FOLLOWED = ("heading_open", "fence", "hr", "math_block", "math_block_label")
@@ -166,3 +166,32 @@ def _line_offset(text: str, line: int) -> int:
     for _ in range(line):
         offset = text.index("\n", offset) + 1
     return offset
+
+
+class TailBudget:
+    """Decides when an open tail is worth re-sending: finished blocks always go, but the tail's copies
+    stay within `floor` bytes plus `ratio` times what has rendered (finished blocks and the tail), so the
+    traffic stays linear even while one block (a long table, list or code block) grows for a long time.
+    A short answer (its tail copies under `floor`) streams at the full rate.
+
+    Example:
+        >>> budget = TailBudget(ratio=1.0, floor=100)
+        >>> [budget.take(0, 60) for _ in range(3)]   # 60, 120 (within 100 + 60), 180: no
+        [True, True, False]
+        >>> budget.take(500, 60)                      # blocks finished: always
+        True
+    """
+
+    def __init__(self, ratio: float = 1.5, floor: int = 4096) -> None:
+        self.ratio = ratio
+        self.floor = floor
+        self.finished = 0
+        self.tail_sent = 0
+
+    def take(self, finished: int, tail: int) -> bool:
+        """`finished` bytes of new blocks are to go with a `tail` of this size: send now?"""
+        self.finished += finished
+        if not finished and self.tail_sent + tail > self.floor + self.ratio * (self.finished + tail):
+            return False
+        self.tail_sent += tail
+        return True

@@ -30,7 +30,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from .blocks import BlockSplitter
+from .blocks import BlockSplitter, TailBudget
 
 __all__ = ["BlockColumn", "TextSplitter"]
 
@@ -76,13 +76,6 @@ class BlockColumn:
     `bytes` count what was sent (the HTML and plain text of every bundle).
     """
 
-    tail_budget = 1.5
-    """The open tail is re-sent only while all its copies so far stay under this many times what has
-    rendered (finished blocks plus the tail): the traffic stays linear even when one block (a long
-    table, list or code block) grows for a long time, at the price of fewer updates of that block."""
-    tail_floor = 4096
-    """Bytes of tail copies always allowed on top: a short answer streams at the full rate."""
-
     def __init__(
         self,
         *,
@@ -106,8 +99,7 @@ class BlockColumn:
         self.messages = 0
         self.bytes = 0
         self._labelled = False
-        self._finished_bytes = 0
-        self._tail_bytes = 0
+        self.budget = TailBudget()  # the open tail is re-sent only within a linear budget
 
     def _send(self, bundle: dict[str, str], new: bool = False) -> None:
         self.messages += 1
@@ -153,19 +145,14 @@ class BlockColumn:
         before = self.messages
         finished, tail = self._parts(text, reasoning)
         tail += extra_html
-        self._finished_bytes += sum(map(len, finished))
+        if not self.budget.take(sum(map(len, finished)), len(tail)) and self.handles:
+            return 0  # a long open block (a table, a list, a code block): wait until it has grown more
         if finished:  # the last display keeps them for good; a new one takes the tail
             self._part("".join(finished), "", new=not self.handles)  # (the final bundle has the plain text)
             self._part(tail, "", new=True)
-        elif self.handles and self._tail_bytes + len(tail) > self._allowance(len(tail)):
-            return 0  # a long open block (a table, a list, a code block): wait until it has grown more
         else:
             self._part(tail, "", new=not self.handles)
-        self._tail_bytes += len(tail)
         return self.messages - before
-
-    def _allowance(self, tail: int) -> float:
-        return self.tail_floor + self.tail_budget * (self._finished_bytes + tail)
 
     def _part(self, body: str, plain: str, *, new: bool) -> None:
         self._send({"text/plain": plain, "text/html": body}, new=new)
