@@ -146,9 +146,10 @@ _INLINE = {
            "color:var(--jp-ui-font-color2, #616161);border-bottom:1px solid var(--jp-border-color2, #e0e0e0)",
     "button": "font-size:1em;padding:0 .6em;cursor:pointer;border:1px solid var(--jp-border-color1, #bdbdbd);"
               "border-radius:3px;background:var(--jp-layout-color1, #fff);color:inherit",
-    "pre": "margin:0;padding:6px 10px;background:transparent;border:0;overflow-x:auto;text-align:left;"
+    "pre": "margin:0;padding:6px 10px;background:transparent;border:0;overflow-x:auto;text-align:left;white-space:pre;"
            "font-family:var(--jp-code-font-family, monospace);font-size:var(--jp-code-font-size, 13px);"
            "line-height:var(--jp-code-line-height, 1.4);color:var(--jp-content-font-color1, #000)",
+    "code": "background:transparent;padding:0;font:inherit;white-space:inherit",
 }
 # The copy button of a code block in a cell's output. No <script> and no stylesheet (an untrusted
 # output loses both): inline styles, and inline handlers that only run where the output is trusted
@@ -181,7 +182,8 @@ def inline_code_block_html(code: str, lang: str = "") -> str:
         f'<div class="cw-code-bar" style="{_INLINE["bar"]}"><span class="cw-code-lang">{label or "code"}</span>'
         f'<button type="button" class="cw-copy" title="Copy code" aria-label="Copy code" hidden '
         f'style="{_INLINE["button"]}" onclick="{_COPY}">Copy</button></div>'
-        f'<pre class="cw-highlight" tabindex="0" style="{_INLINE["pre"]}" onfocus="{_REVEAL}"><code>{body}</code></pre>'
+        f'<pre class="cw-highlight" tabindex="0" style="{_INLINE["pre"]}" onfocus="{_REVEAL}">'
+        f'<code style="{_INLINE["code"]}">{body}</code></pre>'
         "</div>"
     )
 
