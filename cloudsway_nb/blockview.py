@@ -47,7 +47,7 @@ class TextSplitter:
     Example:
         >>> s = TextSplitter("<pre>{}</pre>")
         >>> s.update("a <b>\\n\\nb")
-        (['<pre>a &lt;b&gt;\\n\\n</pre>'], '<pre>b</pre>')
+        (['<pre>a &lt;b&gt;</pre>'], '<pre>b</pre>')
     """
 
     def __init__(self, wrap: str) -> None:
@@ -62,7 +62,7 @@ class TextSplitter:
         cut = len(text) if final else text.rfind("\n\n", self.done) + 2  # 1 when there is none
         new = []
         if cut > self.done + 1:  # something before the last blank line, not yet sent
-            new.append(self.wrap.format(html.escape(text[self.done : cut])))
+            new.append(self.wrap.format(html.escape(text[self.done : cut].rstrip("\n"))))  # its own display
             self.done = cut
         tail = text[self.done :]
         return new, self.wrap.format(html.escape(tail)) if tail else ""
@@ -155,7 +155,9 @@ class BlockColumn:
         return self.messages - before
 
     def _part(self, body: str, plain: str, *, new: bool) -> None:
-        self._send({"text/plain": plain, "text/html": body}, new=new)
+        # in a <div>: JupyterLab trims the bottom margin of an output's last child, which would pull
+        # the blocks of separate displays closer together than in the final, single one
+        self._send({"text/plain": plain, "text/html": f"<div>{body}</div>"}, new=new)
 
     def close(self, bundle: dict[str, str]) -> None:
         """The final answer into the first display; the others emptied (they show nothing)."""

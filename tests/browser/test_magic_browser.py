@@ -17,17 +17,23 @@ from test_panel_browser import LAB_IDLE, TIMEOUT, run_first_cell  # noqa: F401  
 CELL = r'''
 import time
 from cloudsway_nb.display import StreamView
-from cloudsway_nb.types import Choice, Reply, TextDelta, Usage
+from cloudsway_nb.types import Choice, ReasoningDelta, Reply, TextDelta, Usage
+
+THOUGHTS = "The user wants a function that squares a number.\n\nA one-liner will do; add a docstring."
 
 ANSWER = "Here is a function that squares a number:\n\n```python\ndef square(x: int) -> int:\n" \
     "    \"\"\"x times x.\"\"\"\n    return x ** 2\n```\n\n" + "".join(
     f"Paragraph {i}: the function above takes one integer and returns its square, so it is easy to test.\n\n"
     for i in range(12)) + "Run it:\n\n```bash\npython square.py\n```\n"
 view = StreamView("gpt", rate=12)
+for i in range(0, len(THOUGHTS), 6):
+    view.feed(ReasoningDelta(THOUGHTS[i : i + 6]))
+    time.sleep(0.03)
 for i in range(0, len(ANSWER), 6):
     view.feed(TextDelta(ANSWER[i : i + 6]))
     time.sleep(0.03)
-view.finish(Reply(choices=[Choice(text=ANSWER)], usage=Usage(input=9, output=240), model="fake-1",
+view.finish(Reply(choices=[Choice(text=ANSWER, reasoning=THOUGHTS)], usage=Usage(input=9, output=240, reasoning=20),
+                  model="fake-1",
                   latency=4.2, ttft=0.1))
 '''
 
@@ -52,6 +58,8 @@ def test_magic_code_blocks_stream_and_end_as_one_output(page: Any, lab_server: A
     code.wait_for(timeout=TIMEOUT)
     page.wait_for_function("() => document.body.textContent.includes('Paragraph 3')", timeout=TIMEOUT)
     assert page.locator(".cloudsway-usage").count() == 0  # still streaming
+    thoughts = page.locator(".jp-OutputArea .cloudsway-reasoning-part")
+    assert "A one-liner will do" in "".join(thoughts.all_inner_texts())  # open above the answer while streaming
     assert code.evaluate("el => getComputedStyle(el).backgroundColor") not in ("rgba(0, 0, 0, 0)", "transparent")
     keyword = code.locator("span", has_text="def").first
     assert keyword.evaluate("el => getComputedStyle(el).fontWeight") in ("700", "bold")
@@ -66,6 +74,9 @@ def test_magic_code_blocks_stream_and_end_as_one_output(page: Any, lab_server: A
     code = page.locator(".jp-OutputArea .cw-code").first
     assert abs(code.bounding_box()["x"] - left_streaming) < 1
     assert page.locator(".jp-OutputArea .cw-code").count() == 2
+    reasoning = page.locator(".jp-OutputArea details.cloudsway-reasoning")  # collapsed once done
+    assert reasoning.count() == 1 and reasoning.get_attribute("open") is None
+    assert "Reasoning (20 tokens)" in reasoning.inner_text()
 
     # the copy button appears on hover and copies the code
     copy = code.locator(".cw-copy")
