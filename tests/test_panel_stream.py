@@ -72,10 +72,13 @@ def test_rate_is_bounded_and_the_end_always_arrives(panel, wire, fake_clock, fak
     assert 5 <= len(streamed) <= 32
     reply = Reply(choices=[Choice(text="".join(f"t{i} " for i in range(2000)))], usage=Usage(input=3, output=2000),
                   latency=2.0, ttft=0.1, model="m")
+    wire.clear()
     final = stream.finish(reply)
-    last = wire.updates[-1]
-    assert set(last) >= {"messages", "streaming", "busy"} and last["streaming"] == {} and last["busy"] is False
-    assert last["messages"][-1]["id"] == stream.id and "t1999" in last["messages"][-1]["html"]
+    [end] = wire.custom  # the final message alone, then the state without it
+    [last] = wire.updates
+    assert end["type"] == "stream_end" and end["message"]["id"] == stream.id and "t1999" in end["message"]["html"]
+    assert set(last) >= {"streaming", "busy"} and last["streaming"] == {} and last["busy"] is False
+    assert "messages" not in last and panel.messages[-1] == end["message"]  # the earlier messages are not re-sent
     assert final["footer"].startswith("gpt · m · in 3 · out 2,000")
     assert panel.totals["output"] == 2000 and panel.totals["text"].startswith("1 reply")
 
@@ -224,6 +227,7 @@ def test_a_long_answer_streams_in_linear_traffic_and_arrives_whole(panel, wire, 
     fake_clock.now += 1.0
     fake_timers.run_due()
     seconds = len(parts) * 0.01
+    earlier = json.dumps(panel.messages[0])
     streamed = list(wire.sent)
     browser.follow(wire)
     text = "".join(parts)
@@ -233,8 +237,12 @@ def test_a_long_answer_streams_in_linear_traffic_and_arrives_whole(panel, wire, 
     sent = sum(len(json.dumps(data)) for data, _ in streamed)
     assert sent <= 5 * len(final_html)  # whole-message updates sent ~100x
     assert len(streamed) / seconds <= 15.5
+    wire.clear()
     final = stream.finish(Reply(choices=[Choice(text=text)], usage=Usage(input=5, output=2000)))
     assert final["html"] == final_html and panel.messages[-1]["html"] == final_html and panel.streaming == {}
+    assert earlier not in json.dumps([data for data, _ in wire.sent])  # not even at the end
+    end = sum(len(json.dumps(data)) for data, _ in wire.sent)
+    assert end < 1.6 * len(final_html)  # the final message (its HTML and Markdown), the totals
 
 
 def test_a_browser_missing_blocks_asks_for_them_again(panel, wire) -> None:
@@ -251,3 +259,11 @@ def test_a_browser_missing_blocks_asks_for_them_again(panel, wire) -> None:
     assert late.html(stream.id) == stream.html == "<h1>One</h1>\n<p>two</p>\n<p>three</p>\n<p>four and more</p>\n"
     stream.finish(status="done")
     wire.from_browser({"type": "stream_sync", "id": stream.id})  # after the end: nothing to do, no error
+
+
+def test_the_browsers_copy_of_the_transcript_never_replaces_the_kernels(panel, wire) -> None:
+    """The browser adds a finished stream's message to its copy of `messages` itself; when that copy
+    comes back (with the next settings change) it is ignored, settings are not."""
+    panel.add_message("user", "hi")
+    wire.edit(messages=[], streaming={"x": {}}, temperature=0.5)
+    assert [m["text"] for m in panel.messages] == ["hi"] and panel.streaming == {} and panel.temperature == 0.5

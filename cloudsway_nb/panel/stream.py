@@ -50,8 +50,8 @@ class MessageStream:
         >>> sink = Sink()
         >>> s = MessageStream(sink, "m1", rate=0)
         >>> s.feed(TextDelta("**bold"))
-        >>> sink.last["body"], sink.last["status"]
-        ({'from': 0, 'add': [], 'tail': '<p>**bold</p>\\n'}, 'streaming')
+        >>> sink.last["body"], sink.last["seq"]
+        ({'from': 0, 'add': [], 'tail': '<p>**bold</p>\\n'}, 1)
         >>> s.feed(TextDelta("**\\n\\nnext"))
         >>> sink.last["body"]
         {'from': 0, 'add': ['<p><strong>bold</strong></p>\\n'], 'tail': '<p>next</p>\\n'}
@@ -85,7 +85,7 @@ class MessageStream:
         self._body = BlockSplitter(_parser())
         self._thoughts = BlockSplitter(_parser())
         self._sent = {"body": 0, "reasoning": 0}  # blocks of each part the browser holds
-        self.budget = TailBudget()
+        self.budget = TailBudget(ratio=0.75)  # the final message (HTML and Markdown) adds 1.4x at the end
         self.seq = 0
         self._resync = False
         if hasattr(panel, "on_msg"):
@@ -177,9 +177,9 @@ class MessageStream:
             return  # a long open block: wait until it has grown more (the final state always comes)
         self._resync = False
         self.seq += 1
-        # only what changes while streaming: the browser keeps the rest (role, endpoint, group) from the
-        # entry `begin_stream` made
-        state: dict[str, Any] = {"id": self.id, "status": "streaming", "seq": self.seq, "body": body}
+        # only what changes while streaming: the browser keeps the rest (role, status, endpoint, group)
+        # from the entry `begin_stream` made
+        state: dict[str, Any] = {"id": self.id, "seq": self.seq, "body": body}
         if reasoning:
             state["reasoning_parts"] = thoughts
         self.panel._stream_update(self.id, state)

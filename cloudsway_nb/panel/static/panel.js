@@ -113,6 +113,16 @@ function liveMessage(memory, id, entry) {
   return { ...acc.meta, html: join(acc.body), reasoning_html: join(acc.reasoning), parts: acc };
 }
 
+// A stream's end: the kernel sends the final message alone (not the whole transcript again) and has
+// it in its `messages` already; put it in this copy (by id, so every view may do it)
+function endStream(model, content) {
+  if (!content || content.type !== "stream_end" || !content.message) return;
+  const messages = [...(model.get("messages") || [])];
+  const at = messages.findIndex((m) => m.id === content.message.id);
+  if (at >= 0) messages[at] = content.message; else messages.push(content.message);
+  model.set("messages", messages); // local (the kernel ignores a copy coming back)
+}
+
 // Shows a part in `box`: the blocks not shown yet appended (finished ones are never drawn again),
 // the tail replaced. Safe HTML from cloudsway_nb.panel.render.
 function showParts(box, part) {
@@ -559,6 +569,7 @@ function render({ model, el }) {
   const handlers = [
     ["change:messages", () => panel.schedule()],
     ["change:streaming", () => { applyStreaming(model, panel.memory); panel.schedule(); }], // every entry, at once
+    ["msg:custom", (content) => endStream(model, content)],
     ["change:busy", () => panel.renderComposer()],
     ["change:pending", () => panel.renderComposer()],
     ["change:placeholder", () => panel.renderComposer()],
