@@ -188,10 +188,12 @@ class TailBudget:
         self.finished = 0
         self.tail_sent = 0
 
-    def take(self, finished: int, tail: int) -> bool:
-        """`finished` bytes of new blocks are to go with a `tail` of this size: send now?"""
+    def take(self, finished: int, tail: int, *, force: bool = False) -> bool:
+        """`finished` bytes of new blocks are to go with a `tail` of this size: send now? (`force`: yes,
+        and count it.)"""
         self.finished += finished
-        if not finished and self.tail_sent + tail > self.floor + self.ratio * (self.finished + tail):
+        over = self.tail_sent + tail > self.floor + self.ratio * (self.finished + tail)
+        if over and not finished and not force:
             return False
         self.tail_sent += tail
         return True

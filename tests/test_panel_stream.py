@@ -224,8 +224,9 @@ def test_a_long_answer_streams_in_linear_traffic_and_arrives_whole(panel, wire, 
         fake_clock.now += 0.01  # 100 tokens a second
         fake_timers.run_due()
         stream.feed(TextDelta(part))
-    fake_clock.now += 1.0
-    fake_timers.run_due()
+    for _ in range(8):  # the model pauses: within a second the browser has caught up
+        fake_clock.now += 0.125
+        fake_timers.run_due()
     seconds = len(parts) * 0.01
     earlier = json.dumps(panel.messages[0])
     streamed = list(wire.sent)
@@ -267,3 +268,23 @@ def test_the_browsers_copy_of_the_transcript_never_replaces_the_kernels(panel, w
     panel.add_message("user", "hi")
     wire.edit(messages=[], streaming={"x": {}}, temperature=0.5)
     assert [m["text"] for m in panel.messages] == ["hi"] and panel.streaming == {} and panel.temperature == 0.5
+
+
+def test_a_held_back_tail_arrives_when_the_model_pauses(panel, wire, fake_clock, fake_timers) -> None:
+    """The byte budget may hold a long block's tail back; a pause of MessageStream.CATCH_UP sends it."""
+    stream = panel.begin_stream(clock=fake_clock, timer=fake_timers, rate=10)
+    stream.budget.floor = 0
+    browser = Browser()
+    table = "| a | b |\n|---|---|\n" + "".join(f"| {i} | x |\n" for i in range(40))
+    for i in range(0, len(table), 8):
+        fake_clock.now += 0.05
+        fake_timers.run_due()
+        stream.feed(TextDelta(table[i : i + 8]))
+    browser.follow(wire)
+    assert browser.html(stream.id) != stream.html  # held back (the whole table is one growing block)
+    fake_clock.now += 0.2
+    fake_timers.run_due()  # the trailing push, held back too
+    fake_clock.now += stream.CATCH_UP
+    fake_timers.run_due()
+    browser.follow(wire)
+    assert browser.html(stream.id) == stream.html and "<td>39</td>" in stream.html

@@ -32,7 +32,7 @@ from ..blocks import BlockSplitter, TailBudget
 from ..types import ReasoningDelta, TextDelta, ToolCallDelta, UsageEvent
 from .render import _parser, render_partial
 from .state import MessageState, footer_line, message_state
-from .throttle import Coalescer, TimerHandle
+from .throttle import Coalescer, TimerHandle, _thread_timer
 
 if TYPE_CHECKING:
     from .widget import ChatView
@@ -90,10 +90,10 @@ class MessageStream:
         self._resync = False
         if hasattr(panel, "on_msg"):
             panel.on_msg(self._on_msg)
-        options: dict[str, Any] = {"clock": clock}
-        if timer is not None:
-            options["timer"] = timer
-        self.coalescer = Coalescer(self._push, rate, **options)
+        self._timer = timer or _thread_timer
+        self._catch_up: TimerHandle | None = None
+        self._push_lock = threading.RLock()
+        self.coalescer = Coalescer(self._push, rate, clock=clock, timer=self._timer)
 
     @property
     def text(self) -> str:
@@ -164,25 +164,43 @@ class MessageStream:
         self._sent[name] = len(splitter.blocks)
         return {"from": start, "add": add, "tail": splitter.tail_html}, sum(map(len, add))
 
-    def _push(self) -> None:
-        with self._lock:
-            text, reasoning = self.text, self.reasoning
-            calls = ["".join(parts) + "…" for parts in self._calls.values()]
-        body, new = self._parts("body", self._body, text)
-        thoughts, new_thoughts = self._parts("reasoning", self._thoughts, reasoning)
-        if calls:  # tool calls so far go after the tail (a fence of their own, not part of the answer's blocks)
-            body["tail"] += render_partial(self._markdown("", calls))
-        sends = self.budget.take(new + new_thoughts, len(body["tail"]) + len(thoughts["tail"])) or self._resync
-        if not sends:
-            return  # a long open block: wait until it has grown more (the final state always comes)
-        self._resync = False
-        self.seq += 1
-        # only what changes while streaming: the browser keeps the rest (role, status, endpoint, group)
-        # from the entry `begin_stream` made
-        state: dict[str, Any] = {"id": self.id, "seq": self.seq, "body": body}
-        if reasoning:
-            state["reasoning_parts"] = thoughts
-        self.panel._stream_update(self.id, state)
+    CATCH_UP = 0.5
+    """Seconds without any update after the budget held one back (the model paused in a long block)
+    before the browser gets the tail anyway."""
+
+    def _push(self, force: bool = False) -> None:
+        with self._push_lock:
+            if self.finished:
+                return
+            with self._lock:
+                text, reasoning = self.text, self.reasoning
+                calls = ["".join(parts) + "…" for parts in self._calls.values()]
+            body, new = self._parts("body", self._body, text)
+            thoughts, new_thoughts = self._parts("reasoning", self._thoughts, reasoning)
+            if calls:  # tool calls so far go after the tail (a fence of their own, not part of the answer's blocks)
+                body["tail"] += render_partial(self._markdown("", calls))
+            tail = len(body["tail"]) + len(thoughts["tail"])
+            if not self.budget.take(new + new_thoughts, tail, force=force or self._resync):
+                self._hold()  # a long open block: wait until it has grown more, or the model pauses
+                return
+            self._resync = False
+            self._cancel_catch_up()
+            self.seq += 1
+            # only what changes while streaming: the browser keeps the rest (role, status, endpoint, group)
+            # from the entry `begin_stream` made
+            state: dict[str, Any] = {"id": self.id, "seq": self.seq, "body": body}
+            if reasoning:
+                state["reasoning_parts"] = thoughts
+            self.panel._stream_update(self.id, state)
+
+    def _hold(self) -> None:
+        self._cancel_catch_up()
+        self._catch_up = self._timer(self.CATCH_UP, lambda: self._push(force=True))
+
+    def _cancel_catch_up(self) -> None:
+        if self._catch_up is not None:
+            self._catch_up.cancel()
+            self._catch_up = None
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "stream_sync" and content.get("id") == self.id:
@@ -205,6 +223,8 @@ class MessageStream:
                     self._reasoning = [reply.reasoning]
         self.coalescer.close(flush=False)
         self._detach()
+        with self._push_lock:
+            self._cancel_catch_up()
         usage = getattr(reply, "usage", None) or self.usage
         if status is None:
             status = "stopped" if getattr(reply, "incomplete", False) else "done"
@@ -224,6 +244,8 @@ class MessageStream:
             self.finished = True
         self.coalescer.close(flush=False)
         self._detach()
+        with self._push_lock:
+            self._cancel_catch_up()
         message = error if isinstance(error, str) else describe_error(error)
         state = self._state(status, error=message, with_text=True)
         self.panel._stream_end(self.id, state, self.usage, None)
