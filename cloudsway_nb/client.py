@@ -46,7 +46,8 @@ class ReplyStream:
 
     The request is sent when iteration starts. Iterating to the end yields a last `Done(reply)`.
     If iteration stops early (break, interrupt, error), `reply` holds what had arrived, marked
-    `incomplete`. Use it as a context manager to be sure the connection is closed.
+    interrupted (`reply.interrupted`, also spelled `incomplete`). Use it as a context manager to
+    be sure the connection is closed.
 
     Example:
         with client.stream("gpt", "Tell me a story") as s:

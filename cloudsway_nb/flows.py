@@ -38,7 +38,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import APIError, APITimeoutError, MalformedReplyError, RateLimitError, StreamError
+from .errors import APIError, APITimeoutError, MalformedReplyError, RateLimitError, StreamError, summarize_body
 from .types import Event, ReasoningDelta, Reply, TextDelta, ToolCallDelta, UsageEvent
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ def send(request: Any, policy: RetryPolicy, *, stream: bool) -> Flow:
         if not isinstance(outcome, Failure):
             return outcome
         if attempt >= policy.max_retries or not policy.should_retry(outcome.status, outcome.headers):
+            outcome.error.retries = attempt  # the message says "after N retries"
             raise outcome.error
         yield Sleep(policy.delay(attempt, outcome.headers))
         attempt += 1
@@ -176,7 +177,7 @@ def decode(response: Any) -> Any:
     try:
         return response.json()
     except ValueError:
-        snippet = response.text[:120].replace("\n", " ")
+        snippet = summarize_body(response.text)
         raise MalformedReplyError(
             f"the reply is not JSON ({response.headers.get('content-type', 'no content type')}): {snippet!r}",
             status=response.status_code,

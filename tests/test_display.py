@@ -129,7 +129,7 @@ def test_markdown_rendering_and_formats() -> None:
 
 def test_usage_line_marks_incomplete_and_unknowns() -> None:
     line = usage_line(Reply(usage=Usage(), incomplete=True))
-    assert line == "in ? · out ? · interrupted"
+    assert line == "in – · out – · interrupted"
 
 
 def test_tool_call_fragments_show_while_streaming(ip: InteractiveShell) -> None:
@@ -165,16 +165,17 @@ def test_markdown_images_become_links_never_img(markdown: str) -> None:
     assert "<img" not in render_answer(markdown) and "<img" not in render_answer(markdown, "text")
 
 
-def test_show_raw_renders_sequences_as_json_arrays(ip: InteractiveShell) -> None:
+def test_show_raw_of_a_stream_is_one_assembled_object(ip: InteractiveShell) -> None:
     from cloudsway_nb.protocols.chat import RawChunks
 
-    reply = Reply(choices=[Choice(text="hi")], raw=RawChunks(['{"id": "c1", "object": "chat.completion.chunk"}']))
+    chunks = RawChunks(['{"id": "c1", "object": "chat.completion.chunk"}', '{"id": "c1", "choices": []}'])
+    reply = Reply(choices=[Choice(text="hi")], raw=chunks, protocol="chat")
     view = StreamView("gpt", show_raw=True)
     with capture_output() as captured:
         view.finish(reply)
     html = captured.outputs[-1].data["text/html"]
-    assert "RawChunks" not in html and "&quot;object&quot;: &quot;chat.completion.chunk&quot;" in html
-    assert "<pre>[\n  {" in html
+    assert "RawChunks" not in html and "&quot;object&quot;: &quot;chat.completion&quot;" in html
+    assert "<summary>raw (assembled from 2 stream events)</summary><pre>{\n  &quot;id&quot;: &quot;c1&quot;" in html
 
 
 def test_a_reply_cut_at_the_token_limit_says_so() -> None:

@@ -111,14 +111,14 @@ def test_an_incomplete_reply_is_stopped_and_keeps_its_text(panel) -> None:
     stream = panel.begin_stream(rate=0)
     stream.add_text("partial answ")
     final = stream.finish(Reply(choices=[Choice(text="partial answ")], incomplete=True))
-    assert final["status"] == "stopped" and "partial answ" in final["html"]
-    assert panel.messages[-1]["status"] == "stopped" and not panel.busy
+    assert final["status"] == "interrupted" and "partial answ" in final["html"]
+    assert panel.messages[-1]["status"] == "interrupted" and not panel.busy
 
 
 def test_finish_without_a_reply_keeps_what_streamed(panel) -> None:
     stream = panel.begin_stream(rate=0)
     stream.add_text("so far")
-    final = stream.finish(status="stopped")
+    final = stream.finish(status="interrupted")
     assert final["text"] == "so far" and final["footer"] == "" and panel.totals["replies"] == 0
 
 
@@ -133,7 +133,7 @@ def test_fail_shows_the_error_under_the_partial_text(panel) -> None:
 
 def test_events_after_the_end_are_ignored(panel, wire) -> None:
     stream = panel.begin_stream(rate=0)
-    stream.finish(status="stopped")
+    stream.finish(status="interrupted")
     wire.clear()
     stream.feed(TextDelta("late"))
     assert wire.sent == [] and panel.streaming == {}
@@ -174,7 +174,7 @@ def test_stream_from_a_thread_while_stop_arrives(panel, wire) -> None:
             started.set()
             i += 1
             stop.wait(0.001)
-        stream.finish(status="stopped")
+        stream.finish(status="interrupted")
 
     worker = threading.Thread(target=run)
     worker.start()
@@ -182,7 +182,7 @@ def test_stream_from_a_thread_while_stop_arrives(panel, wire) -> None:
     wire.from_browser({"type": "stop"})
     worker.join(5)
     assert not worker.is_alive()
-    assert panel.messages[-1]["status"] == "stopped" and not panel.busy and panel.streaming == {}
+    assert panel.messages[-1]["status"] == "interrupted" and not panel.busy and panel.streaming == {}
 
 
 def test_streamed_versions_do_not_fill_the_render_cache(panel) -> None:

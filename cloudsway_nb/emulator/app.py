@@ -230,10 +230,8 @@ class EmulatorApp:
                 fault = self.faults.decide(headers) if route.faults else None
             except ValueError as exc:
                 raise EmulatorError(400, str(exc)) from None
-            if fault is not None and fault.kind == "slow-first-byte":
-                await asyncio.sleep(fault.delay)
-            if fault is not None and fault.status is not None:
-                raise fault.error()
+            if fault is not None and await self._fault_first(fault, send):
+                return  # the fault was the whole reply (a proxy's page)
             reply = route.handler(request, self)
         except EmulatorError as err:
             if fault is not None and fault.kind in ("drop", "error-event"):
@@ -314,6 +312,24 @@ class EmulatorApp:
     ) -> list[tuple[bytes, bytes]]:
         merged = {"content-type": content_type, **base, **extra}
         return [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in merged.items()]
+
+    async def _fault_first(self, fault: Fault, send: Send) -> bool:
+        """What a fault does before the handler runs: a delay, a status error (raised), or a proxy's
+        HTML page sent in place of the reply (True)."""
+        if fault.kind == "slow-first-byte":
+            await asyncio.sleep(fault.delay)
+        if fault.status is not None:
+            raise fault.error()
+        if fault.kind == "html":  # not the gateway's JSON
+            await self._send_page(send, fault)
+            return True
+        return False
+
+    async def _send_page(self, send: Send, fault: Fault) -> None:
+        page = fault.page()
+        headers = [(b"content-type", b"text/html"), (b"content-length", str(len(page)).encode())]
+        await send({"type": "http.response.start", "status": fault.page_status, "headers": headers})
+        await send({"type": "http.response.body", "body": page, "more_body": False})
 
     async def _send_json(
         self, send: Send, reply: JSONReply, base: dict[str, str], fault: Fault | None, head: bool

@@ -14,6 +14,8 @@ kind                effect                                         ARG (default)
 ``error-event``     a protocol-correct error event mid-stream      chunks before it (3)
                     (a 500 reply when not streaming)
 ``slow-first-byte`` a delay before the response headers           milliseconds (1000)
+``html``            a proxy's HTML error page (not JSON, no        the status (502)
+                    request id), as one in front of a gateway
 ==================  =============================================  ==========================
 
 Per request: header ``x-emulator-fault: KIND[:ARG]`` (``none`` disables start-up faults for
@@ -42,9 +44,12 @@ from .errors import EmulatorError
 
 __all__ = ["FAULT_AFTER_HEADER", "FAULT_HEADER", "FAULT_KINDS", "Fault", "FaultPlanner", "parse_fault"]
 
-FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "529", "drop", "error-event", "slow-first-byte")
+FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "529", "drop", "error-event", "slow-first-byte", "html")
 FAULT_HEADER = "x-emulator-fault"
 FAULT_AFTER_HEADER = "x-emulator-fault-after"
+
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Temporarily Unavailable",
+            504: "Gateway Time-out"}
 
 _MESSAGES = {
     429: "Rate limit reached for requests (emulated fault). Please retry after {retry} seconds.",
@@ -82,6 +87,26 @@ class Fault:
     def delay(self) -> float:
         """Seconds of delay for ``slow-first-byte``."""
         return (self.arg if self.arg is not None else 1000.0) / 1000.0
+
+    @property
+    def page_status(self) -> int:
+        """The HTTP status of an ``html`` fault's page."""
+        return int(self.arg) if self.arg is not None and self.kind == "html" else 502
+
+    def page(self) -> bytes:
+        """An ``html`` fault's body: the error page nginx sends when the upstream fails.
+
+        Example:
+            >>> b"<title>503 Service Temporarily Unavailable</title>" in Fault("html", 503).page()
+            True
+        """
+        status = self.page_status
+        title = f"{status} {_REASONS.get(status, 'Error')}"
+        return (
+            f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
+            "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+            + "<!-- a padding to disable MSIE and Chrome friendly error page -->\r\n" * 6
+        ).encode("ascii")
 
     @property
     def retry_after(self) -> float:

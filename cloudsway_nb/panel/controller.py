@@ -161,7 +161,7 @@ class ChatPanel:
             fields: dict[str, Any] = {"attachments": chips}
             if reply is not None:
                 fields.update(reasoning=reply.reasoning, footer=footer_line(reply),
-                              status="stopped" if reply.incomplete else "done", endpoint=reply.endpoint or "")
+                              status="interrupted" if reply.incomplete else "done", endpoint=reply.endpoint or "")
             self._ids.append(self.view.add_message(role, text, **fields))
 
     def _ready(self) -> None:
@@ -207,7 +207,7 @@ class ChatPanel:
         return replies[-1] if replies else None
 
     def stop(self) -> None:
-        """Stop the reply streaming now (the partial answer stays, marked stopped)."""
+        """Stop the reply streaming now (the partial answer stays, marked interrupted)."""
         self._stop.set()
 
     def _submit(self, text: str, parts: list[Attachment], undo: Any = None) -> None:

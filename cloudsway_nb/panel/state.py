@@ -10,7 +10,7 @@ A message is what the widget syncs to the browser and what `render_transcript` d
 | `html` | `render_message(text)`: safe HTML |
 | `reasoning`, `reasoning_html`, `reasoning_tokens` | the model's reasoning, rendered, and its token count |
 | `footer` | one line: endpoint · model · in · out · reasoning · cached · latency · first token · cost |
-| `status` | `done`, `streaming`, `stopped` or `error` |
+| `status` | `done`, `streaming`, `interrupted` (stopped, the partial answer kept) or `error` |
 | `error` | one line for a failed reply |
 | `endpoint`, `group` | who answered; messages sharing a group (a comparison) are shown side by side |
 | `attachments` | chips: `{id, name, size, mime, thumb}` (a thumbnail data URL for images, else "") |
@@ -44,7 +44,8 @@ __all__ = [
 ]
 
 ROLES = ("user", "assistant", "system", "error")
-STATUSES = ("done", "streaming", "stopped", "error")
+STATUSES = ("done", "streaming", "interrupted", "error")
+_OLD_STATUSES = {"stopped": "interrupted"}  # the word before: one word for it everywhere (issue 11)
 
 Role = Literal["user", "assistant", "system", "error"]
 
@@ -101,6 +102,7 @@ def message_state(
     """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    status = _OLD_STATUSES.get(status, status)
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
     render = render_message if with_text else render_partial

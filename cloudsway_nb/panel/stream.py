@@ -18,7 +18,7 @@ mid-stream) sends `{"type": "stream_sync", "id": ...}` and the next update start
 Example:
     stream = panel.begin_stream(endpoint="gpt")
     reply = session.ask("gpt", text, on_event=stream.feed, cancel=stop_event)
-    stream.finish(reply, status="stopped" if reply.incomplete else "done")
+    stream.finish(reply, status="interrupted" if reply.incomplete else "done")
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ class MessageStream:
         {'from': 0, 'add': ['<p><strong>bold</strong></p>\\n'], 'tail': '<p>next</p>\\n'}
         >>> s.html
         '<p><strong>bold</strong></p>\\n<p>next</p>\\n'
-        >>> s.finish(status="stopped")["status"]
-        'stopped'
+        >>> s.finish(status="interrupted")["status"]
+        'interrupted'
     """
 
     def __init__(
@@ -214,7 +214,7 @@ class MessageStream:
 
     def finish(self, reply: Any = None, *, status: str | None = None, cost: float | None = None) -> MessageState:
         """The final message: from `reply` when given (its text, reasoning, tool calls and footer), else
-        from what was streamed. `status` defaults to "stopped" for an incomplete reply, else "done"."""
+        from what was streamed. `status` defaults to "interrupted" for an interrupted reply, else "done"."""
         with self._lock:
             self.finished = True
             if reply is not None:
@@ -227,7 +227,7 @@ class MessageStream:
             self._cancel_catch_up()
         usage = getattr(reply, "usage", None) or self.usage
         if status is None:
-            status = "stopped" if getattr(reply, "incomplete", False) else "done"
+            status = "interrupted" if getattr(reply, "incomplete", False) else "done"
         calls = [f"{c.name}({c.arguments_json})" for c in getattr(reply, "tool_calls", None) or []]
         footer = footer_line(reply, endpoint=self.endpoint or None, cost=cost) if reply is not None else ""
         tokens = getattr(usage, "reasoning", None)

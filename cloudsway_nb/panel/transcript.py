@@ -102,7 +102,8 @@ def _reply_to_dict(reply: Reply | None) -> dict[str, Any] | None:
         "endpoint": reply.endpoint, "model": reply.model, "protocol": reply.protocol, "id": reply.id,
         "latency": reply.latency, "ttft": reply.ttft, "incomplete": reply.incomplete,
         "finish_reason": reply.finish_reason, "text": reply.text, "reasoning": reply.reasoning,
-        "usage": {"input": u.input, "output": u.output, "reasoning": u.reasoning, "cached": u.cached, "total": u.total},
+        "usage": {"input": u.input, "output": u.output, "reasoning": u.reasoning, "cached": u.cached, "total": u.total,
+                  "estimated": u.estimated},  # an interrupted answer's counts stay marked estimated
     }
 
 

@@ -41,7 +41,7 @@ Example (the shape of the controller that will wire it to a Session):
             except Exception as exc:
                 stream.fail(exc)
             else:
-                stream.finish(reply)  # "stopped" when the reply is incomplete
+                stream.finish(reply)  # "interrupted" when the reply is
 
         threading.Thread(target=run, daemon=True).start()
 
