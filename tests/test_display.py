@@ -239,7 +239,7 @@ def test_code_blocks_are_highlighted_with_a_copy_button_the_same_while_streaming
     out = render_markdown("Run:\n\n```python\nimport os\nprint(os.sep)\n```\n")
     assert '<div class="cw-code" data-lang="python"' in out and "background:var(--jp-cell-editor-background" in out
     assert 'style="color:var(--jp-mirror-editor-keyword-color, #008000);font-weight:bold">import</span>' in out
-    assert 'class="cw-copy"' in out and "navigator.clipboard.writeText" in out and "<script" not in out
+    assert "cw-copy" in out and "navigator.clipboard.writeText" in out and "<script" not in out
     assert "<script" not in render_markdown("```html\n<script>alert(1)</script>\n```")  # still escaped
     text = "Intro.\n\n```python\ndef f():\n    return 1\n```\n\nAfter the code.\n\nAnd more"
     view = StreamView("gpt", clock=FakeClock(1.0))

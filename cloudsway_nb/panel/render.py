@@ -152,12 +152,17 @@ _INLINE = {
     "code": "background:transparent;padding:0;font:inherit;white-space:inherit",
 }
 # The copy button of a code block in a cell's output. No <script> and no stylesheet (an untrusted
-# output loses both): inline styles, and inline handlers that only run where the output is trusted
-# (an answer just streamed). The button starts hidden and shows when the pointer or the keyboard
-# focus reaches the block, so where the handlers were stripped (an untrusted notebook) no dead button shows.
-_REVEAL = "this.closest('.cw-code').querySelector('.cw-copy').hidden=false"
-_COPY = ("navigator.clipboard.writeText(this.closest('.cw-code').querySelector('code').innerText)"
-         ".then(()=>{this.textContent='Copied';setTimeout(()=>{this.textContent='Copy'},1500)})")
+# output loses both): inline styles, and an inline handler that makes the button when the pointer or
+# the keyboard focus first reaches the block. Handlers run only where the output is trusted (an answer
+# just streamed); where JupyterLab sanitized them away (an untrusted notebook) there is no dead button.
+_ADD_COPY = (
+    "var c=this.closest('.cw-code'),b=c.querySelector('.cw-copy');if(b)return;"
+    "b=document.createElement('button');b.type='button';b.className='cw-copy';b.textContent='Copy';"
+    "b.title='Copy code';b.setAttribute('aria-label','Copy code');b.setAttribute('style','" + "{button}" + "');"
+    "b.onclick=function(){navigator.clipboard.writeText(c.querySelector('code').innerText).then(function(){"
+    "b.textContent='Copied';setTimeout(function(){b.textContent='Copy'},1500)})};"
+    "c.querySelector('.cw-code-bar').appendChild(b)"
+)
 _SPAN = re.compile(r'<span class="([\w-]+)">')
 
 
@@ -170,19 +175,18 @@ def inline_code_block_html(code: str, lang: str = "") -> str:
         >>> out = inline_code_block_html("x = 1\\n", "python")
         >>> 'style="color:var(--jp-mirror-editor-operator-color, #7800c2)">=</span>' in out
         True
-        >>> '<button type="button" class="cw-copy"' in out and " hidden " in out and "<script" not in out
+        >>> "b.className='cw-copy'" in out and "<button" not in out and "<script" not in out
         True
     """
     styles = _class_styles()
     body = _SPAN.sub(lambda m: f'<span style="{styles[m.group(1)]}">' if m.group(1) in styles else "<span>",
                      _highlight(code, lang))
     label = html.escape(lang)
+    add = _ADD_COPY.replace("{button}", _INLINE["button"])
     return (
-        f'<div class="cw-code" data-lang="{label}" style="{_INLINE["box"]}" onmouseenter="{_REVEAL}">'
-        f'<div class="cw-code-bar" style="{_INLINE["bar"]}"><span class="cw-code-lang">{label or "code"}</span>'
-        f'<button type="button" class="cw-copy" title="Copy code" aria-label="Copy code" hidden '
-        f'style="{_INLINE["button"]}" onclick="{_COPY}">Copy</button></div>'
-        f'<pre class="cw-highlight" tabindex="0" style="{_INLINE["pre"]}" onfocus="{_REVEAL}">'
+        f'<div class="cw-code" data-lang="{label}" style="{_INLINE["box"]}" onmouseenter="{add}">'
+        f'<div class="cw-code-bar" style="{_INLINE["bar"]}"><span class="cw-code-lang">{label or "code"}</span></div>'
+        f'<pre class="cw-highlight" tabindex="0" style="{_INLINE["pre"]}" onfocus="{add}">'
         f'<code style="{_INLINE["code"]}">{body}</code></pre>'
         "</div>"
     )

@@ -107,3 +107,29 @@ def test_magic_code_blocks_stream_and_end_as_one_output(page: Any, lab_server: A
     static.screenshot(path=str(screenshots / "magic-saved-nbconvert.png"), full_page=True)
     static.close()
     assert errors == []
+
+
+def test_a_saved_answer_opened_untrusted_shows_code_without_a_dead_copy_button(page: Any, lab_server: Any,
+                                                                              screenshots: Path) -> None:
+    """A notebook from elsewhere opens untrusted: JupyterLab sanitizes its outputs (inline handlers
+    removed). The code still reads, and the copy button, which could no longer work, stays hidden."""
+    import nbformat
+
+    from cloudsway_nb.display import render_markdown
+
+    nb = nbformat.v4.new_notebook()
+    answer = render_markdown("Squares:\n\n```python\ndef square(x: int) -> int:\n    return x ** 2\n```\n")
+    nb.cells = [nbformat.v4.new_code_cell("%%cloudsway gpt\nSquare a number", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": f'<div class="cloudsway-reply">{answer}</div>',
+                                                      "text/plain": "Squares: ..."})])]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab_server.root / "untrusted.ipynb")  # not signed: untrusted
+    page.goto(f"{lab_server.url}/lab/tree/untrusted.ipynb?reset")
+    code = page.locator(".jp-OutputArea .cw-code").first
+    code.wait_for(timeout=TIMEOUT)
+    assert code.locator("pre").inner_text().startswith("def square(x: int) -> int:")
+    assert code.get_attribute("onmouseenter") is None  # sanitized
+    code.hover()
+    page.wait_for_timeout(200)
+    assert code.locator(".cw-copy").count() == 0 or code.locator(".cw-copy").is_hidden()
+    page.locator(".jp-Notebook").screenshot(path=str(screenshots / "magic-untrusted.png"))
