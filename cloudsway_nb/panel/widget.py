@@ -135,6 +135,7 @@ class ChatView(anywidget.AnyWidget):
         self._assembler = UploadAssembler(self.max_upload)
         self._lock = threading.RLock()
         self._fallback: Any = None
+        self._unsent: set[str] = set()
         self.on_msg(self._on_custom)
         self.observe(self._refresh_fallback, names=["messages", "totals", "title"])
 
@@ -346,6 +347,14 @@ class ChatView(anywidget.AnyWidget):
                                                           endpoint=stream.endpoint, group=group, with_text=False)))
         return stream
 
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        return key not in getattr(self, "_unsent", ()) and super()._should_send_property(key, value)
+
+    def set_state(self, sync_data: Mapping[str, Any]) -> None:
+        """State from the browser; `messages` and `streaming` are the kernel's (the browser's copy of
+        `messages` gains a finished stream's message on its own, and may come back: it is ignored)."""
+        super().set_state({k: v for k, v in sync_data.items() if k not in ("messages", "streaming")})
+
     def _stream_update(self, id: str, state: Mapping[str, Any]) -> None:
         with self._lock, self.hold_sync():  # one comm message: this message's state (and busy)
             self.streaming = {**self.streaming, id: dict(state)}
@@ -355,10 +364,17 @@ class ChatView(anywidget.AnyWidget):
         with self._lock, self.hold_sync():  # one comm message, so the browser never shows the message twice
             final = dict(state)
             ids = [m.get("id") for m in self.messages]
-            if id in ids:
-                self.messages = [final if m.get("id") == id else m for m in self.messages]
-            else:
-                self.messages = [*self.messages, final]
+            # the browser gets the final message alone (it puts it in its copy of `messages`), never the
+            # earlier messages again: the list is set here without being sent
+            self.send({"type": "stream_end", "message": final})
+            self._unsent = {"messages"}
+            try:
+                if id in ids:
+                    self.messages = [final if m.get("id") == id else m for m in self.messages]
+                else:
+                    self.messages = [*self.messages, final]
+            finally:
+                self._unsent = set()
             if usage is not None or cost is not None:
                 self.totals = add_to_totals(self.totals, usage, cost)
             self.streaming = {k: v for k, v in self.streaming.items() if k != id}

@@ -75,6 +75,79 @@ function reasoningSummary(m) {
   return m.reasoning_tokens ? `Reasoning · ${Number(m.reasoning_tokens).toLocaleString("en")} tokens` : "Reasoning";
 }
 
+// ------------------------------------------------------------------------------------------------
+// the streaming message: parts {from, add: [html...], tail} (cloudsway_nb/panel/stream.py)
+// ------------------------------------------------------------------------------------------------
+
+// What the streaming entries carry, put together (per model, so every view of it shares it): the
+// entry's fields and, for the answer and the reasoning, the finished blocks and the open tail
+function streamStore(memory) {
+  if (!memory.streams) memory.streams = new Map(); // id -> {meta, body: {blocks, tail}, reasoning: {blocks, tail}, asked}
+  return memory.streams;
+}
+
+function applyPart(held, part) {
+  if (!part) return true;
+  if (held.blocks.length < part.from) return false; // blocks are missing (a page reloaded mid-stream)
+  held.blocks.length = part.from; // applying an entry twice changes nothing
+  held.blocks.push(...(part.add || []));
+  held.tail = part.tail || "";
+  return true;
+}
+
+function applyStreaming(model, memory) {
+  const streams = streamStore(memory);
+  const live = model.get("streaming") || {};
+  for (const id of [...streams.keys()]) if (!live[id]) streams.delete(id);
+  for (const [id, entry] of Object.entries(live)) {
+    let acc = streams.get(id);
+    if (!acc) { acc = { meta: {}, body: { blocks: [], tail: "" }, reasoning: { blocks: [], tail: "" }, asked: 0 }; streams.set(id, acc); }
+    const { body, reasoning_parts: thoughts, seq, ...meta } = entry;
+    Object.assign(acc.meta, meta);
+    if (body === undefined && entry.html !== undefined) { acc.body = { blocks: [], tail: entry.html }; continue; } // a whole entry
+    const whole = applyPart(acc.body, body) && applyPart(acc.reasoning, thoughts);
+    if (!whole && acc.asked !== seq) { acc.asked = seq; model.send({ type: "stream_sync", id }); }
+  }
+}
+
+function liveMessage(memory, id, entry) {
+  const acc = streamStore(memory).get(id);
+  if (!acc) return entry;
+  const join = (part) => part.blocks.join("") + part.tail;
+  return { ...acc.meta, html: join(acc.body), reasoning_html: join(acc.reasoning), parts: acc };
+}
+
+// A stream's end: the kernel sends the final message alone (not the whole transcript again) and has
+// it in its `messages` already; put it in this copy (by id, so every view may do it)
+function endStream(model, content) {
+  if (!content || content.type !== "stream_end" || !content.message) return;
+  const messages = [...(model.get("messages") || [])];
+  const at = messages.findIndex((m) => m.id === content.message.id);
+  if (at >= 0) messages[at] = content.message; else messages.push(content.message);
+  model.set("messages", messages); // local (the kernel ignores a copy coming back)
+}
+
+// Shows a part in `box`: the blocks not shown yet appended (finished ones are never drawn again),
+// the tail replaced. Safe HTML from cloudsway_nb.panel.render.
+function showParts(box, part) {
+  if (!box.cwBlocks || !box.contains(box.cwBlocks)) {
+    box.cwBlocks = h("div", { class: "cw-blocks" });
+    box.cwTail = h("div", { class: "cw-tail" });
+    box.cwShown = [];
+    box.replaceChildren(box.cwBlocks, box.cwTail);
+  }
+  let same = 0;
+  while (same < box.cwShown.length && same < part.blocks.length && box.cwShown[same] === part.blocks[same]) same += 1;
+  if (same < box.cwShown.length) { // a stream that started again: draw its blocks anew
+    box.cwBlocks.replaceChildren();
+    box.cwShown = [];
+    same = 0;
+  }
+  for (const block of part.blocks.slice(same)) box.cwBlocks.insertAdjacentHTML("beforeend", block);
+  box.cwShown = part.blocks.slice();
+  box.cwTail.innerHTML = part.tail;
+}
+
 class MessageView {
   constructor(panel, m) {
     this.panel = panel;
@@ -126,12 +199,14 @@ class MessageView {
     this.reasoning.classList.toggle("cw-hidden", !hasReasoning);
     if (hasReasoning) {
       this.summary.textContent = reasoningSummary(m);
-      this.reasoningBody.innerHTML = m.reasoning_html; // safe HTML from cloudsway_nb.panel.render
+      if (live && m.parts) showParts(this.reasoningBody, m.parts.reasoning);
+      else this.reasoningBody.innerHTML = m.reasoning_html; // safe HTML from cloudsway_nb.panel.render
       const remembered = this.panel.openState.get(this.id);
       const open = remembered !== undefined ? remembered : live && !(m.html || "").trim();
       if (this.reasoning.open !== open) this.reasoning.open = open;
     }
-    this.body.innerHTML = m.html || ""; // safe HTML from cloudsway_nb.panel.render
+    if (live && m.parts) showParts(this.body, m.parts.body); // appends the blocks that finished, replaces the tail
+    else this.body.innerHTML = m.html || ""; // safe HTML from cloudsway_nb.panel.render
     this.body.classList.toggle("cw-cursor", live);
     this.error.textContent = m.error || "";
     this.footer.textContent = m.footer || "";
@@ -349,7 +424,8 @@ class Panel {
 
   items() {
     const messages = this.model.get("messages") || [];
-    const live = this.model.get("streaming") || {};
+    const live = Object.fromEntries(Object.entries(this.model.get("streaming") || {})
+      .map(([id, entry]) => [id, liveMessage(this.memory, id, entry)]));
     const items = messages.map((m) => (live[m.id] ? [live[m.id], true] : [m, false]));
     const known = new Set(messages.map((m) => m.id));
     for (const [id, m] of Object.entries(live)) if (!known.has(id)) items.push([m, true]);
@@ -576,10 +652,12 @@ class Panel {
 
 function render({ model, el }) {
   const panel = new Panel(model, el);
+  applyStreaming(model, panel.memory); // a view made while a reply streams
   panel.renderAll();
   const handlers = [
     ["change:messages", () => panel.schedule()],
-    ["change:streaming", () => panel.schedule()],
+    ["change:streaming", () => { applyStreaming(model, panel.memory); panel.schedule(); }], // every entry, at once
+    ["msg:custom", (content) => endStream(model, content)],
     ["change:busy", () => panel.renderComposer()],
     ["change:pending", () => panel.renderComposer()],
     ["change:placeholder", () => panel.renderComposer()],
