@@ -46,7 +46,8 @@ class ReplyStream:
 
     The request is sent when iteration starts. Iterating to the end yields a last `Done(reply)`.
     If iteration stops early (break, interrupt, error), `reply` holds what had arrived, marked
-    `incomplete`. Use it as a context manager to be sure the connection is closed.
+    interrupted (`reply.interrupted`, also spelled `incomplete`). Use it as a context manager to
+    be sure the connection is closed.
 
     Example:
         with client.stream("gpt", "Tell me a story") as s:
@@ -191,6 +192,20 @@ class Client(ClientCore):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def async_client(self) -> AsyncClient:
+        """An AsyncClient with this client's gateway, key, endpoints, timeouts, retries and headers
+        (a batch runs on it; the key is handed over inside the client layer, never shown).
+
+        Example:
+            >>> with Client(base_url="http://127.0.0.1:1", api_key="k", endpoints={}) as c:
+            ...     twin = c.async_client()
+            >>> twin
+            AsyncClient(base_url='http://127.0.0.1:1', api_key='****', endpoints=[])
+            >>> asyncio.run(twin.aclose())
+        """
+        return AsyncClient(self.base_url, self._api_key, dict(self.endpoints), timeout=self.timeout,
+                           connect_timeout=self.connect_timeout, retry=self.retry, headers=self.extra_headers)
+
     def chat(
         self, endpoint: EndpointRef, prompt_or_messages: Prompt, *, system: str | None = None,
         attachments: Any = (), tools: Any = (), stream: bool = False, **params: Any,
@@ -295,6 +310,14 @@ class AsyncClient(ClientCore):
         prep = self.prepare_chat(endpoint, prompt_or_messages, system=system, attachments=attachments, tools=tools,
                                  stream=True, params=params)
         return AsyncReplyStream(self._driver, prep)
+
+    async def send_prepared(
+        self, prep: PreparedCall, observe: Callable[[int | None, Mapping[str, str]], None] | None = None,
+    ) -> Any:
+        """Run a call made by `prepare_chat` / `prepare_embed` (a batch keys its cache on `prep.http`
+        before sending); `observe(status, headers)` sees the answer to every try (see `flows.observed`)."""
+        flow = flows.call(prep)
+        return await self._driver.run(flows.observed(flow, observe) if observe is not None else flow)
 
     async def embed(self, endpoint: EndpointRef, texts: str | list[str], **params: Any) -> Any:
         """See Client.embed."""

@@ -64,6 +64,11 @@ class Throttle:
             return True
         return False
 
+    def spend(self, count: int = 1) -> None:
+        """Count `count` more sends against the rate (a refresh that sent more than one message)."""
+        if self._last is not None:
+            self._last += count * self.interval
+
 
 def _image_as_link(renderer: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
     """An image in model output as a plain link, never an `<img>`: a prompt injection could make a
@@ -92,7 +97,12 @@ def markdown_parser() -> Any:
 
 @lru_cache(maxsize=1)
 def _markdown() -> Any:
-    return markdown_parser()
+    from .panel.render import inline_fence  # the panel's highlighting, styled inline for a cell's output
+
+    md = markdown_parser()
+    md.add_render_rule("fence", inline_fence)
+    md.add_render_rule("code_block", inline_fence)
+    return md
 
 
 def render_markdown(text: str) -> str:
@@ -150,22 +160,29 @@ def plain_answer(text: str, fmt: str = "markdown") -> str:
     return _json_text(text) if fmt == "json" else text
 
 
-def _n(value: int | None) -> str:
-    return "?" if value is None else f"{value:,}"
+def _n(value: int | None, estimated: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"~{value:,}" if estimated else f"{value:,}"
 
 
 def usage_line(reply: Reply, label: str | None = None) -> str:
     """The one-line footer: tokens in / out / reasoning / cached, latency, time to first token.
+
+    A count the server did not report is "–"; counts estimated because it sent none (an
+    interrupted stream, see `cloudsway_nb.estimate`) show as "~N".
 
     Example:
         >>> from cloudsway_nb.types import Usage
         >>> usage_line(Reply(usage=Usage(input=7, output=5, reasoning=2, cached=0), latency=0.5, ttft=0.1,
         ...                  model="gpt-4o"), "gpt")
         'gpt · gpt-4o · in 7 · out 5 · reasoning 2 · cached 0 · 0.50 s · first token 0.10 s'
+        >>> usage_line(Reply(usage=Usage(input=9, output=40, estimated=True), incomplete=True))
+        'in ~9 · out ~40 · interrupted'
     """
     u = reply.usage
     parts = [p for p in (label, reply.model) if p]
-    parts += [f"in {_n(u.input)}", f"out {_n(u.output)}"]
+    parts += [f"in {_n(u.input, u.estimated)}", f"out {_n(u.output, u.estimated)}"]
     if u.reasoning is not None:
         parts.append(f"reasoning {_n(u.reasoning)}")
     if u.cached is not None:
@@ -259,9 +276,18 @@ def _final_html(reply: Reply, *, fmt: str, show_reasoning: bool, show_usage: boo
     if show_usage:
         out.append(_footer_html(usage_line(reply, label)))
     if show_raw and reply.raw is not None:
-        raw = json.dumps(reply.raw, indent=2, ensure_ascii=False, default=_jsonable)
-        out.append(f"<details><summary>raw</summary><pre>{html.escape(raw)}</pre></details>")
+        out.append(_raw_html(reply))
     return f'<div class="cloudsway-reply">{"".join(out)}</div>'
+
+
+def _raw_html(reply: Reply) -> str:
+    """The reply's JSON, collapsed: a stream's assembled into one object, never every chunk."""
+    from .assembled import assembled_raw, is_stream_raw
+
+    whole = assembled_raw(reply)
+    where = f" (assembled from {len(reply.raw)} stream events)" if is_stream_raw(reply.raw) else ""
+    raw = json.dumps(whole, indent=2, ensure_ascii=False, default=_jsonable)
+    return f"<details><summary>raw{where}</summary><pre>{html.escape(raw)}</pre></details>"
 
 
 def _jsonable(value: Any) -> Any:
@@ -316,15 +342,17 @@ class StreamView:
         self.show_raw = show_raw
         self.throttle = Throttle(rate, clock)
         self.pane = _Pane()
+        from .blockview import BlockColumn
+
+        self.column = BlockColumn(fmt="text" if fmt == "json" else fmt, show_reasoning=show_reasoning)
         self.handle: Any = None
         self.updates = 0
         self._dirty = False
 
     def start(self, status: str = "…") -> None:
         """Show the (empty) display that later updates replace."""
-        from IPython.display import display
-
-        self.handle = display(self._bundle(_note_html(status), status), raw=True, display_id=True)
+        self.column.open(self._bundle(_note_html(status), status))
+        self.handle = self.column.handles[0]
 
     @staticmethod
     def _bundle(html_text: str, plain: str) -> dict[str, str]:
@@ -338,12 +366,16 @@ class StreamView:
                 self.refresh()
 
     def refresh(self) -> None:
-        """Push the current state to the display now."""
-        if self.handle is None:
-            self.start()
+        """Push the current state now: finished Markdown blocks once (each display keeps the blocks that
+        finished while it was the last), the open tail replaced (see `blockview.BlockColumn`)."""
         self._dirty = False
-        self.updates += 1
-        self.handle.update(self._bundle(self.pane.html(self.fmt, self.show_reasoning), self.pane.plain()), raw=True)
+        before = len(self.column.handles)
+        calls = "".join(f"<pre>{html.escape(''.join(parts))}…</pre>" for parts in self.pane.calls.values())
+        sent = self.column.refresh("".join(self.pane.text), "".join(self.pane.reasoning), calls)
+        self.handle = self.column.handles[0]
+        self.updates += sent - (len(self.column.handles) - before)
+        if sent > 1:
+            self.throttle.spend(sent - 1)  # at most `rate` messages a second, not refreshes
 
     def status(self, text: str) -> None:
         """Show a status line (e.g. a background response's progress) until content arrives."""
@@ -351,19 +383,20 @@ class StreamView:
             self.start(text)
             return
         self.updates += 1
-        self.handle.update(self._bundle(_note_html(text), text), raw=True)
+        self.column.status(self._bundle(_note_html(text), text))
 
     def finish(self, reply: Reply, note: str | None = None) -> None:
-        """The final render (always sent, whatever the throttle says)."""
-        if self.handle is None:
-            self.start()
-        self.updates += 1
+        """The final render (always sent, whatever the throttle says) into the first display; the
+        displays that held blocks while streaming are emptied."""
         bundle = self._bundle(
             _final_html(reply, fmt=self.fmt, show_reasoning=self.show_reasoning, show_usage=self.show_usage,
                         show_raw=self.show_raw, label=self.label, note=note),
             _final_plain(reply, fmt=self.fmt, show_usage=self.show_usage, label=self.label, note=note),
         )
-        self.handle.update(bundle, raw=True)
+        if self.handle is None:
+            self.start()
+        self.updates += len(self.column.handles)
+        self.column.close(bundle)
 
 
 class MultiView:
@@ -389,11 +422,13 @@ class MultiView:
         fmt: str = "markdown",
         show_reasoning: bool = True,
         show_usage: bool = True,
+        show_raw: bool = False,
     ) -> None:
         self.aliases = list(aliases)
         self.fmt = fmt
         self.show_reasoning = show_reasoning
         self.show_usage = show_usage
+        self.show_raw = show_raw
         self.throttle = Throttle(rate, clock)
         self.panes = {a: _Pane() for a in self.aliases}
         self.handle: Any = None
@@ -445,16 +480,26 @@ class MultiView:
             if isinstance(result, Reply):
                 note = "interrupted: partial answer" if result.incomplete else None
                 columns[alias] = _final_html(result, fmt=self.fmt, show_reasoning=self.show_reasoning,
-                                             show_usage=False, show_raw=False, label=None, note=note)
+                                             show_usage=False, show_raw=self.show_raw, label=None, note=note)
                 u = result.usage
-                rows.append([alias, snippet(result.text), u.reasoning, u.input, u.output, u.total,
-                             _secs(result.latency), _secs(result.ttft), "incomplete" if result.incomplete else "ok"])
+                rows.append([alias, snippet(result.text), _count(u.reasoning), _count(u.input, u),
+                             _count(u.output, u), _count(u.total, u), _secs(result.latency), _secs(result.ttft),
+                             "interrupted" if result.incomplete else "ok"])
                 plain.append(f"{alias}: {result.text}")
-            else:
+            else:  # the error once, in its pane, under what had arrived; the table says only "error"
                 message = describe_error(result) if result is not None else "no result"
-                columns[alias] = _note_html(message)
-                rows.append([alias, "", None, None, None, None, "", "", message])
-                plain.append(f"{alias}: {message}")
+                partial = getattr(result, "partial", None)
+                if isinstance(partial, Reply) and (partial.text or partial.reasoning):
+                    columns[alias] = _final_html(partial, fmt=self.fmt, show_reasoning=self.show_reasoning,
+                                                 show_usage=False, show_raw=False, label=None,
+                                                 note=f"error, partial answer: {message}")
+                    plain.append(f"{alias}: {partial.text}\n{message}")
+                else:
+                    columns[alias] = _note_html(message)
+                    plain.append(f"{alias}: {message}")
+                u = partial.usage if isinstance(partial, Reply) else None
+                rows.append([alias, "", None, _count(u and u.input, u), _count(u and u.output, u),
+                             _count(u and u.total, u), "", "", "error"])
         head = ["endpoint", "answer", "reasoning tokens", "in", "out", "total", "latency", "first token", "status"]
         table = ""
         if self.show_usage:
@@ -486,6 +531,13 @@ def snippet(text: str, width: int = 80) -> str:
         return plain
     cut = plain[: width - 1].rsplit(" ", 1)[0] if " " in plain[: width - 1] else plain[: width - 1]
     return cut.rstrip(" ,;:.") + "…"
+
+
+def _count(value: int | None, usage: Any = None) -> str:
+    """A token count for the table: blank when unknown, "~N" when estimated."""
+    if value is None:
+        return ""
+    return f"~{value:,}" if getattr(usage, "estimated", False) else f"{value:,}"
 
 
 def _secs(value: float | None) -> str:

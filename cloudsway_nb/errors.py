@@ -19,16 +19,19 @@
                └── ServerError              >= 500
                     └── OverloadedError     529
 
-Every APIError carries `status` (or None), the server's own `message`, the `request_id`, and
-`partial`: the Reply assembled from what had arrived before the failure (for streams). `str(e)`
-is one line. Messages are scrubbed of the API key before they are stored.
+Every APIError carries `status` (or None), the server's own `message`, the `request_id`,
+`retries` (how many times the request had been retried already) and `partial`: the Reply
+assembled from what had arrived before the failure (for streams). `str(e)` is one line. Messages
+are scrubbed of the API key before they are stored; a body that is not JSON (a proxy's HTML
+error page) becomes a one-line summary (`summarize_body`).
 
 Example:
     >>> e = RateLimitError("slow down", status=429, request_id="req_1")
     >>> str(e)
     '429 slow down (request id req_1)'
+    >>> e.retries = 2
     >>> describe_error(e)
-    'RateLimitError: 429 slow down (request id req_1)'
+    'RateLimitError: 429 slow down (request id req_1; after 2 retries)'
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ __all__ = [
     "describe_error",
     "error_for_status",
     "redact",
+    "summarize_body",
 ]
 
 
@@ -114,12 +118,54 @@ def _shorten_base64(text: str) -> str:
     return _BARE_BASE64.sub(bare, _DATA_URL.sub(data_url, text))
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_HEADING = re.compile(r"<h1[^>]*>(.*?)</h1>", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+_HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
+
+
+def summarize_body(text: str, width: int = 120) -> str:
+    """A non-JSON error body as one short line: an HTML page's title (else its first heading, else
+    its first line of text), or a plain body's first line; cut at `width` characters with "…".
+
+    Example:
+        >>> summarize_body("<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>")
+        '502 Bad Gateway'
+        >>> summarize_body("upstream connect error\\nreset reason: overflow")
+        'upstream connect error'
+    """
+    import html as html_module
+
+    body = text.strip()
+    if body.startswith("<") or "<html" in body[:500].lower():
+        found = _TITLE.search(body) or _HEADING.search(body)
+        inner = found.group(1) if found else _HIDDEN.sub(" ", body)
+        lines = [" ".join(html_module.unescape(_TAG.sub(" ", line)).split()) for line in inner.splitlines()]
+    else:
+        lines = [" ".join(line.split()) for line in body.splitlines()]
+    first = next((line for line in lines if line), "")
+    return first if len(first) <= width else first[: width - 1].rstrip() + "…"
+
+
 class CloudswayError(Exception):
     """Base of every error this package raises."""
 
 
 class UsageError(CloudswayError, ValueError):
-    """Bad input, found before anything was sent. The message names the problem and the fix."""
+    """Bad input, found before anything was sent. The message names the problem and the fix.
+
+    In IPython (a notebook cell calling `ChatPanel(endpoint="nope")`, `panel.ask("")`...) it shows as
+    one line, as the magic's UsageErrors do, not as a traceback (`%debug` still opens the frame that raised).
+
+    Example:
+        >>> UsageError("nothing to send")._render_traceback_()
+        ['UsageError: nothing to send']
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython's showtraceback() prints what this returns in place of the traceback (a per-exception
+        # hook: no global handler to clash with set_custom_exc users, no stderr write)
+        return [f"{type(self).__name__}: {describe_error(self)}"]
 
 
 class ConfigError(UsageError):
@@ -152,11 +198,15 @@ class APIError(CloudswayError):
         self.code = code
         self.body = body
         self.partial = partial
+        self.retries = 0  # how many times the request was retried before this failure (set by flows.send)
         super().__init__(self.message)
 
     def __str__(self) -> str:
         head = f"{self.status} " if self.status is not None else ""
-        tail = f" (request id {self.request_id})" if self.request_id else ""
+        notes = [f"request id {self.request_id}"] if self.request_id else []
+        if self.retries:
+            notes.append(f"after {self.retries} retr{'y' if self.retries == 1 else 'ies'}")
+        tail = f" ({'; '.join(notes)})" if notes else ""
         partial = ""
         if self.partial is not None and self.partial.text:
             partial = f" [{len(self.partial.text)} characters had arrived]"
@@ -170,11 +220,14 @@ class APIError(CloudswayError):
         return f"{type(self).__name__}({self.message!r}, status={self.status!r}, request_id={self.request_id!r})"
 
     def __reduce__(self):  # keep pickling (multiprocessing, nbclient) working with keyword args
-        return (_rebuild, (type(self), self.message, self.status, self.request_id, self.code))
+        return (_rebuild, (type(self), self.message, self.status, self.request_id, self.code, self.retries))
 
 
-def _rebuild(cls: type[APIError], message: str, status: int | None, request_id: str | None, code: str | None):
-    return cls(message, status=status, request_id=request_id, code=code)
+def _rebuild(cls: type[APIError], message: str, status: int | None, request_id: str | None, code: str | None,
+             retries: int = 0):
+    error = cls(message, status=status, request_id=request_id, code=code)
+    error.retries = retries
+    return error
 
 
 class APIConnectionError(APIError):

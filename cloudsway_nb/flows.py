@@ -38,7 +38,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import APIError, APITimeoutError, MalformedReplyError, RateLimitError, StreamError
+from .errors import APIError, APITimeoutError, MalformedReplyError, RateLimitError, StreamError, summarize_body
 from .types import Event, ReasoningDelta, Reply, TextDelta, ToolCallDelta, UsageEvent
 
 if TYPE_CHECKING:
@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     from .protocols.base import StreamParser
     from .retry import RetryPolicy
 
-__all__ = ["READ_BODY", "Failure", "ReadBody", "Send", "Sleep", "StreamState", "call", "poll", "send", "stream"]
+__all__ = [
+    "READ_BODY", "Failure", "ReadBody", "Send", "Sleep", "StreamState", "call", "observed", "poll", "send", "stream",
+]
 
 __doctest_namespace__ = {"RateLimitError": RateLimitError}
 
@@ -102,9 +104,49 @@ def send(request: Any, policy: RetryPolicy, *, stream: bool) -> Flow:
         if not isinstance(outcome, Failure):
             return outcome
         if attempt >= policy.max_retries or not policy.should_retry(outcome.status, outcome.headers):
+            outcome.error.retries = attempt  # the message says "after N retries"
             raise outcome.error
         yield Sleep(policy.delay(attempt, outcome.headers))
         attempt += 1
+
+
+def observed(flow: Flow, observe: Callable[[int | None, Mapping[str, str]], None]) -> Flow:
+    """`flow`, with `observe(status, headers)` called on every answer to a Send: a batch learns its
+    rate limits from 429s and `x-ratelimit-*` headers this way (status None: a connection failure).
+
+    Example:
+        >>> from cloudsway_nb.retry import RetryPolicy
+        >>> seen = []
+        >>> flow = observed(send("REQ", RetryPolicy(max_retries=0), stream=False), lambda *a: seen.append(a))
+        >>> next(flow)
+        Send(request='REQ', stream=False)
+        >>> try:
+        ...     flow.send(Failure(RateLimitError("slow", status=429), 429, {"retry-after": "1"}))
+        ... except RateLimitError:
+        ...     seen
+        [(429, {'retry-after': '1'})]
+    """
+    answer: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            command = flow.send(answer) if error is None else flow.throw(error)
+        except StopIteration as done:
+            return done.value
+        answer = error = None
+        try:
+            answer = yield command
+        except GeneratorExit:
+            flow.close()
+            raise
+        except BaseException as exc:  # thrown in by the driver: the inner flow handles it
+            error = exc
+            continue
+        if type(command) is Send:
+            if isinstance(answer, Failure):
+                observe(answer.status, answer.headers)
+            else:
+                observe(getattr(answer, "status_code", None), getattr(answer, "headers", {}))
 
 
 def call(prep: PreparedCall) -> Flow:
@@ -176,7 +218,7 @@ def decode(response: Any) -> Any:
     try:
         return response.json()
     except ValueError:
-        snippet = response.text[:120].replace("\n", " ")
+        snippet = summarize_body(response.text)
         raise MalformedReplyError(
             f"the reply is not JSON ({response.headers.get('content-type', 'no content type')}): {snippet!r}",
             status=response.status_code,

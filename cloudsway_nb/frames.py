@@ -77,53 +77,97 @@ def _part(index: int, part: str, content: str, *, tokens: int | None = None, nam
 
 
 _INT_COLUMNS = ("input", "output", "reasoning", "cached", "total")
+_TEXT_COLUMNS = ("endpoint", "protocol", "model", "status", "finish_reason", "error", "request_id", "chat",
+                 "response_id", "tool")
+_OPTIONAL_COLUMNS = ("estimated", "cost", "polls", "tool")  # shown only when some call has them
 
 
 def ledger_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
     """The session ledger: one row per call (failed and interrupted calls included).
 
+    Made to be read: `time` is local time to the second, `latency` and `ttft` are seconds rounded
+    to the millisecond, and whatever a call did not have (a count the protocol does not report, the
+    error of a call that succeeded) is blank (`<NA>`), never 0, None or NaN. `estimated` (token
+    counts estimated because the server sent none), `cost` and `polls` appear when some call has them.
+
     Example:
-        ledger_frame(session.ledger)
+        >>> from cloudsway_nb.ledger import LedgerEntry
+        >>> frame = ledger_frame([LedgerEntry("claude", "messages", input=3, output=4, latency=0.123456)])
+        >>> [str(frame.loc[0, c]) for c in ("input", "reasoning", "latency", "error")]
+        ['3', '<NA>', '0.123', '<NA>']
     """
-    frame = _pd().DataFrame([e.to_dict() for e in entries], columns=LEDGER_COLUMNS)
+    pd = _pd()
+    frame = pd.DataFrame([e.to_dict() for e in entries], columns=LEDGER_COLUMNS)
+    times = pd.to_datetime(frame["time"], utc=True)
+    frame["time"] = times.dt.tz_convert(_local_zone()).dt.tz_localize(None).dt.floor("s")
     for column in _INT_COLUMNS:
         frame[column] = frame[column].astype("Int64")
-    for column in ("cost", "polls", "tool"):  # no prices / no background call / no tool call: no empty column
-        if frame[column].isna().all():
-            frame = frame.drop(columns=[column])
-    return frame
+    for column in ("latency", "ttft", "cost"):
+        frame[column] = frame[column].astype("Float64")
+    frame["latency"] = frame["latency"].round(3)
+    frame["ttft"] = frame["ttft"].round(3)
+    frame["polls"] = frame["polls"].astype("Int64")
+    frame["estimated"] = frame["estimated"].fillna(False).astype(bool)
+    for column in _TEXT_COLUMNS:
+        frame[column] = frame[column].astype("string")
+    unused = [c for c in _OPTIONAL_COLUMNS if (not frame[c].any() if c == "estimated" else frame[c].isna().all())]
+    return frame.drop(columns=unused)
+
+
+def _local_zone() -> Any:
+    """This machine's time zone, for showing the ledger's times as the user's clock shows them."""
+    from datetime import datetime
+
+    return datetime.now().astimezone().tzinfo
 
 
 def usage_totals_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
-    """Usage summed by endpoint: calls, errors, tokens, mean latency and time to first token (model calls
-    only: the agent loop's tool calls, rows with `tool` set, are in the ledger but not here).
+    """Usage summed by endpoint: calls, errors, interrupted calls, tokens, mean latency and time to
+    first token; `estimated` (how many calls' counts are estimates) and `cost` when some call has them.
+    Model calls only: the agent loop's tool calls (rows with `tool` set) are in the ledger, not here.
 
     Example:
-        usage_totals_frame(session.ledger)
+        >>> from cloudsway_nb.ledger import LedgerEntry
+        >>> totals = usage_totals_frame([LedgerEntry("gpt", "chat", input=3, output=4),
+        ...                              LedgerEntry("gpt", "chat", status="interrupted", input=3, output=9,
+        ...                                          estimated=True)])
+        >>> totals[["calls", "errors", "interrupted", "total", "estimated"]].values.tolist()
+        [[2, 0, 1, 19, 1]]
     """
     frame = ledger_frame(e for e in entries if e.tool is None)
-    priced = "cost" in frame.columns
-    columns = ["endpoint", "calls", "errors", *_INT_COLUMNS, "mean_latency", "mean_ttft", *(["cost"] if priced else [])]
+    optional = [c for c in ("estimated", "cost") if c in frame.columns]
+    columns = ["endpoint", "calls", "errors", "interrupted", *_INT_COLUMNS, "mean_latency", "mean_ttft", *optional]
     if frame.empty:
         return _pd().DataFrame(columns=columns)
-    frame["errors"] = frame["status"].ne("ok").astype(int)
+    frame["errors"] = frame["status"].eq("error").astype(int)
+    frame["interrupted"] = frame["status"].eq("interrupted").astype(int)
     grouped = frame.groupby("endpoint", sort=True)
     out = grouped.agg(
         calls=("status", "size"),
         errors=("errors", "sum"),
+        interrupted=("interrupted", "sum"),
         **{c: (c, lambda s: s.sum(min_count=1)) for c in _INT_COLUMNS},
         mean_latency=("latency", "mean"),
         mean_ttft=("ttft", "mean"),
-        **({"cost": ("cost", lambda s: s.sum(min_count=1))} if priced else {}),
+        **({"estimated": ("estimated", "sum")} if "estimated" in optional else {}),
+        **({"cost": ("cost", lambda s: s.sum(min_count=1))} if "cost" in optional else {}),
     ).reset_index()
+    out["mean_latency"] = out["mean_latency"].round(3)
+    out["mean_ttft"] = out["mean_ttft"].round(3)
     return out[columns]
 
 
 def history_frame(messages: Iterable[Message]) -> pd.DataFrame:
     """A conversation: one row per message (turn, role, text, reasoning, tool calls, attachments).
 
+    Made to be read: tool calls show as `name(arguments)` and attachments by kind, type and size
+    (never their data), one per line; what a message does not have is blank, never "None".
+
     Example:
-        history_frame(session.history("gpt"))
+        >>> from cloudsway_nb.types import Message, ToolCall
+        >>> frame = history_frame([Message.user("Weather?"), Message.assistant("", [ToolCall("c1", "weather", {})])])
+        >>> frame[["role", "reasoning", "tool_calls"]].values.tolist()
+        [['user', '', ''], ['assistant', '', 'weather({})']]
     """
     rows = []
     for turn, message in enumerate(messages):
@@ -133,9 +177,9 @@ def history_frame(messages: Iterable[Message]) -> pd.DataFrame:
                 "turn": turn,
                 "role": message.role,
                 "text": message.text(),
-                "reasoning": message.reasoning,
-                "tool_calls": [c.to_dict() for c in message.tool_calls] or None,
-                "attachments": [repr(p) for p in parts if not isinstance(p, str)] or None,
+                "reasoning": message.reasoning or "",
+                "tool_calls": "\n".join(f"{c.name}({c.arguments_json})" for c in message.tool_calls),
+                "attachments": "\n".join(repr(p) for p in parts if not isinstance(p, str)),
             }
         )
     return _pd().DataFrame(rows, columns=["turn", "role", "text", "reasoning", "tool_calls", "attachments"])

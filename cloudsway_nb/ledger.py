@@ -26,7 +26,8 @@ __all__ = ["LEDGER_COLUMNS", "Ledger", "LedgerEntry"]
 
 LEDGER_COLUMNS = (
     "time", "endpoint", "protocol", "model", "status", "input", "output", "reasoning", "cached", "total",
-    "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id", "cost", "polls", "tool",
+    "estimated", "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id", "cost", "polls",
+    "tool",
 )
 """The ledger's columns, in the order its DataFrame shows them."""
 
@@ -35,9 +36,11 @@ LEDGER_COLUMNS = (
 class LedgerEntry:
     """One call in the session ledger (successful, failed or interrupted).
 
-    `status` is "ok", "incomplete" (the stream ended early), "interrupted" (stopped by the user)
-    or "error"; `error` is then one key-free line. Token counts are the normalized Usage. A tool
-    call of the agent loop has `tool` set, no tokens, and "timeout" or "rejected" as statuses too.
+    `status` is "ok", "interrupted" (stopped by the user: the counts are what the server sent, else
+    estimated) or "error" (`error` is then one key-free line). Token counts are the normalized
+    Usage; `estimated` is true when some were estimated because the server sent none
+    (`cloudsway_nb.estimate`). A tool call of the agent loop has `tool` set, no tokens, and
+    "timeout" or "rejected" as statuses too.
 
     Example:
         >>> LedgerEntry(endpoint="gpt", protocol="chat", status="ok", input=3, output=4).total
@@ -53,6 +56,7 @@ class LedgerEntry:
     reasoning: int | None = None
     cached: int | None = None
     total: int | None = None
+    estimated: bool = False
     latency: float | None = None
     ttft: float | None = None
     finish_reason: str | None = None
@@ -73,7 +77,7 @@ class LedgerEntry:
     def usage(self) -> Usage:
         """The entry's token counts as a Usage."""
         return Usage(input=self.input, output=self.output, reasoning=self.reasoning, cached=self.cached,
-                     total=self.total)
+                     total=self.total, estimated=self.estimated)
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as a flat dict (one ledger row)."""

@@ -21,7 +21,41 @@ from IPython.core.magic_arguments import MagicArgumentParser
 
 from .types import PROTOCOLS
 
-__all__ = ["interpolate", "line_parser", "parse_option", "parse_value", "split_line"]
+__all__ = ["SHOW_ITEMS", "interpolate", "line_parser", "parse_option", "parse_show", "parse_value", "split_line"]
+
+SHOW_ITEMS = ("reasoning", "usage", "raw", "logprobs")
+"""What `--show` turns on or off."""
+
+
+def parse_show(spec: str | None, defaults: Mapping[str, bool]) -> dict[str, bool]:
+    """`--show`: changes to the defaults, read left to right: `ITEM` or `+ITEM` adds, `-ITEM` removes,
+    `none` turns everything off (so `none,reasoning` shows only the reasoning).
+
+    Example:
+        >>> defaults = {"reasoning": True, "usage": True, "raw": False, "logprobs": True}
+        >>> parse_show("+raw", defaults) == {**defaults, "raw": True}
+        True
+        >>> parse_show("raw,-usage", defaults)["usage"], parse_show("none", defaults)["reasoning"]
+        (False, False)
+    """
+    show = {key: bool(defaults.get(key, False)) for key in SHOW_ITEMS}
+    if spec is None:
+        return show
+    for item in (s.strip() for s in spec.split(",")):
+        if not item:
+            continue
+        if item == "none":
+            show = dict.fromkeys(SHOW_ITEMS, False)
+            continue
+        on = not item.startswith("-")
+        key = item.lstrip("+-")
+        if key not in show:
+            raise UsageError(
+                f"--show: {item!r} is not one of {', '.join(SHOW_ITEMS)}, none "
+                "(ITEM or +ITEM adds to what is shown, -ITEM hides it; e.g. --show +raw or --show -usage)"
+            )
+        show[key] = on
+    return show
 
 def _session_keywords() -> frozenset[str]:
     """The keyword arguments of Session.ask / ask_many themselves (not the model's parameters)."""
@@ -115,11 +149,22 @@ def parse_option(text: str) -> tuple[str, Any]:
 
 
 def split_line(line: str) -> list[str]:
-    """Shell-like words (quotes removed, as in a terminal)."""
+    """Shell-like words (quotes removed, as in a terminal); `--show -usage` is kept as one
+    option (argparse would read `-usage` as a flag of its own).
+
+    Example:
+        >>> split_line("gpt --show -usage,+raw")
+        ['gpt', '--show=-usage,+raw']
+    """
     try:
-        return shlex.split(line)
+        words = shlex.split(line)
     except ValueError as exc:
         raise UsageError(f"cannot parse the magic line: {exc}") from None
+    for i in range(len(words) - 1):
+        if words[i] == "--show" and words[i + 1].startswith("-"):
+            words[i : i + 2] = [f"--show={words[i + 1]}"]
+            break
+    return words
 
 
 

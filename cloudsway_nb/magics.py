@@ -13,6 +13,7 @@ Example (in a notebook):
 
 from __future__ import annotations
 
+import argparse
 import json
 import keyword
 import os
@@ -23,14 +24,14 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.magic_arguments import argument, kwds, magic_arguments
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
 from .config import EMULATOR_ENDPOINTS
 from .display import FORMATS, MultiView, StreamView, extract_code
 from .errors import APIError, CloudswayError, describe_error
 from .errors import UsageError as CloudswayUsageError
-from .magic_parsing import interpolate, line_parser, parse_option, parse_value, split_line
+from .magic_parsing import SHOW_ITEMS, interpolate, line_parser, parse_option, parse_show, parse_value, split_line
 from .options import REASONING_EFFORTS
 from .session import Session
 from .types import PROTOCOLS, Reply
@@ -45,8 +46,25 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
-SHOW_ITEMS = ("reasoning", "usage", "raw", "logprobs", "none")
 LINE_COMMANDS = "connect, login, chat, endpoints, add, remove, use, usage, history, reset, config, emulator"
+
+HELP_EXAMPLES = """
+examples:
+  %load_ext cloudsway_nb
+  %cloudsway connect                      # the emulator, or the gateway when CLOUDSWAY_API_KEY is set
+
+  %%cloudsway gpt -r low --max-tokens 400
+  Why is the sky blue? Context: {notes}
+
+  %%cloudsway gpt,claude --show +raw      # side by side; +raw adds each reply's JSON
+  Name a prime between 10 and 20.
+
+  %%cloudsway claude --chat trip -s "Be brief." --out reply
+  Plan a day in Oslo.
+
+  %cloudsway usage --by-endpoint          # tokens, latency (and cost) per endpoint
+"""
+"""The end of `%cloudsway?`: a few cells to copy (the first line is empty: IPython's dedent skips it)."""
 
 _ATTACH_SCHEMES = ("http://", "https://", "gs://", "data:", "file://")
 """What -a takes as a URL, passed to media.attach() as is: the schemes attach() accepts."""
@@ -80,6 +98,7 @@ class CloudswayMagics(Magics):
         self.session.on_default_endpoint(lambda alias: self.set_trait("default_endpoint", alias))
         self.clock = time.monotonic
         self._line = line_parser()
+        self._shown: BaseException | None = None  # the failure the cell's display already shows
 
     @observe("default_endpoint")
     def _default_endpoint_changed(self, change: Any) -> None:
@@ -98,6 +117,7 @@ class CloudswayMagics(Magics):
     # -- the magic ---------------------------------------------------------------------------------
 
     @magic_arguments()
+    @kwds(usage=argparse.SUPPRESS, epilog=HELP_EXAMPLES)  # the docstring's first line is the usage
     @argument("endpoint", nargs="?", help="endpoint alias, or several comma-separated (gpt,claude) to compare")
     @argument("-s", "--system", help="system prompt")
     @argument("-a", "--attach", action="append", default=[], metavar="PATH|URL|VAR",
@@ -118,7 +138,9 @@ class CloudswayMagics(Magics):
                    "VAR is set to the partial Reply, else None (never left stale)")
     @argument("--no-stream", action="store_true", help="wait for the whole reply")
     @argument("--format", choices=FORMATS, help="render as markdown (default), text, json, or code (new cell)")
-    @argument("--show", metavar="reasoning,usage,raw,logprobs", help="what to show (or none)")
+    @argument("--show", metavar="[+|-]ITEM,...",
+              help=f"change what is shown: {', '.join(SHOW_ITEMS)} (+ITEM or ITEM adds, -ITEM hides, none hides "
+                   "all); default reasoning,usage,logprobs; raw is the reply's JSON (a stream's assembled)")
     @argument("--background", action="store_true", help="Responses API background mode (polls until done)")
     @argument("-p", "--protocol", choices=PROTOCOLS, help="override the endpoint's protocol")
     @argument("--no-interpolate", action="store_true", help="send {braces} literally")
@@ -127,15 +149,18 @@ class CloudswayMagics(Magics):
                    "the tool loop runs in the cell")
     @argument("--max-turns", type=int, default=10, metavar="N", help="with -T: the most model calls (default 10)")
     @argument("--budget", type=int, metavar="TOKENS", help="with -T: the most tokens the loop may spend")
+    @argument("--map", metavar="DATAFRAME", help="the cell is a template run over every row (session.map)")
     @line_cell_magic
     def cloudsway(self, line: str, cell: str | None = None) -> Any:
-        """Send the cell to a Cloudsway endpoint and stream the reply into the cell.
+        """%%cloudsway [ENDPOINT[,ENDPOINT...]] [flags]     (a cell: its body is the prompt)
+        %cloudsway COMMAND [args]                          (a line: connect, login, usage...)
 
-        As a cell magic, `%%cloudsway [ENDPOINT[,ENDPOINT...]] [flags]`: the cell body is the
-        prompt; `{name}` and `{expr}` are filled from the notebook (`{In[3]}`, `{Out[3]}` too).
-        Several endpoints are asked at once and shown side by side with a comparison table.
+        Sends the cell to a Cloudsway endpoint and streams the reply into the cell: reasoning
+        (collapsed) above the answer, rendered as Markdown, a usage footer under it. `{name}` and
+        `{expr}` in the prompt are filled from the notebook (`{In[3]}`, `{Out[3]}` too). Several
+        endpoints are asked at once and shown side by side with a comparison table.
 
-        As a line magic, `%cloudsway COMMAND`:
+        Line commands, `%cloudsway COMMAND`:
           connect [--emulator|--gateway]  the gateway when CLOUDSWAY_API_KEY is set, else the emulator
           login                 ask for the API key (hidden; kept in memory only)
           endpoints             the endpoint registry (DataFrame)
@@ -153,6 +178,8 @@ class CloudswayMagics(Magics):
 
         Configure with `%config CloudswayMagics.<option> = value`: default_endpoint, stream,
         display_rate, show_reasoning, show_usage.
+
+        The cell magic's flags:
         """
         if cell is None:
             return self._line_command(line)
@@ -160,10 +187,14 @@ class CloudswayMagics(Magics):
 
     # -- cell --------------------------------------------------------------------------------------
 
-    def _cell(self, line: str, cell: str) -> None:
+    def _cell(self, line: str, cell: str) -> Any:
         args = self.cloudsway.parser.parse_args(split_line(line))
         if args.out is not None and (not args.out.isidentifier() or keyword.iskeyword(args.out)):
             raise UsageError(f"--out {args.out!r}: not a Python variable name; e.g. --out reply")
+        if args.map:
+            from .accessor import cell_map
+
+            return cell_map(self, args, cell)
         cell = cell.rstrip()  # the cell's trailing newline is not part of the prompt
         prompt = cell if args.no_interpolate else interpolate(cell, self.shell.user_ns)
         if not prompt.strip():
@@ -173,6 +204,7 @@ class CloudswayMagics(Magics):
             raise UsageError("--chat names one conversation; use it with one endpoint")
         show = self._show(args.show)
         fmt = args.format or ("json" if args.json or args.schema else "markdown")
+        self._shown = None
         try:
             params = self._params(args)
             resolved = [self.session.resolve(a) for a in aliases]
@@ -194,7 +226,8 @@ class CloudswayMagics(Magics):
         except CloudswayUsageError as exc:
             raise UsageError(describe_error(exc)) from None
         except APIError as exc:
-            print(f"cloudsway: {describe_error(exc)}", file=sys.stderr)
+            if exc is not self._shown:  # one failure is shown once: here, unless the cell shows it already
+                print(f"cloudsway: {describe_error(exc)}", file=sys.stderr)
             if args.out:  # never leave a stale VAR behind for Run All to reuse
                 partial = exc.partial
                 kept = partial is not None and bool(partial.text or partial.reasoning)
@@ -222,14 +255,8 @@ class CloudswayMagics(Magics):
                               fmt=fmt, show_usage=show["usage"], rate=self.display_rate, on_done=done)
 
     def _show(self, spec: str | None) -> dict[str, bool]:
-        show = {"reasoning": self.show_reasoning, "usage": self.show_usage, "raw": False, "logprobs": True}
-        if spec is None:
-            return show
-        items = {s.strip() for s in spec.split(",") if s.strip()}
-        unknown = items - set(SHOW_ITEMS)
-        if unknown:
-            raise UsageError(f"--show takes {', '.join(SHOW_ITEMS)}; not {', '.join(sorted(unknown))}")
-        return {key: key in items for key in show}
+        defaults = {"reasoning": self.show_reasoning, "usage": self.show_usage, "raw": False, "logprobs": True}
+        return parse_show(spec, defaults)
 
     def _params(self, args: Any) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -296,6 +323,7 @@ class CloudswayMagics(Magics):
         except APIError as exc:
             if exc.partial is not None and (exc.partial.text or exc.partial.reasoning):
                 view.finish(exc.partial, note=f"error, partial answer: {describe_error(exc)}")
+                self._shown = exc  # the note says it: no second line on stderr
             raise
         note = "interrupted: partial answer, not added to the conversation" if reply.incomplete else None
         view.finish(reply, note)
@@ -320,7 +348,7 @@ class CloudswayMagics(Magics):
         self, aliases: list[str], prompt: str, fmt: str, show: dict[str, bool], kwargs: dict[str, Any]
     ) -> dict[str, Reply | BaseException]:
         view = MultiView(aliases, rate=self.display_rate, clock=self.clock, fmt=fmt,
-                         show_reasoning=show["reasoning"], show_usage=show["usage"])
+                         show_reasoning=show["reasoning"], show_usage=show["usage"], show_raw=show["raw"])
         cancel = threading.Event()
         done = threading.Event()
         results: dict[str, Reply | BaseException] = {}
@@ -350,10 +378,7 @@ class CloudswayMagics(Magics):
                 view.pump()
         if failed:
             raise failed[0]
-        view.finish(results)
-        for alias, result in results.items():
-            if isinstance(result, BaseException):
-                print(f"cloudsway: {alias}: {describe_error(result)}", file=sys.stderr)
+        view.finish(results)  # a failed endpoint's error is in its pane (with what had arrived), once
         return results
 
     def _embed(self, alias: str, prompt: str, params: dict[str, Any]) -> Any:
@@ -361,11 +386,8 @@ class CloudswayMagics(Magics):
 
         texts = [t for t in prompt.splitlines() if t.strip()]
         result = self.session.embed(alias, texts, **params)
-        u = result.usage
-        display(
-            {"text/plain": f"{alias}: {len(result)} vectors × {result.dimensions} dimensions · in {u.input} tokens"},
-            raw=True,
-        )
+        tokens = "" if result.usage.input is None else f" · in {result.usage.input:,} tokens"  # never "None"
+        display({"text/plain": f"{alias}: {len(result)} vectors × {result.dimensions} dimensions{tokens}"}, raw=True)
         return result
 
     # -- line commands -------------------------------------------------------------------------------
@@ -500,6 +522,8 @@ def load_ipython_extension(ip: Any) -> None:
     if ip.magics_manager.registry.get("CloudswayMagics") is not None:
         return
     ip.register_magics(CloudswayMagics(ip))
+    if "pandas" in sys.modules:  # df.cloudsway.map, without importing pandas for a notebook that has none
+        from . import accessor  # noqa: F401
 
 
 def unload_ipython_extension(ip: Any) -> None:

@@ -33,6 +33,7 @@ from .config import Endpoint, Secret, check_alias
 from .connect import Gateway, is_bundled_emulator
 from .conversation import Conversation
 from .errors import APIError, ConfigError, UsageError, bad_argument, describe_error
+from .estimate import estimate_reply, estimated_usage
 from .ledger import Ledger, LedgerEntry, usage_counts
 from .prompts import attachment_list, prompt_messages, with_attachments
 from .types import Attachment, Choice, Done, Event, Message, Reply, Usage
@@ -336,8 +337,10 @@ class Session:
         `protocol=` overrides the endpoint's protocol.
 
         A KeyboardInterrupt (or `cancel` being set) stops the stream: the partial Reply is
-        returned with `incomplete=True`, recorded as "interrupted" and not added to the
-        conversation (an interrupted non-streamed call is recorded and the interrupt re-raised);
+        returned interrupted (`reply.interrupted`, the same as `incomplete`), its counts the server
+        did not send estimated (`usage.estimated`, see `cloudsway_nb.estimate`), recorded as
+        "interrupted" and not added to the conversation (an interrupted non-streamed call is
+        recorded, its prompt estimated, and the interrupt re-raised);
         with `keep_partial=True` the partial answer joins it, so that what a view shows as stopped
         is what the model gets next. API errors are recorded and re-raised; user errors are raised
         unrecorded. `history=` sends these messages instead of the conversation's (a comparison, an
@@ -394,12 +397,18 @@ class Session:
             else:
                 reply = self.client.chat(call.endpoint, call.messages, **kwargs)
         except APIError as exc:
+            if exc.partial is not None:  # what had arrived was billed: estimate what the server did not count
+                estimate_reply(exc.partial, call.messages, call.system)
             self._record(call, exc.partial, status="error", error=exc)
             raise
         except KeyboardInterrupt:  # a non-streamed call has nothing partial to keep: record and re-raise
             self._record(call, None, status="interrupted")
             raise
         reply.endpoint = call.alias
+        if reply.model is None:  # the server named no model: the registry's
+            reply.model = call.endpoint.model
+        if reply.incomplete or (reply.usage.input is None and reply.usage.output is None):
+            estimate_reply(reply, call.messages, call.system)
         if call.endpoint.prices is not None:
             reply.cost = call.endpoint.prices.cost(reply.usage)
         if reply.latency is None:
@@ -474,6 +483,14 @@ class Session:
                 cancel.set()  # every stream stops at its next event and returns its partial reply
                 return _collect(futures)
 
+    def map(self, df: Any, template: str, endpoint: str | Sequence[str] | None = None, **options: Any) -> Any:
+        """`template` ("Label: {text}") over every row of `df`: a DataFrame of answers with its index
+        (schema=, system=, cache=, progress=, dry_run=, budget=, concurrency=, rpm=, tpm=, stop= and
+        call params: see `batch.map_frame`)."""
+        from .batch import map_frame
+
+        return map_frame(self, df, template, endpoint, **options)
+
     def embed(self, endpoint: str | None, texts: str | Sequence[str], **params: Any) -> Any:
         """Embed texts through an embeddings endpoint; recorded in the ledger like any call.
 
@@ -507,6 +524,8 @@ class Session:
 
     def _record(self, call: _Call, reply: Reply | None, *, status: str, error: APIError | None = None) -> None:
         usage = reply.usage if reply is not None else Usage()
+        if reply is None and status == "interrupted":  # the prompt was sent (and may be billed): estimate it
+            usage = estimated_usage(usage, call.messages, call.system, None)
         latency = reply.latency if reply is not None and reply.latency is not None else None
         self.ledger.append(LedgerEntry(
             endpoint=call.alias,
@@ -522,6 +541,7 @@ class Session:
             response_id=reply.id if reply is not None else None,
             cost=call.endpoint.prices.cost(usage) if call.endpoint.prices is not None else None,
             polls=reply.polls if reply is not None else None,
+            estimated=usage.estimated,
             **usage_counts(usage),
         ))
 

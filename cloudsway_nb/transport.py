@@ -32,6 +32,7 @@ from .errors import (
     UsageError,
     error_for_status,
     redact,
+    summarize_body,
 )
 from .flows import READ_BODY, Failure, Flow, Send, Sleep, request_id_of
 from .protocols.base import HttpRequest
@@ -260,8 +261,9 @@ def error_from_response(response: httpx.Response, *, secrets: Sequence[str]) -> 
         elif isinstance(err, str):
             message = err
         message = message or body.get("message") or body.get("detail")
-    if not message:
-        message = text.strip()[:300] if isinstance(body, str) and body.strip() else response.reason_phrase
+    if not message:  # not JSON: a one-line summary (a proxy's HTML page is its title), never the page
+        message = summarize_body(body) if isinstance(body, str) and body.strip() else ""
+        message = message or response.reason_phrase
     cls = error_for_status(response.status_code)
     return cls(
         str(message),

@@ -67,6 +67,8 @@ class Usage:
     `input` counts every prompt token (cached included); `cached` is the part of `input` read from
     a cache; `output` counts every generated token (reasoning included); `reasoning` is the part of
     `output` spent thinking. `None` means the server did not say. `raw` keeps the server's own dict.
+    `estimated` is true when some counts were estimated here because the server sent none (an
+    interrupted stream; see `cloudsway_nb.estimate`).
 
     Example:
         >>> u = Usage(input=10, output=4, reasoning=2) + Usage(input=1, output=1)
@@ -80,6 +82,7 @@ class Usage:
     cached: int | None = None
     total: int | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    estimated: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.total is None and self.input is not None and self.output is not None:
@@ -97,7 +100,12 @@ class Usage:
             reasoning=add(self.reasoning, other.reasoning),
             cached=add(self.cached, other.cached),
             total=add(self.total, other.total),
+            estimated=self.estimated or other.estimated,
         )
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
+        return f"Usage({counts}{', estimated=True' if self.estimated else ''})"
 
     def to_dict(self) -> dict[str, int | None]:
         """The five normalized counts as a plain dict (raw left out)."""
@@ -446,8 +454,9 @@ class Reply:
     The first choice's fields are available directly (`text`, `reasoning`, `tool_calls`,
     `finish_reason`, `logprobs`); `choices` holds all of them. `raw` is the server's JSON (for a
     stream, the list of decoded events). `latency` is seconds from sending to the complete reply;
-    `ttft` is seconds to the first streamed token. `incomplete` is true when a stream ended early
-    (error, interrupt) and the reply holds only what had arrived.
+    `ttft` is seconds to the first streamed token. `incomplete` (also spelled `interrupted`) is true
+    when a stream was interrupted (stopped, or cut by an error) and the reply holds only what had
+    arrived; its usage is then estimated when the server sent none (`usage.estimated`).
 
     Example:
         >>> r = Reply(choices=[Choice(text="hi")], protocol="chat")
@@ -471,6 +480,11 @@ class Reply:
 
     def _first(self) -> Choice:
         return self.choices[0] if self.choices else Choice()
+
+    @property
+    def interrupted(self) -> bool:
+        """The one word views use for `incomplete`: the stream was stopped or cut short."""
+        return self.incomplete
 
     @property
     def text(self) -> str:

@@ -289,8 +289,9 @@ def test_gives_up_after_max_retries_with_the_last_error(clock: FakeClock) -> Non
     with pytest.raises(ServerError) as info:
         make_client(gateway, clock).chat("gpt", "hi")
     assert len(gateway.requests) == 3 and len(clock.slept) == 2
-    assert info.value.one_line() == "ServerError: 500 down (request id req_7)"
-    assert str(info.value) == "500 down (request id req_7)"  # a traceback names the class once
+    assert info.value.one_line() == "ServerError: 500 down (request id req_7; after 2 retries)"  # issue 11, 18
+    assert info.value.retries == 2
+    assert str(info.value) == "500 down (request id req_7; after 2 retries)"  # a traceback names the class once
 
 
 def test_max_retries_per_client_and_per_call(clock: FakeClock) -> None:

@@ -57,7 +57,8 @@ def test_history_frame() -> None:
     messages = [Message.system("Be brief."), Message.user(["What is this?", image]), Message.assistant("A PNG.")]
     frame = history_frame(messages)
     assert frame["role"].tolist() == ["system", "user", "assistant"]
-    assert frame.loc[1, "text"] == "What is this?" and "image/png" in frame.loc[1, "attachments"][0]
+    assert frame.loc[1, "text"] == "What is this?" and "image/png" in frame.loc[1, "attachments"]
+    assert "None" not in frame.to_string() and "NaN" not in frame.to_string()  # blank, never "None"
     assert "base64," not in frame.to_string() or "…" in frame.to_string()
 
 

@@ -68,7 +68,8 @@ def line(ip: InteractiveShell, text: str) -> tuple[Any, CapturedIO]:
 
 
 def final_html(captured: CapturedIO) -> str:
-    return [o for o in captured.outputs if "text/html" in o.data][-1].data["text/html"]
+    # the last HTML shown (a long streamed answer's extra displays are emptied after it)
+    return [o for o in captured.outputs if o.data.get("text/html")][-1].data["text/html"]
 
 
 # -- loading and documentation -------------------------------------------------------------------
@@ -93,6 +94,20 @@ def test_help_documents_every_flag(ip: InteractiveShell, magics: CloudswayMagics
                  "--schema", "--continue", "--chat", "--out", "--no-stream", "--format", "--show", "--background",
                  "--protocol", "--no-interpolate", "emulator start|stop", "login", "usage"):
         assert flag in doc, flag
+
+
+def test_help_opens_with_the_usage_line_and_ends_with_examples(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    # issue 11, point 20: `%cloudsway?` opened with "Docstring: ::" and an argparse usage of "%cloudsway"
+    for name in ("%cloudsway", "%%cloudsway"):
+        shown = ip.object_inspect_mime(name)["text/plain"]  # what `%cloudsway?` shows (the kernel's inspect)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", shown)
+        doc = plain.split("Docstring:", 1)[1].split("File:", 1)[0].strip()
+        first, second = doc.splitlines()[:2]
+        assert first.startswith("%%cloudsway [ENDPOINT[,ENDPOINT...]] [flags]"), first
+        assert second.startswith("%cloudsway COMMAND") and "::" not in doc
+        examples = doc.split("\nexamples:\n", 1)[1]
+        assert "  %%cloudsway gpt -r low" in examples and doc.endswith("per endpoint")
+        assert doc.index("--show") < doc.index("examples:")
 
 
 def test_config_traitlets(ip: InteractiveShell, magics: CloudswayMagics) -> None:
@@ -166,11 +181,21 @@ def test_code_format_fills_the_next_cell_only_with_code(
     assert ip.rl_next_input == "print(1)\n"
 
 
-def test_show_raw_and_none(ip: InteractiveShell, magics: CloudswayMagics) -> None:
-    html = final_html(cell(ip, "gpt --show raw -r low", "Hi"))
-    assert "<summary>raw</summary>" in html and "cloudsway-reasoning" not in html and "cloudsway-usage" not in html
+def test_show_adds_to_the_defaults_and_none_empties(ip: InteractiveShell, magics: CloudswayMagics) -> None:
+    # issue 11, point 17: --show raw used to hide the usage footer and the reasoning
+    for spec in ("raw", "+raw", "reasoning,+raw"):
+        html = final_html(cell(ip, f"gpt --show {spec} -r low", "Hi"))
+        assert "<summary>raw" in html and "cloudsway-reasoning" in html and "cloudsway-usage" in html, spec
     html = final_html(cell(ip, "gpt --show none -r low", "Hi"))
-    assert "cloudsway-reasoning" not in html and "cloudsway-usage" not in html
+    assert "cloudsway-reasoning" not in html and "cloudsway-usage" not in html and "<summary>raw" not in html
+    html = final_html(cell(ip, "gpt --show none,reasoning -r low", "Hi"))
+    assert "cloudsway-reasoning" in html and "cloudsway-usage" not in html
+    html = final_html(cell(ip, "gpt --show -usage -r low", "Hi"))
+    assert "cloudsway-reasoning" in html and "cloudsway-usage" not in html
+    html = final_html(cell(ip, "gpt,claude --show +raw", "Hi"))  # side by side: each pane has its JSON
+    assert html.count("<summary>raw (assembled from") == 2 and "cloudsway-table" in html
+    with pytest.raises(UsageError, match=r"--show: '\+bogus' is not one of reasoning, usage, raw, logprobs, none"):
+        ip.run_cell_magic("cloudsway", "gpt --show +bogus", "Hi")
 
 
 def test_model_output_is_escaped(ip: InteractiveShell, magics: CloudswayMagics) -> None:
@@ -281,7 +306,7 @@ def test_option_and_value_parsing() -> None:
         ("gpt -o novalue", "hi", "-o/--option expects key=value"),
         ("gpt -a /no/such/file.png", "hi", "no such file"),
         ("gpt --schema missing_schema", "hi", "--schema 'missing_schema'"),
-        ("gpt --show everything", "hi", "--show takes"),
+        ("gpt --show everything", "hi", "--show: 'everything' is not one of"),
         ("gpt,claude --chat x", "hi", "--chat names one conversation"),
         ("gpt", "   ", "the cell is empty"),
         ("gpt --background", "hi", "background=True needs a responses endpoint"),
@@ -345,8 +370,55 @@ def test_server_error_is_one_line_recorded_and_leaves_conversation(ip: Interacti
                                            headers={"x-emulator-fault": "error-event", "x-emulator-fault-after": "2"},
                                            max_retries=0))
         captured = cell(ip, "gpt -c", "Third one is longer than the others")
-        assert "error, partial answer" in final_html(captured) and captured.stderr.count("\n") == 1
+        # issue 11, point 18: shown once, in the cell under the partial answer (it was also a stderr line)
+        assert final_html(captured).count("error, partial answer") == 1 and captured.stderr == ""
         assert magics.session.history("gpt") == before
+    finally:
+        unload_ipython_extension(ip)
+
+
+def test_a_failure_side_by_side_is_shown_once_in_its_pane_with_what_had_arrived(
+    ip: InteractiveShell, base_url: str
+) -> None:
+    headers = {"x-emulator-fault": "error-event", "x-emulator-fault-after": "3"}
+    _magics(ip, Client(base_url, CANARY, dict(ENDPOINTS), headers=headers, max_retries=0))
+    try:
+        captured = cell(ip, "gpt,claude,gemini --out rs", "Tell me a long story about the sea and the mountains")
+        html = final_html(captured)
+        assert captured.stderr == ""  # it used to print each failure again
+        panes = html.split("<b>")[1:]
+        assert len(panes) == 3
+        for alias, pane in zip(("gpt", "claude", "gemini"), panes, strict=True):
+            error = ip.user_ns["rs"][alias]
+            assert error.partial is not None and error.partial.text, alias
+            assert snippet_of(error.partial.text) in pane, alias  # the text that had arrived stays
+            assert pane.count("error, partial answer") == 1, alias
+        assert html.count("StreamError") == 3  # once per failed endpoint: not again in the table
+        assert html.count("<td>error</td>") == 3
+    finally:
+        unload_ipython_extension(ip)
+        ip.user_ns.pop("rs", None)
+
+
+def snippet_of(text: str) -> str:
+    import html as html_module
+
+    return html_module.escape(text.split("\n")[0][:10])
+
+
+def test_retries_already_made_are_said(ip: InteractiveShell, base_url: str) -> None:
+    magics = _magics(ip, Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "503"},
+                                max_retries=2, sleep=lambda _: None))
+    try:
+        captured = cell(ip, "gpt", "Hello")
+        lines = captured.stderr.strip().splitlines()
+        assert len(lines) == 1 and "503" in lines[0] and lines[0].endswith("; after 2 retries)"), lines
+        assert magics.session.ledger[-1].error.endswith("after 2 retries)")
+        # a proxy's HTML error page in front of the gateway: its title, never the page
+        magics.session.use_client(Client(base_url, CANARY, dict(ENDPOINTS), headers={"x-emulator-fault": "html"},
+                                           max_retries=2, sleep=lambda _: None))
+        captured = cell(ip, "gpt", "Hello")
+        assert captured.stderr == "cloudsway: ServerError: 502 502 Bad Gateway (after 2 retries)\n"
     finally:
         unload_ipython_extension(ip)
 
@@ -370,8 +442,14 @@ def test_interrupt_keeps_partial_answer(ip: InteractiveShell, magics: CloudswayM
     reply = ip.user_ns["r"]
     assert reply.incomplete and reply.text and len(reply.text) < 40
     assert "interrupted: partial answer" in final_html(captured) and "· interrupted" in final_html(captured)
-    assert magics.session.ledger[-1].status == "interrupted"
+    entry = magics.session.ledger[-1]
+    assert entry.status == "interrupted"
     assert magics.session.history("gpt") == []
+    # the server sent no usage: estimated (issue 11, point 15), never "in ? · out ?" nor <NA> in the ledger
+    assert reply.usage.estimated and entry.estimated and entry.input and entry.output
+    assert re.search(r"in ~\d+ · out ~\d+", final_html(captured)) and "?" not in final_html(captured)
+    frame = line(ip, "usage")[0]
+    assert bool(frame["estimated"].iloc[-1]) and int(frame["output"].iloc[-1]) == entry.output
 
 
 # -- line commands --------------------------------------------------------------------------------------
@@ -556,14 +634,36 @@ def test_add_save_is_refused_while_the_emulator_runs(
     magics.session.stop_emulator()
 
 
-def test_show_raw_of_a_chat_stream_is_json(ip: InteractiveShell, magics: CloudswayMagics) -> None:
-    html = final_html(cell(ip, "gpt --show raw", "Hi"))
-    raw = html.split("<summary>raw</summary><pre>", 1)[1].split("</pre>", 1)[0]
+def _raw_json(html: str) -> Any:
     import html as html_module
     import json
 
-    chunks = json.loads(html_module.unescape(raw))
-    assert isinstance(chunks, list) and chunks and chunks[0]["object"] == "chat.completion.chunk"
+    raw = html.split("<summary>raw", 1)[1].split("<pre>", 1)[1].split("</pre>", 1)[0]
+    return json.loads(html_module.unescape(raw))
+
+
+@pytest.mark.parametrize("alias", ["gpt", "o3", "claude", "gemini"])
+def test_show_raw_is_the_assembled_reply_never_every_chunk(
+    ip: InteractiveShell, magics: CloudswayMagics, alias: str
+) -> None:
+    # issue 11, point 17: a stream's raw was every chunk (98 KB for a 2 KB answer, saved in the notebook)
+    prompt = "Write a long essay about the sea"
+    streamed = final_html(cell(ip, f"{alias} --show +raw --out r", prompt))
+    reply = ip.user_ns["r"]
+    assert "stream events)</summary>" in streamed
+    whole = _raw_json(streamed)
+    assert isinstance(whole, dict)
+    text = {
+        "gpt": lambda w: w["choices"][0]["message"]["content"],
+        "o3": lambda w: "".join(c["text"] for item in w["output"] if item["type"] == "message"
+                                for c in item["content"]),
+        "claude": lambda w: "".join(b.get("text", "") for b in w["content"]),
+        "gemini": lambda w: "".join(p["text"] for p in w["candidates"][0]["content"]["parts"] if not p.get("thought")),
+    }[alias](whole)
+    assert text == reply.text and len(reply.text) > 1000
+    assert len(streamed) < 2 * len(final_html(cell(ip, alias, prompt))) + 4000  # the answer twice, not every chunk
+    plain = _raw_json(final_html(cell(ip, f"{alias} --show +raw --no-stream", "Hi")))
+    assert isinstance(plain, dict) and set(whole) >= set(plain) - {"created", "created_at"}
 
 
 def test_out_is_reset_when_the_server_errors(ip: InteractiveShell, base_url: str) -> None:

@@ -71,7 +71,7 @@ def test_stop_ends_a_slow_stream_at_once_and_keeps_what_the_model_will_see() -> 
             panel.wait(5)
             assert time.monotonic() - started < 0.5 + 0.3  # Stop closes the stream within half a second
             answer = panel.view.messages[-1]
-            assert answer["status"] == "stopped" and session.ledger[-1].status == "interrupted"
+            assert answer["status"] == "interrupted" and session.ledger[-1].status == "interrupted"
             agree(panel)  # the partial answer is in the conversation, exactly as shown
             wire.from_browser({"type": "send", "text": "Go on"})
             panel.wait(10)
@@ -92,7 +92,7 @@ def test_a_kernel_interrupt_stops_the_panel_stream() -> None:
             time.sleep(0.4)
             interrupts.interrupt_streams()  # what the SIGINT handler does first
             panel.wait(5)
-            assert panel.view.messages[-1]["status"] == "stopped" and not panel.busy
+            assert panel.view.messages[-1]["status"] == "interrupted" and not panel.busy
         finally:
             for view in list(session.views.values()):
                 view.view.close()

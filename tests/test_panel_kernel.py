@@ -36,7 +36,7 @@ def test_a_kernel_interrupt_stops_the_panel_while_the_kernel_is_idle() -> None:
         time.sleep(0.6)  # the reply streams, the kernel is idle
         km.interrupt_kernel()
         run("panel.wait(5); print(panel.busy, panel.view.messages[-1]['status'], session.ledger[-1].status)")
-        assert "False stopped interrupted" in "".join(seen)
+        assert "False interrupted interrupted" in "".join(seen)
         run("session.close(); emulator.__exit__(None, None, None)")
     finally:
         kc.stop_channels()

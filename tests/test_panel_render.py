@@ -220,7 +220,7 @@ def test_transcript_is_standalone_and_safe() -> None:
         {"id": "2", "role": "assistant", "text": "It is **x squared**.", "html": "<script>bad()</script>",
          "reasoning": "Think <b>hard</b>.", "reasoning_tokens": 42, "footer": "gpt · in 3 · out 5",
          "endpoint": "gpt"},
-        {"id": "3", "role": "assistant", "text": "partial", "status": "stopped", "endpoint": "claude"},
+        {"id": "3", "role": "assistant", "text": "partial", "status": "interrupted", "endpoint": "claude"},
     ]
     out = render_transcript(messages, title="My <chat>", header="1 reply")
     assert out.startswith('<div class="cloudsway-panel cw-static"><style>')
@@ -230,7 +230,7 @@ def test_transcript_is_standalone_and_safe() -> None:
     assert "<strong>x squared</strong>" in out and "<math" in out
     assert "Reasoning · 42 tokens" in out and "Think &lt;b&gt;hard&lt;/b&gt;." in out
     assert "gpt · in 3 · out 5" in out and "cat.png" in out and "2 KB" in out
-    assert "Assistant · gpt" in out and 'cw-status-stopped">stopped<' in out
+    assert "Assistant · gpt" in out and 'cw-status-interrupted">interrupted<' in out
     assert "My &lt;chat&gt;" in out
     body = out.split("</style>", 1)[1]
     assert_inert(body)

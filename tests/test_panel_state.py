@@ -58,3 +58,11 @@ def test_totals_add_up_and_unknown_counts_add_nothing() -> None:
     assert totals["text"] == "2 replies · in 11 · out 7 · reasoning 1 · cached 4 · $0.5000"
     assert add_to_totals(empty_totals(), None)["replies"] == 1  # a reply whose usage is unknown still counts
     assert totals_line({}) == "no replies yet"
+
+
+def test_an_interrupted_answer_has_one_word_for_it() -> None:
+    # issue 11, point 15: the panel said "stopped" where the footer and the ledger say "interrupted"
+    from cloudsway_nb.panel.state import STATUSES, message_state
+
+    assert "interrupted" in STATUSES and "stopped" not in STATUSES
+    assert message_state("assistant", "partial", status="stopped")["status"] == "interrupted"  # an older state

@@ -146,8 +146,8 @@ def test_transcript_editing(panel) -> None:
     panel.update_message(a, text="**one!**")
     first = panel.get_message(a)
     assert first["html"] == "<p><strong>one!</strong></p>\n" and first["attachments"][0]["name"] == "n"
-    panel.update_message(b, status="stopped")
-    assert panel.get_message(b)["footer"] == "gpt · in 1" and panel.get_message(b)["status"] == "stopped"
+    panel.update_message(b, status="interrupted")
+    assert panel.get_message(b)["footer"] == "gpt · in 1" and panel.get_message(b)["status"] == "interrupted"
     with pytest.raises(KeyError):
         panel.update_message("nope", text="x")
     panel.truncate_after(a)

@@ -425,7 +425,8 @@ def test_usage_normalized_with_raw_kept() -> None:
     assert usage.to_dict() == {"input": 10, "output": 50, "reasoning": 30, "cached": 4, "total": 60}
     assert usage.raw == TEXT_REPLY["usageMetadata"]
     plain = ADAPTER.parse_reply(FUNCTION_CALL_REPLY).usage
-    assert plain.to_dict() == {"input": 50, "output": 12, "reasoning": None, "cached": None, "total": 62}
+    # counts Gemini's JSON leaves out are zero, as the other protocols report them (issue 11, point 19)
+    assert plain.to_dict() == {"input": 50, "output": 12, "reasoning": 0, "cached": 0, "total": 62}
 
 
 def test_missing_usage_is_all_unknown() -> None:
@@ -556,7 +557,7 @@ def test_snake_case_reply_is_tolerated() -> None:
     assert reply.reasoning == "plan"
     assert [(c.id, c.arguments) for c in reply.tool_calls] == [("call_0_f", {"x": 1})]
     assert reply.finish_reason == "tool_calls"
-    assert reply.usage.to_dict() == {"input": 3, "output": 6, "reasoning": 2, "cached": None, "total": 9}
+    assert reply.usage.to_dict() == {"input": 3, "output": 6, "reasoning": 2, "cached": 0, "total": 9}
     assert (reply.model, reply.id) == ("gemini-x", "r1")
 
 
@@ -631,7 +632,7 @@ def test_text_stream_with_cumulative_usage() -> None:
     reply = parser.finish()
     assert reply.text == "Once upon a time."
     assert (reply.finish_reason, reply.incomplete) == ("stop", False)
-    assert reply.usage.to_dict() == {"input": 7, "output": 5, "reasoning": None, "cached": None, "total": 12}
+    assert reply.usage.to_dict() == {"input": 7, "output": 5, "reasoning": 0, "cached": 0, "total": 12}
     assert reply.usage.raw == TEXT_CHUNKS[-1]["usageMetadata"]
     assert (reply.model, reply.id, reply.protocol) == ("gemini-2.5-flash", "r_stream", "gemini")
     assert reply.raw == TEXT_CHUNKS
@@ -676,7 +677,7 @@ def test_thought_stream_keeps_signature_in_native_parts() -> None:
         {"text": "Let me think.", "thought": True},
         {"text": "Answer: 42", "thoughtSignature": "c2lnbmF0dXJl"},
     ]
-    assert reply.usage.to_dict() == {"input": 4, "output": 12, "reasoning": 9, "cached": None, "total": 16}
+    assert reply.usage.to_dict() == {"input": 4, "output": 12, "reasoning": 9, "cached": 0, "total": 16}
 
 
 def test_function_call_stream() -> None:

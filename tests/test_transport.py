@@ -39,9 +39,30 @@ def test_protocol_error_bodies(status, body, cls, message, code, canary) -> None
 
 def test_plain_text_and_empty_bodies() -> None:
     assert error_from_response(httpx.Response(502, text="<html>Bad gateway</html>"), secrets=()).message == (
-        "<html>Bad gateway</html>"
+        "Bad gateway"
     )
     assert error_from_response(httpx.Response(503), secrets=()).message == "Service Unavailable"
+    assert error_from_response(httpx.Response(500, text="oops\n  at line 3"), secrets=()).message == "oops"
+
+
+NGINX_PAGE = """<!DOCTYPE html>
+<html>
+<head><title>502 Bad Gateway</title>
+<style>body { font-family: sans-serif; }</style></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx/1.25.3</center>
+""" + "<!-- a padding comment to make the page long -->\n" * 20 + "</body></html>"
+
+
+def test_an_html_error_page_is_summarized_in_one_line() -> None:
+    # issue 11, point 18: a non-JSON 5xx body used to be dumped (300 characters of HTML)
+    error = error_from_response(httpx.Response(502, text=NGINX_PAGE, headers={"content-type": "text/html"}),
+                                secrets=())
+    assert error.message == "502 Bad Gateway" and error.one_line() == "ServerError: 502 502 Bad Gateway"
+    body = "<html><body><p>" + "word " * 100 + "</p></body></html>"
+    message = error_from_response(httpx.Response(503, text=body), secrets=()).message
+    assert "<" not in message and len(message) <= 120 and message.endswith("…")
 
 
 def test_anthropic_request_id_header() -> None:

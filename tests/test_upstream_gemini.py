@@ -124,18 +124,21 @@ def segments(parts: list[Any]) -> list[tuple[str, Any]]:
 
 def expected_usage(usage: Any) -> dict[str, int | None]:
     """The SDK's usage_metadata in our Usage's convention (types.Usage): input every prompt token,
-    output every generated one (thoughts included), reasoning the thoughts, total the server's."""
+    output every generated one (thoughts included), reasoning the thoughts, total the server's,
+    and an omitted zero count 0."""
     if usage is None:
         return {"input": None, "output": None, "reasoning": None, "cached": None, "total": None}
 
     def add(*counts: int | None) -> int | None:
         return None if all(c is None for c in counts) else sum(c or 0 for c in counts)
 
+    # once the output is counted, a count the JSON left out is 0 (proto3 omits zeros; the SDK says None)
+    whole = usage.candidates_token_count is not None
     return {
         "input": add(usage.prompt_token_count, usage.tool_use_prompt_token_count),
         "output": add(usage.candidates_token_count, usage.thoughts_token_count),
-        "reasoning": usage.thoughts_token_count,
-        "cached": usage.cached_content_token_count,
+        "reasoning": usage.thoughts_token_count if usage.thoughts_token_count is not None or not whole else 0,
+        "cached": usage.cached_content_token_count if usage.cached_content_token_count is not None or not whole else 0,
         "total": usage.total_token_count,
     }
 

@@ -6,6 +6,7 @@ Routes (``{ep}`` is any endpoint path, one or more segments):
 method     path                                                protocol
 =========  ==================================================  =========================
 GET        ``/health``, ``/healthz``, ``/``                    health (no auth)
+GET        ``/emulator/stats``                                 requests served, connections (no auth)
 POST       ``/v1/ai/{ep}/chat/completions``                    OpenAI chat completions
 POST       ``/v1/ai/{ep}/responses``                           OpenAI responses (create)
 GET        ``/v1/ai/{ep}/responses/{id}``                      retrieve (``stream``, ``starting_after``)
@@ -37,6 +38,7 @@ import asyncio
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +97,10 @@ class Route:
     faults: bool = True
 
 
+def _stats(request: Request, app: EmulatorApp) -> JSONReply:
+    return JSONReply(app.stats())
+
+
 def _route(method: str, pattern: str, protocol: str, handler: Handler, **flags: bool) -> Route:
     return Route(method, re.compile(f"^{pattern}$"), protocol, handler, **flags)
 
@@ -118,6 +124,7 @@ def _health(request: Request, app: EmulatorApp) -> JSONReply:
 _EP = r"/v1/ai/(?P<ep>.+?)"
 ROUTES: tuple[Route, ...] = (
     _route("GET", r"/(?:health|healthz)?", "openai", _health, auth=False, faults=False),
+    _route("GET", r"/emulator/stats", "openai", _stats, auth=False, faults=False),
     _route("POST", _EP + r"/chat/completions", "openai", chat_completions),
     _route("POST", _EP + r"/responses", "openai", create),
     _route("GET", _EP + r"/responses/(?P<rid>[^/]+)", "openai", retrieve),
@@ -163,7 +170,11 @@ class EmulatorApp:
     Pacing: a stream waits ``first_token_delay`` before its first token and ``chunk_delay``
     before each later one; a non-streamed reply of N output tokens is held back as long as its
     stream would have taken (``first_token_delay + (N - 1) * chunk_delay``), or until the client
-    goes away.
+    goes away. ``latency`` is waited once before any reply, errors included.
+
+    Counting (what a test or a benchmark checks at the server): ``requests`` maps each served
+    request's path to how many times it came (the stats and health routes aside), and
+    ``stats()`` adds the TCP connections seen (distinct client addresses).
 
     Example:
         >>> app = create_app(api_key="secret")
@@ -174,7 +185,10 @@ class EmulatorApp:
     def __init__(self, options: EmulatorOptions | None = None) -> None:
         self.options = options or EmulatorOptions()
         self.store = ResponseStore(self.options.store_size)
-        self.faults = FaultPlanner(self.options.fault, self.options.fault_rate, self.options.seed)
+        self.faults = FaultPlanner(self.options.fault, self.options.fault_rate, self.options.seed,
+                                   self.options.fault_match, self.options.fault_times)
+        self.requests: Counter[str] = Counter()  # path -> requests served
+        self._peers: set[Any] = set()  # the client addresses seen: one per TCP connection
         self._counter = 0
         self._lock = threading.Lock()
         self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
@@ -185,6 +199,34 @@ class EmulatorApp:
             self._counter += 1
             count = self._counter
         return "req_" + digest(method, path, count)[:24]
+
+    async def _latency(self, route: Route) -> None:
+        if self.options.latency > 0 and route.faults:  # the health and stats routes answer at once
+            await self.sleep(self.options.latency)
+
+    def _count(self, path: str, scope: Scope, route: Route | None) -> None:
+        if route is not None and not route.faults:  # the health and stats routes are not counted
+            return
+        with self._lock:
+            self.requests[path] += 1
+            self._peers.add(tuple(scope.get("client") or ()))
+
+    def stats(self) -> dict[str, Any]:
+        """Requests served (in all and per path) and TCP connections seen, since start or `reset_stats()`.
+
+        Example:
+            >>> create_app().stats()
+            {'requests': 0, 'connections': 0, 'paths': {}}
+        """
+        with self._lock:
+            return {"requests": sum(self.requests.values()), "connections": len(self._peers),
+                    "paths": dict(self.requests)}
+
+    def reset_stats(self) -> None:
+        """Start counting afresh."""
+        with self._lock:
+            self.requests.clear()
+            self._peers.clear()
 
     @staticmethod
     def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
@@ -214,6 +256,7 @@ class EmulatorApp:
         request_id = self._next_request_id(method, path)
         fault: Fault | None = None
         pacing = Pacing(0.0, 0.0, 5.0)
+        self._count(path, scope, route)
         try:
             if route is None:
                 if wrong_method:
@@ -227,13 +270,12 @@ class EmulatorApp:
                 check_key(protocol, headers, query, self.options.api_key)
             try:
                 pacing = Pacing.from_request(self.options, headers)
-                fault = self.faults.decide(headers) if route.faults else None
+                fault = self.faults.decide(headers, body) if route.faults else None
             except ValueError as exc:
                 raise EmulatorError(400, str(exc)) from None
-            if fault is not None and fault.kind == "slow-first-byte":
-                await asyncio.sleep(fault.delay)
-            if fault is not None and fault.status is not None:
-                raise fault.error()
+            await self._latency(route)
+            if fault is not None and await self._fault_first(fault, send):
+                return  # the fault was the whole reply (a proxy's page)
             reply = route.handler(request, self)
         except EmulatorError as err:
             if fault is not None and fault.kind in ("drop", "error-event"):
@@ -314,6 +356,24 @@ class EmulatorApp:
     ) -> list[tuple[bytes, bytes]]:
         merged = {"content-type": content_type, **base, **extra}
         return [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in merged.items()]
+
+    async def _fault_first(self, fault: Fault, send: Send) -> bool:
+        """What a fault does before the handler runs: a delay, a status error (raised), or a proxy's
+        HTML page sent in place of the reply (True)."""
+        if fault.kind == "slow-first-byte":
+            await asyncio.sleep(fault.delay)
+        if fault.status is not None:
+            raise fault.error()
+        if fault.kind == "html":  # not the gateway's JSON
+            await self._send_page(send, fault)
+            return True
+        return False
+
+    async def _send_page(self, send: Send, fault: Fault) -> None:
+        page = fault.page()
+        headers = [(b"content-type", b"text/html"), (b"content-length", str(len(page)).encode())]
+        await send({"type": "http.response.start", "status": fault.page_status, "headers": headers})
+        await send({"type": "http.response.body", "body": page, "more_body": False})
 
     async def _send_json(
         self, send: Send, reply: JSONReply, base: dict[str, str], fault: Fault | None, head: bool

@@ -72,6 +72,12 @@ def build_parser(prog: str = "cloudsway-nb emulator") -> argparse.ArgumentParser
         help="probability of a fault per request (default 1 with --fault, else 0)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault RNG (reproducible chaos runs)")
+    parser.add_argument("--fault-match", default=None, metavar="TEXT",
+                        help="inject the faults only into requests whose body holds TEXT")
+    parser.add_argument("--fault-times", type=int, default=None, metavar="N",
+                        help="inject them at most N times (then requests pass)")
+    parser.add_argument("--latency", type=_seconds, default=0.0,
+                        help="seconds every reply waits before it is sent, errors included (0)")
     parser.add_argument(
         "--pacing",
         choices=sorted(PACING_PRESETS),
@@ -138,6 +144,9 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         fault=args.fault,
         fault_rate=args.fault_rate,
         seed=args.seed,
+        fault_match=args.fault_match,
+        fault_times=args.fault_times,
+        latency=args.latency,
         pacing=args.pacing or bundled_pacing(),
         chunk_delay=args.chunk_delay,
         first_token_delay=args.first_token_delay,

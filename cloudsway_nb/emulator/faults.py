@@ -7,6 +7,8 @@ kind                effect                                         ARG (default)
 ==================  =============================================  ==========================
 ``429``             429 in the protocol's error JSON, with         retry-after seconds (1)
                     ``retry-after`` and ``retry-after-ms``
+``400``             400 in the protocol's error JSON (a request    --
+                    the gateway refuses: never worth retrying)
 ``500`` ``503``     that status in the protocol's error JSON       --
 ``529``             529 (Anthropic's ``overloaded_error``)         --
 ``drop``            the connection is closed mid-stream (or        chunks before the drop (3)
@@ -14,12 +16,15 @@ kind                effect                                         ARG (default)
 ``error-event``     a protocol-correct error event mid-stream      chunks before it (3)
                     (a 500 reply when not streaming)
 ``slow-first-byte`` a delay before the response headers           milliseconds (1000)
+``html``            a proxy's HTML error page (not JSON, no        the status (502)
+                    request id), as one in front of a gateway
 ==================  =============================================  ==========================
 
 Per request: header ``x-emulator-fault: KIND[:ARG]`` (``none`` disables start-up faults for
 that request) and ``x-emulator-fault-after: N`` (chunks before ``drop`` / ``error-event``).
 At start-up: ``fault="429,503"`` with ``fault_rate=0.2, seed=7`` draws, per request, whether a
 fault happens and which one from a seeded RNG, so the sequence is the same on every run.
+``match="TEXT"`` limits start-up faults to requests whose body holds TEXT, ``times=N`` to the first N.
 
 Example:
     >>> parse_fault("429:2").retry_after
@@ -42,11 +47,17 @@ from .errors import EmulatorError
 
 __all__ = ["FAULT_AFTER_HEADER", "FAULT_HEADER", "FAULT_KINDS", "Fault", "FaultPlanner", "parse_fault"]
 
-FAULT_KINDS: tuple[str, ...] = ("429", "500", "503", "529", "drop", "error-event", "slow-first-byte")
+FAULT_KINDS: tuple[str, ...] = (
+    "400", "429", "500", "503", "529", "drop", "error-event", "slow-first-byte", "html",
+)
 FAULT_HEADER = "x-emulator-fault"
 FAULT_AFTER_HEADER = "x-emulator-fault-after"
 
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Temporarily Unavailable",
+            504: "Gateway Time-out"}
+
 _MESSAGES = {
+    400: "Invalid request: the request was refused (emulated fault).",
     429: "Rate limit reached for requests (emulated fault). Please retry after {retry} seconds.",
     500: "The server had an error while processing your request (emulated fault).",
     503: "The service is temporarily unavailable (emulated fault).",
@@ -82,6 +93,26 @@ class Fault:
     def delay(self) -> float:
         """Seconds of delay for ``slow-first-byte``."""
         return (self.arg if self.arg is not None else 1000.0) / 1000.0
+
+    @property
+    def page_status(self) -> int:
+        """The HTTP status of an ``html`` fault's page."""
+        return int(self.arg) if self.arg is not None and self.kind == "html" else 502
+
+    def page(self) -> bytes:
+        """An ``html`` fault's body: the error page nginx sends when the upstream fails.
+
+        Example:
+            >>> b"<title>503 Service Temporarily Unavailable</title>" in Fault("html", 503).page()
+            True
+        """
+        status = self.page_status
+        title = f"{status} {_REASONS.get(status, 'Error')}"
+        return (
+            f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
+            "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+            + "<!-- a padding to disable MSIE and Chrome friendly error page -->\r\n" * 6
+        ).encode("ascii")
 
     @property
     def retry_after(self) -> float:
@@ -147,7 +178,12 @@ class FaultPlanner:
         True
     """
 
-    def __init__(self, fault: str | None = None, fault_rate: float | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, fault: str | None = None, fault_rate: float | None = None, seed: int = 0,
+        match: str | None = None, times: int | None = None,
+    ) -> None:
+        self.match = match.encode("utf-8") if match else None
+        self.left = times  # start-up faults still to apply (None: no limit)
         self.candidates = [parse_fault(s) for s in (fault or "").split(",") if s.strip()]
         if fault_rate is None:
             fault_rate = 1.0 if self.candidates else 0.0
@@ -159,12 +195,20 @@ class FaultPlanner:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
-    def decide(self, headers: Mapping[str, str]) -> Fault | None:
-        """The fault for a request with these (lower-case) headers; raises ``ValueError`` on a bad header."""
+    def decide(self, headers: Mapping[str, str], body: bytes = b"") -> Fault | None:
+        """The fault for a request with these (lower-case) headers and body; raises ``ValueError`` on a bad header.
+
+        Example:
+            >>> planner = FaultPlanner(fault="429", match="row 7", times=1)
+            >>> [planner.decide({}, b) for b in (b"row 1", b"row 7", b"row 7")]
+            [None, Fault(kind='429', arg=None), None]
+        """
         spec = headers.get(FAULT_HEADER)
         fault: Fault | None
         if spec is not None:
             fault = None if spec.strip().lower() in ("", "none", "off") else parse_fault(spec)
+        elif self.match is not None and self.match not in body:
+            fault = None
         else:
             fault = self._draw()
         after = headers.get(FAULT_AFTER_HEADER)
@@ -179,6 +223,10 @@ class FaultPlanner:
         if self.rate <= 0:
             return None
         with self._lock:
+            if self.left is not None and self.left <= 0:
+                return None
             hit = self._rng.random() < self.rate
             chosen = self._rng.choice(self.candidates) if hit else None
+            if chosen is not None and self.left is not None:
+                self.left -= 1
         return chosen

@@ -82,6 +82,12 @@ class EmulatorOptions:
         fault_rate: probability that a request gets a fault; ``None`` means 1.0 when
             ``fault`` is set (every request) and 0 otherwise.
         seed: seed of the fault RNG, so a chaos run is reproducible.
+        fault_match: apply the start-up faults only to requests whose body holds this text (a
+            batch test fails one row and lets the others through).
+        fault_times: apply them at most this many times (then the requests pass), as a
+            transient 429 does; ``None`` means no limit.
+        latency: seconds every reply (errors included) waits before it is sent: the network and
+            queueing a real gateway adds, independent of the reply's length.
         chunk_delay: seconds between two generated tokens (streamed, or waited for in full before
             a non-streamed reply is sent).
         first_token_delay: seconds before the first token (a stream's first token, or added
@@ -104,6 +110,9 @@ class EmulatorOptions:
     fault: str | None = None
     fault_rate: float | None = None
     seed: int = 0
+    fault_match: str | None = None
+    fault_times: int | None = None
+    latency: float = 0.0
     chunk_delay: float = 0.0
     first_token_delay: float = 0.0
     keepalive_interval: float = 5.0

@@ -140,6 +140,25 @@ def _normalise_schema(schema: Any) -> Any:
     return out
 
 
+DEFAULT_MODEL_VERSION = "gemini-2.5-flash"
+
+
+def model_version(endpoint: str) -> str:
+    """The `modelVersion` a reply names: a model, as the real service says, never the deployment path.
+
+    The path's own `gemini-...` name when it has one (`MaaS-gemini-2.0-flash`), else
+    DEFAULT_MODEL_VERSION (what the bundled preset's `emulator-gemini` serves).
+
+    Example:
+        >>> model_version("gemini-2.5-pro"), model_version("MaaS-gemini-2.0-flash"), model_version("emulator-gemini")
+        ('gemini-2.5-pro', 'gemini-2.0-flash', 'gemini-2.5-flash')
+    """
+    lowered = endpoint.lower()
+    if "gemini-" in lowered:
+        return endpoint[lowered.index("gemini-"):]
+    return DEFAULT_MODEL_VERSION
+
+
 def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
     """The neutral prompt and rendering options (candidate count, include_thoughts, model).
 
@@ -165,7 +184,7 @@ def parse(body: dict[str, Any], endpoint: str) -> tuple[Prompt, dict[str, Any]]:
     call_names: dict[str, str] = {}
     for i, content in enumerate(contents):
         turns.extend(_content(content, f"contents[{i}]", call_names))
-    prompt = Prompt(turns=turns, model=str(body.get("_model") or endpoint))
+    prompt = Prompt(turns=turns, model=str(body.get("_model") or model_version(endpoint)))
     config = _get(body, "generationConfig") or {}
     limit = _get(config, "maxOutputTokens")
     if limit is not None:

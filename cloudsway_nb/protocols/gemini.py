@@ -146,7 +146,12 @@ def _finish_reason(native: str | None, has_calls: bool) -> str | None:
 
 
 def _usage(raw: Any) -> Usage:
-    """usageMetadata normalized: output counts thoughts too; total is the server's (see `types.Usage`)."""
+    """usageMetadata normalized: output counts thoughts too; total is the server's (see `types.Usage`).
+
+    Gemini's JSON leaves out a count that is zero (`thoughtsTokenCount` without thinking,
+    `cachedContentTokenCount` without a cache hit): once the output is counted they are 0, as the
+    other protocols report them, not blank.
+    """
     if not isinstance(raw, dict):
         return Usage()
     # _get spelled out: a stream sends usage with every chunk
@@ -165,6 +170,9 @@ def _usage(raw: Any) -> Usage:
         tool_prompt = get("tool_use_prompt_token_count")
     if tool_prompt is not None:  # the prompt of a built-in tool (code execution) is prompt too
         prompt = (prompt or 0) + tool_prompt
+    if candidates is not None:  # a whole count: proto3 JSON leaves zero counts out, so absent means 0
+        thoughts = 0 if thoughts is None else thoughts
+        cached = 0 if cached is None else cached
     output = None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
     return Usage(input=prompt, output=output, reasoning=thoughts, cached=cached, total=total, raw=raw)
 

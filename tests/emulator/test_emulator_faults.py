@@ -54,6 +54,13 @@ def test_429_has_retry_hints_in_every_protocol(client: httpx.Client, path: str) 
         assert body["error"]["code"] == "rate_limit_exceeded"
 
 
+@pytest.mark.parametrize("spec, status", [("html", 502), ("html:503", 503)])
+def test_html_fault_is_a_proxy_page_not_json(client: httpx.Client, spec: str, status: int) -> None:
+    r = client.post(CHAT, headers=fault(spec), json=BODIES[CHAT])
+    assert r.status_code == status and r.headers["content-type"] == "text/html"
+    assert f"<title>{status} " in r.text and "x-request-id" not in r.headers
+
+
 @pytest.mark.parametrize("status", ["500", "503", "529"])
 def test_status_faults(client: httpx.Client, status: str) -> None:
     r = client.post(CHAT, headers=fault(status), json=BODIES[CHAT])
