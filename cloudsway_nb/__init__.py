@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "APIError": "errors",
     "APIStatusError": "errors",
     "APITimeoutError": "errors",
+    "Agent": "agent",
     "AsyncClient": "client",
     "AsyncReplyStream": "client",
     "Attachment": "types",
@@ -55,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "Tool": "types",
     "ToolCall": "types",
     "ToolCallDelta": "types",
+    "Toolbox": "tools",
     "UnsupportedError": "errors",
     "Usage": "types",
     "UsageError": "errors",
@@ -63,6 +65,8 @@ _EXPORTS: dict[str, str] = {
     "audio": "media",
     "document": "media",
     "image": "media",
+    "python_tools": "kernel_tools",
+    "tool": "tools",
     "video": "media",
 }
 

@@ -64,6 +64,11 @@ class Throttle:
             return True
         return False
 
+    def spend(self, count: int = 1) -> None:
+        """Count `count` more sends against the rate (a refresh that sent more than one message)."""
+        if self._last is not None:
+            self._last += count * self.interval
+
 
 def _image_as_link(renderer: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
     """An image in model output as a plain link, never an `<img>`: a prompt injection could make a
@@ -92,7 +97,12 @@ def markdown_parser() -> Any:
 
 @lru_cache(maxsize=1)
 def _markdown() -> Any:
-    return markdown_parser()
+    from .panel.render import inline_fence  # the panel's highlighting, styled inline for a cell's output
+
+    md = markdown_parser()
+    md.add_render_rule("fence", inline_fence)
+    md.add_render_rule("code_block", inline_fence)
+    return md
 
 
 def render_markdown(text: str) -> str:
@@ -332,15 +342,17 @@ class StreamView:
         self.show_raw = show_raw
         self.throttle = Throttle(rate, clock)
         self.pane = _Pane()
+        from .blockview import BlockColumn
+
+        self.column = BlockColumn(fmt="text" if fmt == "json" else fmt, show_reasoning=show_reasoning)
         self.handle: Any = None
         self.updates = 0
         self._dirty = False
 
     def start(self, status: str = "…") -> None:
         """Show the (empty) display that later updates replace."""
-        from IPython.display import display
-
-        self.handle = display(self._bundle(_note_html(status), status), raw=True, display_id=True)
+        self.column.open(self._bundle(_note_html(status), status))
+        self.handle = self.column.handles[0]
 
     @staticmethod
     def _bundle(html_text: str, plain: str) -> dict[str, str]:
@@ -354,12 +366,16 @@ class StreamView:
                 self.refresh()
 
     def refresh(self) -> None:
-        """Push the current state to the display now."""
-        if self.handle is None:
-            self.start()
+        """Push the current state now: finished Markdown blocks once (each display keeps the blocks that
+        finished while it was the last), the open tail replaced (see `blockview.BlockColumn`)."""
         self._dirty = False
-        self.updates += 1
-        self.handle.update(self._bundle(self.pane.html(self.fmt, self.show_reasoning), self.pane.plain()), raw=True)
+        before = len(self.column.handles)
+        calls = "".join(f"<pre>{html.escape(''.join(parts))}…</pre>" for parts in self.pane.calls.values())
+        sent = self.column.refresh("".join(self.pane.text), "".join(self.pane.reasoning), calls)
+        self.handle = self.column.handles[0]
+        self.updates += sent - (len(self.column.handles) - before)
+        if sent > 1:
+            self.throttle.spend(sent - 1)  # at most `rate` messages a second, not refreshes
 
     def status(self, text: str) -> None:
         """Show a status line (e.g. a background response's progress) until content arrives."""
@@ -367,19 +383,20 @@ class StreamView:
             self.start(text)
             return
         self.updates += 1
-        self.handle.update(self._bundle(_note_html(text), text), raw=True)
+        self.column.status(self._bundle(_note_html(text), text))
 
     def finish(self, reply: Reply, note: str | None = None) -> None:
-        """The final render (always sent, whatever the throttle says)."""
-        if self.handle is None:
-            self.start()
-        self.updates += 1
+        """The final render (always sent, whatever the throttle says) into the first display; the
+        displays that held blocks while streaming are emptied."""
         bundle = self._bundle(
             _final_html(reply, fmt=self.fmt, show_reasoning=self.show_reasoning, show_usage=self.show_usage,
                         show_raw=self.show_raw, label=self.label, note=note),
             _final_plain(reply, fmt=self.fmt, show_usage=self.show_usage, label=self.label, note=note),
         )
-        self.handle.update(bundle, raw=True)
+        if self.handle is None:
+            self.start()
+        self.updates += len(self.column.handles)
+        self.column.close(bundle)
 
 
 class MultiView:

@@ -152,7 +152,20 @@ class CloudswayError(Exception):
 
 
 class UsageError(CloudswayError, ValueError):
-    """Bad input, found before anything was sent. The message names the problem and the fix."""
+    """Bad input, found before anything was sent. The message names the problem and the fix.
+
+    In IPython (a notebook cell calling `ChatPanel(endpoint="nope")`, `panel.ask("")`...) it shows as
+    one line, as the magic's UsageErrors do, not as a traceback (`%debug` still opens the frame that raised).
+
+    Example:
+        >>> UsageError("nothing to send")._render_traceback_()
+        ['UsageError: nothing to send']
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython's showtraceback() prints what this returns in place of the traceback (a per-exception
+        # hook: no global handler to clash with set_custom_exc users, no stderr write)
+        return [f"{type(self).__name__}: {describe_error(self)}"]
 
 
 class ConfigError(UsageError):

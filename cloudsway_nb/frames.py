@@ -78,8 +78,8 @@ def _part(index: int, part: str, content: str, *, tokens: int | None = None, nam
 
 _INT_COLUMNS = ("input", "output", "reasoning", "cached", "total")
 _TEXT_COLUMNS = ("endpoint", "protocol", "model", "status", "finish_reason", "error", "request_id", "chat",
-                 "response_id")
-_OPTIONAL_COLUMNS = ("estimated", "cost", "polls")  # shown only when some call has them
+                 "response_id", "tool")
+_OPTIONAL_COLUMNS = ("estimated", "cost", "polls", "tool")  # shown only when some call has them
 
 
 def ledger_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
@@ -124,6 +124,7 @@ def _local_zone() -> Any:
 def usage_totals_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
     """Usage summed by endpoint: calls, errors, interrupted calls, tokens, mean latency and time to
     first token; `estimated` (how many calls' counts are estimates) and `cost` when some call has them.
+    Model calls only: the agent loop's tool calls (rows with `tool` set) are in the ledger, not here.
 
     Example:
         >>> from cloudsway_nb.ledger import LedgerEntry
@@ -133,7 +134,7 @@ def usage_totals_frame(entries: Iterable[LedgerEntry]) -> pd.DataFrame:
         >>> totals[["calls", "errors", "interrupted", "total", "estimated"]].values.tolist()
         [[2, 0, 1, 19, 1]]
     """
-    frame = ledger_frame(entries)
+    frame = ledger_frame(e for e in entries if e.tool is None)
     optional = [c for c in ("estimated", "cost") if c in frame.columns]
     columns = ["endpoint", "calls", "errors", "interrupted", *_INT_COLUMNS, "mean_latency", "mean_ttft", *optional]
     if frame.empty:

@@ -27,6 +27,7 @@ __all__ = ["LEDGER_COLUMNS", "Ledger", "LedgerEntry"]
 LEDGER_COLUMNS = (
     "time", "endpoint", "protocol", "model", "status", "input", "output", "reasoning", "cached", "total",
     "estimated", "latency", "ttft", "finish_reason", "error", "request_id", "chat", "response_id", "cost", "polls",
+    "tool",
 )
 """The ledger's columns, in the order its DataFrame shows them."""
 
@@ -38,7 +39,8 @@ class LedgerEntry:
     `status` is "ok", "interrupted" (stopped by the user: the counts are what the server sent, else
     estimated) or "error" (`error` is then one key-free line). Token counts are the normalized
     Usage; `estimated` is true when some were estimated because the server sent none
-    (`cloudsway_nb.estimate`).
+    (`cloudsway_nb.estimate`). A tool call of the agent loop has `tool` set, no tokens, and
+    "timeout" or "rejected" as statuses too.
 
     Example:
         >>> LedgerEntry(endpoint="gpt", protocol="chat", status="ok", input=3, output=4).total
@@ -64,6 +66,7 @@ class LedgerEntry:
     response_id: str | None = None
     cost: float | None = None
     polls: int | None = None
+    tool: str | None = None  # a tool call of the agent loop (`cloudsway_nb.agent`): the tool's name
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:

@@ -145,6 +145,11 @@ class CloudswayMagics(Magics):
               help="Responses API background mode (polls until done); with --map: a job with a Stop button")
     @argument("-p", "--protocol", choices=PROTOCOLS, help="override the endpoint's protocol")
     @argument("--no-interpolate", action="store_true", help="send {braces} literally")
+    @argument("-T", "--tool", action="append", default=[], metavar="NAME",
+              help="let the model call this notebook function / Tool / Toolbox / list of them (repeatable); "
+                   "the tool loop runs in the cell")
+    @argument("--max-turns", type=int, default=10, metavar="N", help="with -T: the most model calls (default 10)")
+    @argument("--budget", type=int, metavar="TOKENS", help="with -T: the most tokens the loop may spend")
     @argument("--map", metavar="DATAFRAME", help="the cell is a template run over every row (session.map)")
     @line_cell_magic
     def cloudsway(self, line: str, cell: str | None = None) -> Any:
@@ -213,7 +218,9 @@ class CloudswayMagics(Magics):
                     "chat": args.chat, "stream": self.stream and not args.no_stream and not args.background,
                     "protocol": args.protocol, **params,
                 }
-                if len(resolved) > 1:
+                if args.tool:
+                    result = self._tools(resolved[0][0], prompt, fmt, show, kwargs, args)
+                elif len(resolved) > 1:
                     result = self._many([a for a, _ in resolved], prompt, fmt, show, kwargs)
                 else:
                     result = self._one(resolved[0][0], prompt, fmt, show, kwargs)
@@ -227,9 +234,26 @@ class CloudswayMagics(Magics):
                 kept = partial is not None and bool(partial.text or partial.reasoning)
                 self.shell.user_ns[args.out] = partial if kept else None
             return None
-        if args.out:
+        if args.out and not isinstance(result, threading.Thread):  # a tool loop in a thread sets it when done
             self.shell.user_ns[args.out] = result
         return None
+
+    def _tools(self, alias: str, prompt: str, fmt: str, show: dict[str, bool], kwargs: dict[str, Any],
+               args: Any) -> Any:
+        """`-T NAME ...`: the tool loop, shown by `tool_view` (in a thread when a tool may need approval)."""
+        from .tool_view import resolve_tools, run_tools_cell
+
+        if "," in (args.endpoint or ""):
+            raise UsageError("-T runs the tool loop on one endpoint; name one")
+        tools = resolve_tools(args.tool, self.shell.user_ns)
+
+        def done(result: Any) -> None:
+            if args.out:
+                self.shell.user_ns[args.out] = None if isinstance(result, BaseException) else result
+
+        limits = {"max_turns": args.max_turns, "budget": args.budget}
+        return run_tools_cell(self.session, alias, prompt, tools, kwargs={**kwargs, **limits},
+                              fmt=fmt, show_usage=show["usage"], rate=self.display_rate, on_done=done)
 
     def _show(self, spec: str | None) -> dict[str, bool]:
         defaults = {"reasoning": self.show_reasoning, "usage": self.show_usage, "raw": False, "logprobs": True}

@@ -321,8 +321,12 @@ class Session:
         keep_partial: bool = False,
         history: Sequence[Message] | None = None,
         commit: bool = True,
+        run_tools: bool = False,
+        max_turns: int = 10,
+        budget: int | None = None,
+        approve: Any = None,
         **params: Any,
-    ) -> Reply:
+    ) -> Any:
         """Send a turn to an endpoint and return the Reply; every call goes into the ledger.
 
         `prompt` is the new turn: a string (a user message), a Message, or a list of messages
@@ -343,9 +347,20 @@ class Session:
         answer regenerated from an earlier turn); `commit=False` leaves the conversation unchanged
         (the caller may `Conversation.replace` an answer with the reply later).
 
+        `run_tools=True` runs the tool loop (`cloudsway_nb.agent.Agent`: the tools the model asks
+        for run here, their results go back, up to `max_turns` model calls or `budget` tokens,
+        `approve=` deciding calls that need approval) and returns its `AgentRun`.
+
         Example:
             reply = session.ask("claude", "Why is the sky blue?", reasoning="low", on_event=print)
         """
+        if run_tools:
+            from .agent import run_agent
+
+            return run_agent(self, endpoint, prompt, tools, attachments=attachments, system=system,
+                             continue_=continue_, chat=chat, stream=stream, on_event=on_event, cancel=cancel,
+                             max_turns=max_turns, budget=budget, approve=approve,
+                             **({"protocol": protocol} if protocol else {}), **params)
         alias, ep = self.resolve(endpoint)
         if protocol and protocol != ep.protocol:
             ep = Endpoint(ep.path, protocol, ep.model, prices=ep.prices, **ep.defaults)

@@ -31,6 +31,14 @@ class FakeClock:
         return self.now
 
 
+def shown(outputs: list) -> list[dict]:
+    """What a notebook front end shows: each display's last content, empty ones left out."""
+    displays: dict[str, dict] = {}
+    for out in outputs:
+        displays[out.transient["display_id"]] = out.data
+    return [data for data in displays.values() if data.get("text/html") or data.get("text/plain")]
+
+
 @pytest.fixture(scope="module")
 def ip() -> Iterator[InteractiveShell]:
     HistoryManager.enabled = False
@@ -53,7 +61,9 @@ def test_stream_view_updates_at_bounded_rate_then_flushes(ip: InteractiveShell) 
             view.feed(TextDelta(f"w{i} "))
         reply = Reply(choices=[Choice(text="".join(f"w{i} " for i in range(2000)))], usage=Usage(input=1, output=2000))
         view.finish(reply)
-    assert 38 <= view.updates <= 42  # at most 20 a second plus the final flush
+    # at most 20 a second plus the final flush; fewer, since one paragraph growing for 2 s is
+    # re-sent less often as it grows (BlockColumn's tail budget keeps the traffic linear)
+    assert 5 <= view.updates <= 42
     updates = [o for o in captured.outputs if o.update]
     assert len(updates) == view.updates and len(captured.outputs) == view.updates + 1  # one display, then updates
     assert "w1999" in captured.outputs[-1].data["text/plain"]
@@ -66,18 +76,20 @@ def test_reasoning_collapsed_above_answer_and_usage_footer(ip: InteractiveShell)
     with capture_output() as captured:
         view.feed(ReasoningDelta("thinking <b>hard</b>"))
         view.feed(TextDelta("**yes**"))
-        streaming = captured.outputs[-1].data["text/html"]
+        streaming = "".join(d["text/html"] for d in shown(captured.outputs))
         reply = Reply(
             choices=[Choice(text="**yes**", reasoning="thinking <b>hard</b>")],
             usage=Usage(input=3, output=9, reasoning=5, cached=1), latency=1.25, ttft=0.5, model="claude-sonnet",
         )
         view.finish(reply)
-    final = captured.outputs[-1].data["text/html"]
-    assert "<details" in streaming and " open" in streaming
+    [final_bundle] = shown(captured.outputs)  # one output left, whatever streamed into several
+    final = final_bundle["text/html"]
+    # while streaming the reasoning shows open (labelled, escaped) above the answer
+    assert streaming.index("Reasoning") < streaming.index("thinking &lt;b&gt;hard") < streaming.index("<strong>yes")
     assert final.index("<details") < final.index("<strong>yes</strong>")
     assert "<details class=\"cloudsway-reasoning\">" in final and "&lt;b&gt;hard" in final and "<b>hard" not in final
     assert "in 3 · out 9 · reasoning 5 · cached 1 · 1.25 s · first token 0.50 s" in final
-    assert "claude" in captured.outputs[-1].data["text/plain"]
+    assert "claude" in final_bundle["text/plain"]
 
 
 def test_hide_reasoning_and_usage(ip: InteractiveShell) -> None:
@@ -181,3 +193,61 @@ def test_the_comparison_table_shows_plain_text_cut_at_a_word() -> None:
     assert cut.endswith("…") and len(cut) <= 80 and "**" not in cut and "`" not in cut
     assert long.replace("**", "").replace("`", "").startswith(cut[:-1])
     assert snippet("- one\n- [two](http://x)") == "one two"
+
+
+def _long_answer(tokens: int) -> list[str]:
+    from cloudsway_nb.emulator.longform import compose, read_request
+    from cloudsway_nb.emulator.tokenizer import pieces
+
+    form = read_request("Give me a long, detailed answer in Markdown about lighthouses")
+    parts: list[str] = []
+    for seed in range(1, 10):
+        parts += pieces("\n\n".join(compose(form, f"{seed:016x}")) + "\n\n")
+    return parts[:tokens]
+
+
+def test_streamed_display_traffic_is_linear_and_ends_as_one_output(ip: InteractiveShell) -> None:
+    """Issue 11, point 22: finished blocks are sent once, only the tail is replaced; at the end the
+    first display holds the whole final answer (as one display always did) and the others are empty."""
+    from cloudsway_nb.display import _final_html
+
+    parts = _long_answer(1500)
+    clock = FakeClock(step=0.01)  # 100 tokens a second
+    view = StreamView("gpt", rate=12, clock=clock)
+    with capture_output() as captured:
+        for part in parts:
+            view.feed(TextDelta(part))
+        seconds = clock.now
+        reply = Reply(choices=[Choice(text="".join(parts))], usage=Usage(input=1, output=1500), model="m")
+        view.finish(reply)
+    final = _final_html(reply, fmt="markdown", show_reasoning=True, show_usage=True, show_raw=False,
+                        label="gpt", note=None)
+    [result] = shown(captured.outputs)
+    assert result["text/html"] == final and "".join(parts).strip() in result["text/plain"]
+    sent = sum(len(v) for out in captured.outputs for v in out.data.values())
+    assert sent <= 5 * len(final)  # whole-value updates sent ~140x
+    streamed = len(captured.outputs) - len(view.column.handles)  # the final consolidation aside
+    assert streamed / seconds <= 12.5 and len(view.column.handles) > 5
+    assert view.updates == len([o for o in captured.outputs if o.update])
+
+
+def test_code_blocks_are_highlighted_with_a_copy_button_the_same_while_streaming_and_after(
+    ip: InteractiveShell,
+) -> None:
+    """Issue 11, point 11: not bare monospace; a background, Pygments colours, a copy button that
+    needs no <script> (inline handlers; hidden until the pointer or focus reaches the block)."""
+    out = render_markdown("Run:\n\n```python\nimport os\nprint(os.sep)\n```\n")
+    assert '<div class="cw-code" data-lang="python"' in out and "background:var(--jp-cell-editor-background" in out
+    assert 'style="color:var(--jp-mirror-editor-keyword-color, #008000);font-weight:bold">import</span>' in out
+    assert "cw-copy" in out and "navigator.clipboard.writeText" in out and "<script" not in out
+    assert "<script" not in render_markdown("```html\n<script>alert(1)</script>\n```")  # still escaped
+    text = "Intro.\n\n```python\ndef f():\n    return 1\n```\n\nAfter the code.\n\nAnd more"
+    view = StreamView("gpt", clock=FakeClock(1.0))
+    with capture_output() as captured:
+        for i in range(0, len(text), 5):
+            view.feed(TextDelta(text[i : i + 5]))
+        streamed = [d["text/html"] for d in shown(captured.outputs)]
+        view.finish(Reply(choices=[Choice(text=text)], usage=Usage(input=1, output=1)))
+    block = render_markdown("```python\ndef f():\n    return 1\n```\n")
+    assert block in "".join(streamed)
+    assert block in shown(captured.outputs)[0]["text/html"]

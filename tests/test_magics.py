@@ -68,7 +68,8 @@ def line(ip: InteractiveShell, text: str) -> tuple[Any, CapturedIO]:
 
 
 def final_html(captured: CapturedIO) -> str:
-    return [o for o in captured.outputs if "text/html" in o.data][-1].data["text/html"]
+    # the last HTML shown (a long streamed answer's extra displays are emptied after it)
+    return [o for o in captured.outputs if o.data.get("text/html")][-1].data["text/html"]
 
 
 # -- loading and documentation -------------------------------------------------------------------

@@ -10,6 +10,38 @@ from cloudsway_nb.errors import RateLimitError
 from cloudsway_nb.types import Choice, ReasoningDelta, Reply, TextDelta, ToolCall, ToolCallDelta, Usage, UsageEvent
 
 
+class Browser:
+    """What panel.js does with the `streaming` entries it receives: append each part's new blocks
+    after the `from` it already holds, replace the tail (see panel/stream.py)."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[tuple[str, str], list[str]] = {}
+        self.tails: dict[tuple[str, str], str] = {}
+        self.gaps = 0
+
+    def apply(self, streaming: dict) -> None:
+        for id, entry in streaming.items():
+            for name in ("body", "reasoning_parts"):
+                part = entry.get(name)
+                if not part:
+                    continue
+                held = self.blocks.setdefault((id, name), [])
+                if len(held) < part["from"]:
+                    self.gaps += 1
+                    continue
+                del held[part["from"]:]
+                held += part["add"]
+                self.tails[(id, name)] = part["tail"]
+
+    def follow(self, wire) -> None:
+        for update in wire.updates:
+            if "streaming" in update:
+                self.apply(update["streaming"])
+
+    def html(self, id: str, name: str = "body") -> str:
+        return "".join(self.blocks.get((id, name), [])) + self.tails.get((id, name), "")
+
+
 def test_updates_carry_only_the_streamed_message(panel, wire, fake_clock, fake_timers) -> None:
     for i in range(40):
         panel.add_message("user" if i % 2 == 0 else "assistant", f"message {i} " + "lorem ipsum " * 200)
@@ -35,28 +67,36 @@ def test_rate_is_bounded_and_the_end_always_arrives(panel, wire, fake_clock, fak
         fake_timers.run_due()
         stream.feed(TextDelta(f"t{i} "))
     streamed = [u for u in wire.updates if "streaming" in u]
-    assert 28 <= len(streamed) <= 32
+    # at most 15 a second; fewer, since one paragraph growing for 2 s is re-sent less often as it
+    # grows (blocks.TailBudget keeps the traffic linear)
+    assert 5 <= len(streamed) <= 32
     reply = Reply(choices=[Choice(text="".join(f"t{i} " for i in range(2000)))], usage=Usage(input=3, output=2000),
                   latency=2.0, ttft=0.1, model="m")
+    wire.clear()
     final = stream.finish(reply)
-    last = wire.updates[-1]
-    assert set(last) >= {"messages", "streaming", "busy"} and last["streaming"] == {} and last["busy"] is False
-    assert last["messages"][-1]["id"] == stream.id and "t1999" in last["messages"][-1]["html"]
+    [end] = wire.custom  # the final message alone, then the state without it
+    [last] = wire.updates
+    assert end["type"] == "stream_end" and end["message"]["id"] == stream.id and "t1999" in end["message"]["html"]
+    assert set(last) >= {"streaming", "busy"} and last["streaming"] == {} and last["busy"] is False
+    assert "messages" not in last and panel.messages[-1] == end["message"]  # the earlier messages are not re-sent
     assert final["footer"].startswith("gpt · m · in 3 · out 2,000")
     assert panel.totals["output"] == 2000 and panel.totals["text"].startswith("1 reply")
 
 
-def test_reasoning_then_answer_and_tool_calls(panel, fake_clock, fake_timers) -> None:
+def test_reasoning_then_answer_and_tool_calls(panel, wire, fake_clock, fake_timers) -> None:
+    browser = Browser()
     stream = panel.begin_stream(endpoint="claude", rate=0)
     stream.feed(ReasoningDelta("Let me **think**."))
     stream.feed(ReasoningDelta("ignored", index=1))
-    live = panel.streaming[stream.id]
-    assert live["reasoning_html"] == "<p>Let me <strong>think</strong>.</p>\n" and live["html"] == ""
+    browser.follow(wire)
+    assert browser.html(stream.id, "reasoning_parts") == "<p>Let me <strong>think</strong>.</p>\n"
+    assert browser.html(stream.id) == ""
     stream.feed(TextDelta("It is 4."))
     stream.feed(ToolCallDelta(call_index=0, name="add", arguments='{"a": 2'))
     stream.feed(UsageEvent(Usage(input=5, output=9, reasoning=4)))
-    live = panel.streaming[stream.id]
-    assert "It is 4." in live["html"] and re.search(r"tool call add\(\{(&quot;|\")a(&quot;|\"): 2…", live["html"])
+    browser.follow(wire)
+    live = browser.html(stream.id)
+    assert "It is 4." in live and re.search(r"tool call add\(\{(&quot;|\")a(&quot;|\"): 2…", live)
     assert stream.usage.reasoning == 4
     reply = Reply(choices=[Choice(text="It is 4.", reasoning="Let me **think**.",
                                   tool_calls=[ToolCall(id="c1", name="add", arguments={"a": 2, "b": 2})])],
@@ -104,7 +144,7 @@ def test_regenerate_streams_in_place(panel) -> None:
     answer = panel.add_message("assistant", "old answer")
     stream = panel.begin_stream(id=answer, rate=0)
     stream.add_text("new answer")
-    assert panel.messages[1]["text"] == "old answer" and panel.streaming[answer]["html"] == "<p>new answer</p>\n"
+    assert panel.messages[1]["text"] == "old answer" and stream.html == "<p>new answer</p>\n"
     stream.finish(status="done")
     assert [m["id"] for m in panel.messages] == [first, answer] and panel.messages[1]["text"] == "new answer"
 
@@ -155,3 +195,96 @@ def test_streamed_versions_do_not_fill_the_render_cache(panel) -> None:
     assert render_message.cache_info().currsize == 0
     stream.finish(status="done")
     assert render_message.cache_info().currsize >= 1
+
+
+def _long_answer(tokens: int) -> list[str]:
+    from cloudsway_nb.emulator.longform import compose, read_request
+    from cloudsway_nb.emulator.tokenizer import pieces
+
+    form = read_request("Give me a long, detailed answer in Markdown about lighthouses")
+    parts: list[str] = []
+    for seed in range(1, 10):
+        parts += pieces("\n\n".join(compose(form, f"{seed:016x}")) + "\n\n")
+    return parts[:tokens]
+
+
+def test_a_long_answer_streams_in_linear_traffic_and_arrives_whole(panel, wire, fake_clock, fake_timers) -> None:
+    """Issue 10, streaming cost: a 2,000-token answer into a panel holding 50 messages: at most 20
+    updates a second, finished blocks sent once (the bytes stay within 5x the final message's HTML),
+    earlier messages never re-sent, and what the browser puts together is the final rendering."""
+    from cloudsway_nb.panel.render import render_message
+
+    for i in range(50):
+        panel.add_message("user" if i % 2 == 0 else "assistant", f"message {i} " + "lorem ipsum " * 50)
+    parts = _long_answer(2000)
+    stream = panel.begin_stream(endpoint="gpt", clock=fake_clock, timer=fake_timers)
+    wire.clear()
+    browser = Browser()
+    for part in parts:
+        fake_clock.now += 0.01  # 100 tokens a second
+        fake_timers.run_due()
+        stream.feed(TextDelta(part))
+    for _ in range(8):  # the model pauses: within a second the browser has caught up
+        fake_clock.now += 0.125
+        fake_timers.run_due()
+    seconds = len(parts) * 0.01
+    earlier = json.dumps(panel.messages[0])
+    streamed = list(wire.sent)
+    browser.follow(wire)
+    text = "".join(parts)
+    final_html = render_message(text)
+    assert browser.html(stream.id) == final_html and browser.gaps == 0  # nothing lost, nothing twice
+    assert all(set(u) <= {"streaming", "busy"} for u in wire.updates)  # the transcript is never re-sent
+    sent = sum(len(json.dumps(data)) for data, _ in streamed)
+    assert sent <= 5 * len(final_html)  # whole-message updates sent ~100x
+    assert len(streamed) / seconds <= 15.5
+    wire.clear()
+    final = stream.finish(Reply(choices=[Choice(text=text)], usage=Usage(input=5, output=2000)))
+    assert final["html"] == final_html and panel.messages[-1]["html"] == final_html and panel.streaming == {}
+    assert earlier not in json.dumps([data for data, _ in wire.sent])  # not even at the end
+    end = sum(len(json.dumps(data)) for data, _ in wire.sent)
+    assert end < 1.6 * len(final_html)  # the final message (its HTML and Markdown), the totals
+
+
+def test_a_browser_missing_blocks_asks_for_them_again(panel, wire) -> None:
+    stream = panel.begin_stream(rate=0)
+    stream.add_text("# One\n\ntwo\n\nthree")
+    late = Browser()  # a page reloaded mid-stream: it holds nothing
+    stream.add_text("\n\nfour")
+    late.apply(panel.streaming)
+    assert late.gaps == 1
+    wire.from_browser({"type": "stream_sync", "id": stream.id})
+    late.apply(panel.streaming)  # every block again, from 0
+    stream.add_text(" and more")
+    late.apply(panel.streaming)
+    assert late.html(stream.id) == stream.html == "<h1>One</h1>\n<p>two</p>\n<p>three</p>\n<p>four and more</p>\n"
+    stream.finish(status="done")
+    wire.from_browser({"type": "stream_sync", "id": stream.id})  # after the end: nothing to do, no error
+
+
+def test_the_browsers_copy_of_the_transcript_never_replaces_the_kernels(panel, wire) -> None:
+    """The browser adds a finished stream's message to its copy of `messages` itself; when that copy
+    comes back (with the next settings change) it is ignored, settings are not."""
+    panel.add_message("user", "hi")
+    wire.edit(messages=[], streaming={"x": {}}, temperature=0.5)
+    assert [m["text"] for m in panel.messages] == ["hi"] and panel.streaming == {} and panel.temperature == 0.5
+
+
+def test_a_held_back_tail_arrives_when_the_model_pauses(panel, wire, fake_clock, fake_timers) -> None:
+    """The byte budget may hold a long block's tail back; a pause of MessageStream.CATCH_UP sends it."""
+    stream = panel.begin_stream(clock=fake_clock, timer=fake_timers, rate=10)
+    stream.budget.floor = 0
+    browser = Browser()
+    table = "| a | b |\n|---|---|\n" + "".join(f"| {i} | x |\n" for i in range(40))
+    for i in range(0, len(table), 8):
+        fake_clock.now += 0.05
+        fake_timers.run_due()
+        stream.feed(TextDelta(table[i : i + 8]))
+    browser.follow(wire)
+    assert browser.html(stream.id) != stream.html  # held back (the whole table is one growing block)
+    fake_clock.now += 0.2
+    fake_timers.run_due()  # the trailing push, held back too
+    fake_clock.now += stream.CATCH_UP
+    fake_timers.run_due()
+    browser.follow(wire)
+    assert browser.html(stream.id) == stream.html and "<td>39</td>" in stream.html

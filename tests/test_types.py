@@ -257,10 +257,10 @@ def test_tool_from_a_function_maps_containers_and_unknown_types() -> None:
 
     props = Tool.from_any(f).parameters["properties"]
     assert props == {
-        "items": {"type": "array"},
-        "options": {"type": "object"},
-        "thing": {"type": "string"},
-        "untyped": {"type": "string"},
+        "items": {"type": "array", "items": {"type": "integer"}},
+        "options": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "thing": {},
+        "untyped": {},
     }
     assert Tool.from_any(f).description == ""
 

@@ -8,7 +8,8 @@ Modules, each importable on its own (nothing here is imported by `import cloudsw
   `uploads`: files from the browser; `stream`: one reply streaming into the panel.
 - `widget`: `ChatView`, the anywidget view (its front end is `static/panel.js` and `panel.css`).
 - `controller`: `ChatPanel`, the panel itself: the view wired to a Session's named conversation;
-  `transcript`: its JSON, Markdown and notebook-cell forms; `interrupts`: a kernel interrupt stops it.
+  `transcript`: its JSON, Markdown and notebook-cell forms; `keeping`: its settings kept with the
+  transcript, names for loaded ones, the running cell; `interrupts`: a kernel interrupt stops it.
 
 Example:
     >>> from cloudsway_nb.panel import render_message

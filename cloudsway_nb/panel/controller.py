@@ -22,13 +22,15 @@ Example:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CloudswayError, UsageError, describe_error
+from ..errors import CloudswayError, UsageError, bad_argument, describe_error
 from ..types import Attachment, Message, Reply
 from . import interrupts
-from .state import new_id
+from .keeping import SETTINGS, current_cell_id, free_name, saved_settings
+from .state import NOTHING_TO_SEND, new_id
 from .transcript import read_transcript, to_cells, to_markdown, write_transcript
 from .uploads import Upload
 
@@ -80,7 +82,8 @@ class ChatPanel:
         return panel
 
     def __init__(self, session: Session | None = None, endpoint: str | None = None, system: str | None = None,
-                 *, name: str = "panel", save: bool = True, folder: str | Path | None = None) -> None:
+                 *, name: str = "panel", save: bool = True, folder: str | Path | None = None,
+                 _settings: Mapping[str, Any] | None = None) -> None:
         if getattr(self, "view", None) is not None:
             return  # reattached in __new__
         from .widget import ChatView
@@ -92,14 +95,23 @@ class ChatPanel:
         self._ids: list[str] = []  # the view's id of each message of the conversation, in order
         self._alternatives: dict[str, Reply] = {}  # comparison answers not (yet) in the conversation
         self._attachments: dict[str, Attachment] = {}  # pending upload id -> its checked Attachment
-        conv = self._restore(endpoint, system)
+        self._retry: Callable[[], None] | None = None  # re-sends the turn that failed last (the Retry button)
+        self._given_back: tuple[str, list[str]] = ("", [])  # the failed turn's text and chips put back
+        self.last_error: BaseException | None = None
+        """The error of the last turn that failed (None once a turn succeeds)."""
+        self._outcome: Reply | BaseException | None = None
+        conv, saved = self._restore(endpoint, system)
         endpoints = self._chat_endpoints()
-        start = endpoint or (conv.endpoint if conv.endpoint in endpoints else None) or self.session.default_endpoint
+        settings = saved_settings(_settings if _settings is not None else saved, endpoints)
+        start = (endpoint or settings.pop("endpoint", None) or (conv.endpoint if conv.endpoint in endpoints else None)
+                 or self.session.default_endpoint)
         self.view: ChatView = ChatView(endpoints=endpoints, endpoint=start or (endpoints[0] if endpoints else ""),
-                                       system_prompt=conv.system or "", title=f"Cloudsway chat · {name}")
-        for hook in ("send", "stop", "edit", "regenerate", "compare", "delete", "pick"):
+                                       system_prompt=conv.system or "", title=f"Cloudsway chat · {name}",
+                                       **settings)
+        for hook in ("send", "stop", "edit", "regenerate", "compare", "delete", "pick", "retry"):
             getattr(self.view, f"on_{hook}")(getattr(self, f"_on_{hook}"))
         self.view.observe(self._check_pending, names=["pending"])
+        self.view.observe(self._setting_changed, names=[*SETTINGS, "system_prompt"])
         self._show_conversation()
         self.session.views[f"panel:{name}"] = self
         interrupts.install()
@@ -116,15 +128,24 @@ class ChatPanel:
             conv = self.session.chats[self.name] = Conversation(self.view.endpoint if hasattr(self, "view") else "")
         return conv
 
-    def _restore(self, endpoint: str | None, system: str | None) -> Conversation:
+    def _restore(self, endpoint: str | None, system: str | None) -> tuple[Conversation, Any]:
+        """The conversation (the session's, else the autosaved one), and the settings saved with it."""
+        if endpoint:
+            self.session.resolve(endpoint)  # an unknown alias is one clear error, here, before anything changes
+        document: dict[str, Any] = {}
         if self.name not in self.session.chats and self.path is not None and self.path.exists():
-            self.session.chats[self.name] = read_transcript(self.path)[0]
+            self.session.chats[self.name], document = read_transcript(self.path)
         conv = self.conversation
         if system is not None:
             conv.system = system
-        if endpoint:
-            self.session.resolve(endpoint)  # an unknown alias is one clear error, here
-        return conv
+        return conv, document.get("panel")
+
+    def _setting_changed(self, change: Any) -> None:
+        """A setting changed in the panel: kept with the transcript at once (a restart restores it); the
+        system prompt is the conversation's, so the next turn and `%%cloudsway --chat` both get it."""
+        if change["name"] == "system_prompt":
+            self.conversation.system = change["new"] or None
+        self._save()
 
     def _reattach(self, endpoint: str | None, system: str | None) -> None:
         if endpoint:
@@ -194,10 +215,25 @@ class ChatPanel:
 
     def ask(self, text: str, attachments: Any = (), *, wait: bool = True) -> Reply | None:
         """Send a message as the Send button does (attachments: paths, images, figures...); with `wait`,
-        return the Reply once it has streamed in."""
+        return the Reply once it has streamed in, or None when the turn failed (the panel then shows
+        the error in one line with a Retry button; `last_error` holds it).
+
+        Bad input (an empty message, a missing file, a kind this endpoint cannot carry) is a UsageError,
+        shown in a notebook as one line."""
         parts = [self.session.check_attachment(self.view.endpoint, a) for a in _as_list(attachments)]
-        self._submit(text, parts)
-        return self.wait() if wait else None
+        if not isinstance(text, str):
+            raise bad_argument("text", text, "the message, a str", 'panel.ask("Hello")')
+        self._send_turn(text, parts)
+        return self._result() if wait else None
+
+    def retry(self, *, wait: bool = True) -> Reply | None:
+        """Send the turn that failed last again, as the Retry button does (None again if it fails again)."""
+        self._on_retry()
+        return self._result() if wait else None
+
+    def _result(self) -> Reply | None:
+        self.wait()
+        return self._outcome if isinstance(self._outcome, Reply) else None
 
     def wait(self, timeout: float | None = None) -> Reply | None:
         """Wait for the reply streaming now; returns the last reply in the conversation."""
@@ -210,19 +246,21 @@ class ChatPanel:
         """Stop the reply streaming now (the partial answer stays, marked interrupted)."""
         self._stop.set()
 
-    def _submit(self, text: str, parts: list[Attachment], undo: Any = None) -> None:
+    def _submit(self, text: str, parts: list[Attachment], undo: Any = None, retry: Any = None) -> None:
         self._ready()
         if not text.strip() and not parts:
-            raise UsageError("nothing to send: type a message or attach a file")
+            raise UsageError(NOTHING_TO_SEND)
         prompt = Message.user([text, *parts] if parts else text)
         user_id = self.view.add_message("user", text, attachments=[_chip(p) for p in parts])
-        self._start(prompt, new_ids=[user_id], restore=(text, parts), undo=undo)
+        self._start(prompt, new_ids=[user_id], restore=(text, parts), undo=undo, retry=retry)
 
     def _start(self, prompt: Message, *, new_ids: list[str], restore: tuple[str, list[Attachment]] | None = None,
                compare: tuple[str, str] | None = None, history: list[Message] | None = None,
-               endpoint: str | None = None, undo: Any = None) -> None:
+               endpoint: str | None = None, undo: Any = None, retry: Any = None) -> None:
         if self.busy:
             raise UsageError("a reply is still streaming: wait for it, or press Stop")
+        self._retry, self._given_back, self._outcome = None, ("", []), None  # a new turn: the old failure is moot
+        self.view.retry = False
         endpoint = endpoint or self.view.endpoint
         after, group = compare if compare is not None else (None, "")
         stream = self.view.begin_stream(endpoint=endpoint, after=after, group=group)
@@ -232,19 +270,24 @@ class ChatPanel:
         if compare is not None:
             options.update(history=history, commit=False)
         self._worker = threading.Thread(
-            target=self._stream, args=(endpoint, prompt, stream, options, new_ids, restore, compare is not None, undo),
-            daemon=True, name="cloudsway-panel")
+            target=self._stream, args=(endpoint, prompt, stream, options, new_ids, restore, compare is not None, undo,
+                                       retry), daemon=True, name="cloudsway-panel")
         self._worker.start()
 
     def _stream(self, endpoint: str, prompt: Message, stream: Any, options: dict[str, Any], new_ids: list[str],
-                restore: tuple[str, list[Attachment]] | None, comparing: bool, undo: Any) -> None:
+                restore: tuple[str, list[Attachment]] | None, comparing: bool, undo: Any, retry: Any) -> None:
         try:
             with interrupts.watch(self._stop):
                 reply = self.session.ask(endpoint, prompt, on_event=stream.feed, cancel=self._stop, **options)
         except (CloudswayError, OSError) as exc:  # the turn is not in the conversation: neither is it here
             stream.fail(exc)
+            self.last_error = self._outcome = exc
             self._take_back(stream.id, new_ids, restore, undo, describe_error(exc))
+            if not isinstance(exc, UsageError):  # bad input would fail the same way again: no Retry for it
+                self._retry = retry
+                self.view.retry = retry is not None
             return
+        self.last_error, self._outcome = None, reply
         if reply.incomplete and not reply.text and not reply.tool_calls:  # stopped before any answer
             stream.finish(reply)
             self._take_back(stream.id, new_ids, restore, undo, "stopped before the answer began: nothing was kept")
@@ -266,8 +309,7 @@ class ChatPanel:
             self._undo(undo)
         if restore is not None:
             self.view.set_input(restore[0])
-            for part in restore[1]:
-                self._put_pending(part)
+            self._given_back = (restore[0], [self._put_pending(part) for part in restore[1]])
         self.view.notice = notice
 
     # -- what the user does in the panel ------------------------------------------------------
@@ -275,10 +317,29 @@ class ChatPanel:
     def _on_send(self, text: str, uploads: list[Upload]) -> None:
         self._ready()
         parts = [self._attachments.pop(u.id, None) or self._checked_upload(u) for u in uploads]
-        self._submit(text, parts)
+        self._send_turn(text, parts)
+
+    def _send_turn(self, text: str, parts: list[Attachment]) -> None:
+        self._submit(text, parts, retry=lambda: self._send_turn(text, parts))
 
     def _on_stop(self) -> None:
         self.stop()
+
+    def _on_retry(self) -> None:
+        """Send the failed turn again: what was put back in the input (if still there) and the chips go,
+        so the turn is neither lost nor sent twice."""
+        self._ready()
+        retry = self._retry
+        if retry is None:
+            raise UsageError("nothing to retry: the last turn did not fail")
+        text, chips = self._given_back
+        for upload_id in chips:
+            self._attachments.pop(upload_id, None)
+            self.view.remove_pending(upload_id)
+        if text:
+            self.view.set_input("", only_if=text)  # the user may have typed something else since
+        self.view.notice = ""
+        retry()
 
     def _on_edit(self, message_id: str, text: str) -> None:
         self._ready()
@@ -293,7 +354,7 @@ class ChatPanel:
         parts = [p for p in message.content if isinstance(p, Attachment)] if isinstance(message.content, list) else []
         snapshot = self._snapshot()
         self._cut(index)
-        self._submit(text, parts, undo=snapshot)
+        self._submit(text, parts, undo=snapshot, retry=lambda: self._on_edit(self._ids[index], text))
 
     def _on_regenerate(self, message_id: str, endpoint: str) -> None:
         self._ready()
@@ -306,7 +367,8 @@ class ChatPanel:
         self._cut(index)  # the answer and what followed it
         conv.truncate(index - 1)  # the turn is asked again, and joins the conversation again with its answer
         self._ids = self._ids[: index - 1]
-        self._start(prompt, new_ids=[user_id], endpoint=endpoint or None, undo=snapshot)
+        self._start(prompt, new_ids=[user_id], endpoint=endpoint or None, undo=snapshot,
+                    retry=lambda: self._on_regenerate(self._ids[index], endpoint))
 
     def _on_compare(self, message_id: str, endpoint: str) -> None:
         self._ready()
@@ -318,7 +380,8 @@ class ChatPanel:
         group = current.get("group") or new_id()
         self.view.update_message(message_id, group=group)
         self._start(conv.messages[index - 1], new_ids=[], compare=(message_id, group),
-                    history=conv.messages[: index - 1], endpoint=endpoint)
+                    history=conv.messages[: index - 1], endpoint=endpoint,
+                    retry=lambda: self._on_compare(self._ids[index], endpoint))
 
     def _on_pick(self, message_id: str) -> None:
         self._ready()
@@ -368,11 +431,12 @@ class ChatPanel:
         would; refused at once, naming the protocols that can, when this endpoint's protocol cannot carry it."""
         self._put_pending(self.session.check_attachment(self.view.endpoint, item))
 
-    def _put_pending(self, part: Attachment) -> None:
+    def _put_pending(self, part: Attachment) -> str:
         name = part.filename or getattr(part, "display_name", None) or part.kind
         upload = Upload(new_id(), str(name), part.mime_type, part.data or b"")
         self._attachments[upload.id] = part
         self.view.add_upload(upload)
+        return upload.id
 
     def _check_pending(self, change: Any) -> None:
         """A file dropped, pasted or picked is checked now, not at Send: a kind this protocol cannot carry
@@ -400,13 +464,17 @@ class ChatPanel:
 
     # -- keeping the transcript -------------------------------------------------------------------
 
+    def _settings(self) -> dict[str, Any]:
+        return {"name": self.name, **{key: getattr(self.view, key) for key in SETTINGS}}
+
     def _save(self) -> None:
-        if self.path is not None:
-            write_transcript(self.path, self.conversation, panel={"name": self.name, "endpoint": self.view.endpoint})
+        if self.path is not None and hasattr(self, "view"):
+            write_transcript(self.path, self.conversation, panel=self._settings())
 
     def export_json(self, path: str | Path) -> Path:
-        """The whole conversation, losslessly (attachments included), for `ChatPanel.load(path)`."""
-        return write_transcript(path, self.conversation, panel={"name": self.name, "endpoint": self.view.endpoint})
+        """The whole conversation, losslessly (attachments, usage and cost included), with the panel's
+        settings, for `ChatPanel.load(path)`."""
+        return write_transcript(path, self.conversation, panel=self._settings())
 
     def export_markdown(self, path: str | Path | None = None) -> str:
         """The conversation as Markdown (written to `path` when given)."""
@@ -416,28 +484,35 @@ class ChatPanel:
         return text
 
     def to_cells(self, *, insert: bool = True) -> list[dict[str, Any]]:
-        """The conversation as notebook cells (a markdown cell per turn, code blocks as code cells);
-        with `insert`, the cells are put in the notebook after the current one."""
+        """The conversation as notebook cells (nbformat dicts: a markdown cell per turn, its Python code
+        blocks as code cells); with `insert`, in a notebook, the panel's front end puts them all in the
+        notebook after the cell that called this (JupyterLab and Notebook 7; the panel must be shown)."""
         cells = to_cells(self.conversation)
-        if insert:
-            from IPython import get_ipython
-
-            ip = get_ipython()
-            if ip is not None:
-                for cell in reversed([c for c in cells if c["cell_type"] == "code"]):
-                    ip.set_next_input(cell["source"], replace=False)
+        if insert and cells and current_cell_id() is not None:
+            self.view.insert_cells(cells, after_cell=current_cell_id())
         return cells
 
     @classmethod
     def load(cls, path: str | Path, session: Session | None = None, *, name: str | None = None,
-             save: bool = True) -> ChatPanel:
-        """A panel showing a transcript exported with `export_json` (as a new conversation `name`)."""
+             save: bool = True, folder: str | Path | None = None) -> ChatPanel:
+        """A new panel showing a transcript exported with `export_json`, with its settings.
+
+        It never replaces a conversation: without `name` it is named as when it was exported (else
+        after the file), or, when that name is taken (a conversation in the session, or an autosaved
+        transcript in `.cloudsway/`), the first free one of NAME-2, NAME-3...; the panel's notice says
+        so. An explicit `name` that is taken is refused in one line."""
         conv, document = read_transcript(path)
         session = session if session is not None else _notebook_session()
-        name = name or str((document.get("panel") or {}).get("name") or Path(path).stem)
+        panel = document.get("panel") if isinstance(document.get("panel"), Mapping) else {}
+        base = Path(folder) if folder is not None else Path.cwd() / _FOLDER
+        wanted = name if name is not None else str(panel.get("name") or Path(path).stem)
+        name = free_name(session, wanted, base if save else None, source=path, fresh=name is None)
         session.chats[name] = conv
-        session.views.pop(f"panel:{name}", None)
-        return cls(session, name=name, save=save)
+        loaded = cls(session, name=name, save=save, folder=folder, _settings=panel)
+        if name != wanted:
+            loaded.view.notice = f"loaded as {name!r}: a conversation named {wanted!r} exists already"
+        loaded._save()
+        return loaded
 
     def _ipython_display_(self) -> None:
         self.view.show()

@@ -24,12 +24,22 @@ Example:
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["code_block_html", "code_css", "panel_css", "render_message", "render_partial", "render_transcript"]
+__all__ = [
+    "code_block_html",
+    "code_css",
+    "inline_code_block_html",
+    "inline_fence",
+    "panel_css",
+    "render_message",
+    "render_partial",
+    "render_transcript",
+]
 
 MAX_HIGHLIGHT = 50_000
 """Code blocks longer than this (characters) are shown escaped but not highlighted (Pygments is
@@ -76,19 +86,13 @@ _TOKEN_STYLES: dict[str, tuple[str, str, str]] = {
 }
 
 
-@lru_cache(maxsize=4)
-def code_css(scope: str = ".cw-highlight") -> str:
-    """The highlighting stylesheet: Pygments' short classes coloured by JupyterLab's `--jp-mirror-editor-*`
-    variables, so code follows the light or dark theme (with the light theme's colours outside JupyterLab).
-
-    Example:
-        >>> ".cw-highlight .k{color:var(--jp-mirror-editor-keyword-color, #008000);font-weight:bold}" in code_css()
-        True
-    """
+@lru_cache(maxsize=1)
+def _class_styles() -> dict[str, str]:
+    """Pygments' short class -> its declarations (colours from `--jp-mirror-editor-*`, light fallbacks)."""
     from pygments.token import STANDARD_TYPES, string_to_tokentype
 
     styled = {string_to_tokentype(name): style for name, style in _TOKEN_STYLES.items()}
-    rules = []
+    rules: dict[str, str] = {}
     for token, short in sorted(STANDARD_TYPES.items(), key=lambda item: item[1]):
         probe = token
         while probe not in styled and probe.parent is not None:
@@ -98,8 +102,20 @@ def code_css(scope: str = ".cw-highlight") -> str:
         var, fallback, extra = styled[probe]
         decls = [f"color:var(--jp-mirror-editor-{var}-color, {fallback})"] if var else []
         decls += [extra] if extra else []
-        rules.append(f"{scope} .{short}{{{';'.join(decls)}}}")
-    return "\n".join(rules) + "\n"
+        rules[short] = ";".join(decls)
+    return rules
+
+
+@lru_cache(maxsize=4)
+def code_css(scope: str = ".cw-highlight") -> str:
+    """The highlighting stylesheet: Pygments' short classes coloured by JupyterLab's `--jp-mirror-editor-*`
+    variables, so code follows the light or dark theme (with the light theme's colours outside JupyterLab).
+
+    Example:
+        >>> ".cw-highlight .k{color:var(--jp-mirror-editor-keyword-color, #008000);font-weight:bold}" in code_css()
+        True
+    """
+    return "\n".join(f"{scope} .{short}{{{decls}}}" for short, decls in _class_styles().items()) + "\n"
 
 
 @lru_cache(maxsize=256)
@@ -121,6 +137,66 @@ def code_block_html(code: str, lang: str = "") -> str:
         '<button type="button" class="cw-copy" title="Copy code" aria-label="Copy code">Copy</button></div>'
         f'<pre class="cw-highlight"><code>{body}</code></pre></div>'
     )
+
+
+_INLINE = {
+    "box": "margin:.6em 0;border:1px solid var(--jp-border-color2, #e0e0e0);border-radius:4px;"
+           "background:var(--jp-cell-editor-background, #f7f7f7);text-align:left",
+    "bar": "display:flex;justify-content:space-between;align-items:center;padding:2px 8px;font-size:.8em;"
+           "color:var(--jp-ui-font-color2, #616161);border-bottom:1px solid var(--jp-border-color2, #e0e0e0)",
+    "button": "font-size:1em;padding:0 .6em;cursor:pointer;border:1px solid var(--jp-border-color1, #bdbdbd);"
+              "border-radius:3px;background:var(--jp-layout-color1, #fff);color:inherit",
+    "pre": "margin:0;padding:6px 10px;background:transparent;border:0;overflow-x:auto;text-align:left;white-space:pre;"
+           "font-family:var(--jp-code-font-family, monospace);font-size:var(--jp-code-font-size, 13px);"
+           "line-height:var(--jp-code-line-height, 1.4);color:var(--jp-content-font-color1, #000)",
+    "code": "background:transparent;padding:0;font:inherit;white-space:inherit",
+}
+# The copy button of a code block in a cell's output. No <script> and no stylesheet (an untrusted
+# output loses both): inline styles, and an inline handler that makes the button when the pointer or
+# the keyboard focus first reaches the block. Handlers run only where the output is trusted (an answer
+# just streamed); where JupyterLab sanitized them away (an untrusted notebook) there is no dead button.
+_ADD_COPY = (
+    "var c=this.closest('.cw-code'),b=c.querySelector('.cw-copy');if(b)return;"
+    "b=document.createElement('button');b.type='button';b.className='cw-copy';b.textContent='Copy';"
+    "b.title='Copy code';b.setAttribute('aria-label','Copy code');b.setAttribute('style','" + "{button}" + "');"
+    "b.onclick=function(){navigator.clipboard.writeText(c.querySelector('code').innerText).then(function(){"
+    "b.textContent='Copied';setTimeout(function(){b.textContent='Copy'},1500)})};"
+    "c.querySelector('.cw-code-bar').appendChild(b)"
+)
+_SPAN = re.compile(r'<span class="([\w-]+)">')
+
+
+@lru_cache(maxsize=256)
+def inline_code_block_html(code: str, lang: str = "") -> str:
+    """`code_block_html` for a notebook cell's output (the magic's answers): the same highlighting, with
+    inline styles instead of classes, and a copy button that needs no script of ours.
+
+    Example:
+        >>> out = inline_code_block_html("x = 1\\n", "python")
+        >>> 'style="color:var(--jp-mirror-editor-operator-color, #7800c2)">=</span>' in out
+        True
+        >>> "b.className='cw-copy'" in out and "<button" not in out and "<script" not in out
+        True
+    """
+    styles = _class_styles()
+    body = _SPAN.sub(lambda m: f'<span style="{styles[m.group(1)]}">' if m.group(1) in styles else "<span>",
+                     _highlight(code, lang))
+    label = html.escape(lang)
+    add = _ADD_COPY.replace("{button}", _INLINE["button"])
+    return (
+        f'<div class="cw-code" data-lang="{label}" style="{_INLINE["box"]}" onmouseenter="{add}">'
+        f'<div class="cw-code-bar" style="{_INLINE["bar"]}"><span class="cw-code-lang">{label or "code"}</span></div>'
+        f'<pre class="cw-highlight" tabindex="0" style="{_INLINE["pre"]}" onfocus="{add}">'
+        f'<code style="{_INLINE["code"]}">{body}</code></pre>'
+        "</div>"
+    )
+
+
+def inline_fence(renderer: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
+    """A markdown-it render rule: fenced and indented code as `inline_code_block_html`."""
+    token = tokens[idx]
+    info = str(token.info or "").strip()
+    return inline_code_block_html(str(token.content), info.split(maxsplit=1)[0] if info else "") + "\n"
 
 
 def _highlight(code: str, lang: str) -> str:

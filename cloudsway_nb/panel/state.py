@@ -30,6 +30,7 @@ from typing import Any, Literal, TypedDict
 from .render import render_message, render_partial
 
 __all__ = [
+    "NOTHING_TO_SEND",
     "ROLES",
     "STATUSES",
     "MessageState",
@@ -42,6 +43,9 @@ __all__ = [
     "new_id",
     "totals_line",
 ]
+
+NOTHING_TO_SEND = "nothing to send: type a message or attach a file"
+"""The one line for an empty send (the panel's front end says the same)."""
 
 ROLES = ("user", "assistant", "system", "error")
 STATUSES = ("done", "streaming", "interrupted", "error")
@@ -183,15 +187,20 @@ def empty_totals() -> dict[str, Any]:
 
 
 def add_to_totals(totals: Mapping[str, Any], usage: Any, cost: float | None = None) -> dict[str, Any]:
-    """New totals with one more reply's `Usage` (unknown counts add nothing) and cost.
+    """New totals with one more reply's `Usage` (unknown counts add nothing) and cost; once a reply's
+    counts were estimated (a stream cut short), the token totals are marked `~` as its footer is.
 
     Example:
         >>> from cloudsway_nb.types import Usage
-        >>> add_to_totals(empty_totals(), Usage(input=10, output=5, reasoning=2), 0.01)["text"]
+        >>> totals = add_to_totals(empty_totals(), Usage(input=10, output=5, reasoning=2), 0.01)
+        >>> totals["text"]
         '1 reply · in 10 · out 5 · reasoning 2 · cached 0 · $0.0100'
+        >>> add_to_totals(totals, Usage(input=3, output=4, estimated=True))["text"]
+        '2 replies · in ~13 · out ~9 · reasoning ~2 · cached ~0 · $0.0100'
     """
     out = dict(totals)
     out["replies"] = int(out.get("replies") or 0) + 1
+    out["estimated"] = bool(out.get("estimated")) or bool(getattr(usage, "estimated", False))
     for key in ("input", "output", "reasoning", "cached"):
         out[key] = int(out.get(key) or 0) + int(getattr(usage, key, None) or 0)
     if cost is not None:
@@ -211,7 +220,8 @@ def totals_line(totals: Mapping[str, Any]) -> str:
     if not replies:
         return "no replies yet"
     parts = [f"{replies} repl{'y' if replies == 1 else 'ies'}"]
-    parts += [f"{key} {int(totals.get(key) or 0):,}" for key in ("input", "output", "reasoning", "cached")]
+    mark = "~" if totals.get("estimated") else ""
+    parts += [f"{key} {mark}{int(totals.get(key) or 0):,}" for key in ("input", "output", "reasoning", "cached")]
     parts[1] = parts[1].replace("input", "in", 1)
     parts[2] = parts[2].replace("output", "out", 1)
     if totals.get("cost") is not None:

@@ -2,10 +2,18 @@
 
 `ChatView.begin_stream()` makes one. Its `feed` takes the package's stream events (so it can be
 `Session.ask(..., on_event=stream.feed)`), keeps the text and reasoning so far, and pokes a
-`Coalescer`, whose push renders the Markdown and sets the panel's `streaming` entry for this
-message: the browser receives this one message, never the whole transcript, at most `rate` times
-a second. `finish(reply)` (or `fail(error)`) flushes, moves the final message into `messages`,
-adds the usage to the totals and removes the streaming entry.
+`Coalescer`, whose push sets the panel's `streaming` entry for this message: the browser receives
+this one message, never the whole transcript, at most `rate` times a second. `finish(reply)` (or
+`fail(error)`) moves the final message, rendered whole, into `messages`, adds the usage to the
+totals and removes the streaming entry.
+
+The streaming entry does not carry the message's whole HTML (re-sending it on every update grows
+with the square of the answer): the answer and the reasoning each go as *parts*,
+`{"from": n, "add": [html, ...], "tail": html}`: the Markdown blocks that finished since the last
+update (`blocks.BlockSplitter`: rendered once, to be appended after the first `n` the browser
+holds) and the open tail, which replaces the previous one (re-sent within `blocks.TailBudget`).
+Applying an entry twice changes nothing; a browser that lacks earlier blocks (a page reloaded
+mid-stream) sends `{"type": "stream_sync", "id": ...}` and the next update starts from 0.
 
 Example:
     stream = panel.begin_stream(endpoint="gpt")
@@ -20,9 +28,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..blocks import BlockSplitter, TailBudget
 from ..types import ReasoningDelta, TextDelta, ToolCallDelta, UsageEvent
+from .render import _parser, render_partial
 from .state import MessageState, footer_line, message_state
-from .throttle import Coalescer, TimerHandle
+from .throttle import Coalescer, TimerHandle, _thread_timer
 
 if TYPE_CHECKING:
     from .widget import ChatView
@@ -40,8 +50,13 @@ class MessageStream:
         >>> sink = Sink()
         >>> s = MessageStream(sink, "m1", rate=0)
         >>> s.feed(TextDelta("**bold"))
-        >>> sink.last["html"], sink.last["status"]
-        ('<p>**bold</p>\\n', 'streaming')
+        >>> sink.last["body"], sink.last["seq"]
+        ({'from': 0, 'add': [], 'tail': '<p>**bold</p>\\n'}, 1)
+        >>> s.feed(TextDelta("**\\n\\nnext"))
+        >>> sink.last["body"]
+        {'from': 0, 'add': ['<p><strong>bold</strong></p>\\n'], 'tail': '<p>next</p>\\n'}
+        >>> s.html
+        '<p><strong>bold</strong></p>\\n<p>next</p>\\n'
         >>> s.finish(status="interrupted")["status"]
         'interrupted'
     """
@@ -67,10 +82,18 @@ class MessageStream:
         self._reasoning: list[str] = []
         self._calls: dict[int, list[str]] = {}
         self._lock = threading.Lock()
-        options: dict[str, Any] = {"clock": clock}
-        if timer is not None:
-            options["timer"] = timer
-        self.coalescer = Coalescer(self._push, rate, **options)
+        self._body = BlockSplitter(_parser())
+        self._thoughts = BlockSplitter(_parser())
+        self._sent = {"body": 0, "reasoning": 0}  # blocks of each part the browser holds
+        self.budget = TailBudget(ratio=0.75)  # the final message (HTML and Markdown) adds 1.4x at the end
+        self.seq = 0
+        self._resync = False
+        if hasattr(panel, "on_msg"):
+            panel.on_msg(self._on_msg)
+        self._timer = timer or _thread_timer
+        self._catch_up: TimerHandle | None = None
+        self._push_lock = threading.RLock()
+        self.coalescer = Coalescer(self._push, rate, clock=clock, timer=self._timer)
 
     @property
     def text(self) -> str:
@@ -129,8 +152,65 @@ class MessageStream:
             error=error, endpoint=self.endpoint, group=self.group, with_text=with_text,
         )
 
-    def _push(self) -> None:
-        self.panel._stream_update(self.id, self._state("streaming"))
+    @property
+    def html(self) -> str:
+        """The answer's HTML as the browser shows it now (its blocks and tail)."""
+        return "".join(self._body.blocks) + self._body.tail_html
+
+    def _parts(self, name: str, splitter: BlockSplitter, text: str) -> tuple[dict[str, Any], int]:
+        splitter.update(text)
+        start = self._sent[name]
+        add = splitter.blocks[start:]
+        self._sent[name] = len(splitter.blocks)
+        return {"from": start, "add": add, "tail": splitter.tail_html}, sum(map(len, add))
+
+    CATCH_UP = 0.5
+    """Seconds without any update after the budget held one back (the model paused in a long block)
+    before the browser gets the tail anyway."""
+
+    def _push(self, force: bool = False) -> None:
+        with self._push_lock:
+            if self.finished:
+                return
+            with self._lock:
+                text, reasoning = self.text, self.reasoning
+                calls = ["".join(parts) + "…" for parts in self._calls.values()]
+            body, new = self._parts("body", self._body, text)
+            thoughts, new_thoughts = self._parts("reasoning", self._thoughts, reasoning)
+            if calls:  # tool calls so far go after the tail (a fence of their own, not part of the answer's blocks)
+                body["tail"] += render_partial(self._markdown("", calls))
+            tail = len(body["tail"]) + len(thoughts["tail"])
+            if not self.budget.take(new + new_thoughts, tail, force=force or self._resync):
+                self._hold()  # a long open block: wait until it has grown more, or the model pauses
+                return
+            self._resync = False
+            self._cancel_catch_up()
+            self.seq += 1
+            # only what changes while streaming: the browser keeps the rest (role, status, endpoint, group)
+            # from the entry `begin_stream` made
+            state: dict[str, Any] = {"id": self.id, "seq": self.seq, "body": body}
+            if reasoning:
+                state["reasoning_parts"] = thoughts
+            self.panel._stream_update(self.id, state)
+
+    def _hold(self) -> None:
+        self._cancel_catch_up()
+        self._catch_up = self._timer(self.CATCH_UP, lambda: self._push(force=True))
+
+    def _cancel_catch_up(self) -> None:
+        if self._catch_up is not None:
+            self._catch_up.cancel()
+            self._catch_up = None
+
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "stream_sync" and content.get("id") == self.id:
+            self._sent = {"body": 0, "reasoning": 0}
+            self._resync = True  # the next update goes, whatever the budget says
+            self.coalescer.poke()
+
+    def _detach(self) -> None:
+        if hasattr(self.panel, "on_msg"):
+            self.panel.on_msg(self._on_msg, remove=True)
 
     def finish(self, reply: Any = None, *, status: str | None = None, cost: float | None = None) -> MessageState:
         """The final message: from `reply` when given (its text, reasoning, tool calls and footer), else
@@ -142,6 +222,9 @@ class MessageStream:
                 if reply.reasoning:
                     self._reasoning = [reply.reasoning]
         self.coalescer.close(flush=False)
+        self._detach()
+        with self._push_lock:
+            self._cancel_catch_up()
         usage = getattr(reply, "usage", None) or self.usage
         if status is None:
             status = "interrupted" if getattr(reply, "incomplete", False) else "done"
@@ -160,6 +243,9 @@ class MessageStream:
         with self._lock:
             self.finished = True
         self.coalescer.close(flush=False)
+        self._detach()
+        with self._push_lock:
+            self._cancel_catch_up()
         message = error if isinstance(error, str) else describe_error(error)
         state = self._state(status, error=message, with_text=True)
         self.panel._stream_end(self.id, state, self.usage, None)

@@ -2,8 +2,9 @@
 
 `conversation_to_dict` / `conversation_from_dict` round-trip a `session.Conversation` exactly:
 every message (text, attachments with their bytes, tool calls and results, reasoning, the
-protocol's own items) and the usage of every reply. `to_markdown` is for reading; `to_cells`
-makes one markdown cell per turn with each fenced code block as a code cell.
+protocol's own items) and every reply's usage (estimate mark included), cost, times and status.
+`to_markdown` is for reading; `to_cells` makes one markdown cell per message with each fenced
+Python code block as a code cell.
 
 Example:
     >>> from cloudsway_nb.session import Conversation
@@ -98,13 +99,15 @@ def _reply_to_dict(reply: Reply | None) -> dict[str, Any] | None:
     if reply is None:
         return None
     u = reply.usage
-    return {
+    out = {
         "endpoint": reply.endpoint, "model": reply.model, "protocol": reply.protocol, "id": reply.id,
         "latency": reply.latency, "ttft": reply.ttft, "incomplete": reply.incomplete,
         "finish_reason": reply.finish_reason, "text": reply.text, "reasoning": reply.reasoning,
         "usage": {"input": u.input, "output": u.output, "reasoning": u.reasoning, "cached": u.cached, "total": u.total,
                   "estimated": u.estimated},  # an interrupted answer's counts stay marked estimated
     }
+    out.update(status=reply.status, cost=reply.cost, polls=reply.polls)  # lossless: the priced cost too
+    return out
 
 
 def _reply_from_dict(data: dict[str, Any] | None) -> Reply | None:
@@ -112,9 +115,10 @@ def _reply_from_dict(data: dict[str, Any] | None) -> Reply | None:
         return None
     choice = Choice(text=data.get("text") or "", reasoning=data.get("reasoning") or "",
                     finish_reason=data.get("finish_reason"))
-    return Reply(choices=[choice], usage=Usage(**data.get("usage", {})), protocol=data.get("protocol") or "",
-                 model=data.get("model"), id=data.get("id"), endpoint=data.get("endpoint"),
-                 latency=data.get("latency"), ttft=data.get("ttft"), incomplete=bool(data.get("incomplete")))
+    return Reply(choices=[choice], usage=Usage(**data.get("usage") or {}), protocol=data.get("protocol") or "",
+                 model=data.get("model"), id=data.get("id"), status=data.get("status"), endpoint=data.get("endpoint"),
+                 latency=data.get("latency"), ttft=data.get("ttft"), incomplete=bool(data.get("incomplete")),
+                 cost=data.get("cost"), polls=data.get("polls"))
 
 
 def conversation_to_dict(conv: Conversation, **extra: Any) -> dict[str, Any]:

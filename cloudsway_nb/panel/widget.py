@@ -5,7 +5,8 @@ The widget holds state and reports what the user does; it never calls a model. S
 traitlets: `messages` (finished messages, see `state.MessageState`), `streaming` (only the
 message(s) being streamed, keyed by id, so a streamed update never resends the transcript),
 `busy`, `totals`, `pending` (attachment chips waiting for Send), the settings (`endpoints`,
-`endpoint`, `system_prompt`, `effort`, `temperature`, `max_tokens`) and a one-line `notice`.
+`endpoint`, `system_prompt`, `effort`, `temperature`, `max_tokens`), a one-line `notice` and `retry`
+(a Retry button next to the notice, for a turn that failed).
 
 What the user does arrives as custom messages and goes to the hooks a controller registers:
 
@@ -18,6 +19,7 @@ What the user does arrives as custom messages and goes to the hooks a controller
 | compare with another endpoint | `on_compare(id, endpoint)` |
 | delete | `on_delete(id)` |
 | use this answer (of a comparison) | `on_pick(id)` |
+| Retry (shown with the notice while `retry` is true) | `on_retry()` |
 
 Hooks run in the kernel's comm handler: a hook that streams a reply should start a thread (or an
 asyncio task), so that a Stop click is handled while the reply streams. A hook that raises puts
@@ -62,7 +64,7 @@ import traitlets as t
 
 from ..options import REASONING_EFFORTS
 from .render import panel_css, render_transcript
-from .state import add_to_totals, empty_totals, message_state, new_id
+from .state import NOTHING_TO_SEND, add_to_totals, empty_totals, message_state, new_id
 from .stream import MessageStream
 from .uploads import CHUNK, MAX_UPLOAD, Upload, UploadAssembler, UploadError
 
@@ -73,7 +75,7 @@ log = logging.getLogger(__name__)
 EFFORTS = ("", *REASONING_EFFORTS)
 """Reasoning efforts offered ("" = the endpoint's default), as `Session.ask(reasoning=...)` takes them."""
 
-HOOKS = ("send", "stop", "edit", "regenerate", "compare", "delete", "pick")
+HOOKS = ("send", "stop", "edit", "regenerate", "compare", "delete", "pick", "retry")
 
 _STATIC = Path(__file__).parent / "static"
 # the fallback transcript (see `show`) is hidden wherever this stylesheet is live, i.e. wherever the
@@ -87,6 +89,7 @@ _ARGS: dict[str, tuple[str, ...]] = {
     "delete": ("id",),
     "pick": ("id",),
     "stop": (),
+    "retry": (),
 }
 
 
@@ -110,6 +113,7 @@ class ChatView(anywidget.AnyWidget):
     busy = t.Bool(False).tag(sync=True)
     totals = t.Dict().tag(sync=True)
     notice = t.Unicode("").tag(sync=True)
+    retry = t.Bool(False).tag(sync=True)
     pending = t.List(t.Dict()).tag(sync=True)
     endpoints = t.List(t.Unicode()).tag(sync=True)
     endpoint = t.Unicode("").tag(sync=True)
@@ -131,6 +135,7 @@ class ChatView(anywidget.AnyWidget):
         self._assembler = UploadAssembler(self.max_upload)
         self._lock = threading.RLock()
         self._fallback: Any = None
+        self._unsent: set[str] = set()
         self.on_msg(self._on_custom)
         self.observe(self._refresh_fallback, names=["messages", "totals", "title"])
 
@@ -171,6 +176,10 @@ class ChatView(anywidget.AnyWidget):
         """Register `fn(id)` for "use this answer" on one answer of a comparison."""
         return self._register("pick", fn, remove)
 
+    def on_retry(self, fn: Callable[[], Any], remove: bool = False) -> Callable[..., Any]:
+        """Register `fn()` for the Retry button of a failed turn (shown while `retry` is true)."""
+        return self._register("retry", fn, remove)
+
     def _call(self, name: str, *args: Any) -> None:
         if not self._hooks[name]:
             self.notice = f"nothing handles {name}: register a function with panel.on_{name}(fn)"
@@ -196,9 +205,11 @@ class ChatView(anywidget.AnyWidget):
             self._on_upload(content, buffers)
         elif kind == "unattach":
             self.remove_pending(str(content.get("id") or ""))
+        elif kind in ("cells_inserted", "cells_refused"):
+            self.notice = str(content.get("message") or "")[:300]
         elif kind in _ARGS:
             args = [str(content.get(key) or "") for key in _ARGS[str(kind)]]
-            if kind != "stop" and not args[0]:
+            if args and not args[0]:
                 return
             self._call(str(kind), *args)
         else:
@@ -213,8 +224,9 @@ class ChatView(anywidget.AnyWidget):
             return
         uploads = self.take_pending()
         if not text.strip() and not uploads:
+            self.notice, self.retry = NOTHING_TO_SEND, False  # this line replaces a failed turn's (and its Retry)
             return
-        self.notice = ""
+        self.notice, self.retry = "", False
         self._call("send", text, uploads)
 
     def _on_upload(self, content: Mapping[str, Any], buffers: Sequence[Any]) -> None:
@@ -335,6 +347,14 @@ class ChatView(anywidget.AnyWidget):
                                                           endpoint=stream.endpoint, group=group, with_text=False)))
         return stream
 
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        return key not in getattr(self, "_unsent", ()) and super()._should_send_property(key, value)
+
+    def set_state(self, sync_data: Mapping[str, Any]) -> None:
+        """State from the browser; `messages` and `streaming` are the kernel's (the browser's copy of
+        `messages` gains a finished stream's message on its own, and may come back: it is ignored)."""
+        super().set_state({k: v for k, v in sync_data.items() if k not in ("messages", "streaming")})
+
     def _stream_update(self, id: str, state: Mapping[str, Any]) -> None:
         with self._lock, self.hold_sync():  # one comm message: this message's state (and busy)
             self.streaming = {**self.streaming, id: dict(state)}
@@ -344,10 +364,17 @@ class ChatView(anywidget.AnyWidget):
         with self._lock, self.hold_sync():  # one comm message, so the browser never shows the message twice
             final = dict(state)
             ids = [m.get("id") for m in self.messages]
-            if id in ids:
-                self.messages = [final if m.get("id") == id else m for m in self.messages]
-            else:
-                self.messages = [*self.messages, final]
+            # the browser gets the final message alone (it puts it in its copy of `messages`), never the
+            # earlier messages again: the list is set here without being sent
+            self.send({"type": "stream_end", "message": final})
+            self._unsent = {"messages"}
+            try:
+                if id in ids:
+                    self.messages = [final if m.get("id") == id else m for m in self.messages]
+                else:
+                    self.messages = [*self.messages, final]
+            finally:
+                self._unsent = set()
             if usage is not None or cost is not None:
                 self.totals = add_to_totals(self.totals, usage, cost)
             self.streaming = {k: v for k, v in self.streaming.items() if k != id}
@@ -355,9 +382,24 @@ class ChatView(anywidget.AnyWidget):
 
     # ----------------------------------------------------------------------------- input and settings
 
-    def set_input(self, text: str) -> None:
-        """Put text in the browser's input box (e.g. the prompt of a stopped turn, to edit and resend)."""
-        self.send({"type": "set_input", "text": text})
+    def set_input(self, text: str, *, only_if: str | None = None) -> None:
+        """Put text in the browser's input box (e.g. the prompt of a stopped turn, to edit and resend);
+        with `only_if`, only where the box still holds exactly that text (the user may have typed since)."""
+        message: dict[str, Any] = {"type": "set_input", "text": text}
+        if only_if is not None:
+            message["only_if"] = only_if
+        self.send(message)
+
+    def insert_cells(self, cells: Sequence[Mapping[str, Any]], *, after_cell: str | None = None) -> str:
+        """Ask the front end to put notebook cells (nbformat dicts: markdown and code) into the notebook,
+        after the cell whose id is `after_cell` (else after the panel's own cell), in JupyterLab and
+        Notebook 7 (the kernel's set_next_input can insert one code cell only). One of the views
+        showing the panel inserts them; it answers with a line in `notice`. Returns the request id."""
+        request = new_id()
+        plain = [{"cell_type": c["cell_type"], "source": c["source"]} for c in cells]
+        self.send({"type": "insert_cells", "request": request, "cells": plain, "after_cell": after_cell or "",
+                   "model_id": self.model_id})
+        return request
 
     def focus(self) -> None:
         """Move the keyboard focus to the input box."""

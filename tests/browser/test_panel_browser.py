@@ -309,29 +309,3 @@ def _check_nbconvert_html(page: Any, notebook: Path, screenshots: Path) -> None:
 def _luminance(css_colour: str) -> float:
     r, g, b = (int(v) / 255 for v in re.findall(r"\d+(?:\.\d+)?", css_colour)[:3])
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-REAL_PANEL = """%load_ext cloudsway_nb
-%cloudsway emulator start
-%cloudsway chat claude -s "Be brief." --name browser --no-save"""
-
-
-def test_the_real_panel_chats_with_the_emulator(page: Any, lab_server: Any, screenshots: Path) -> None:
-    """`%cloudsway chat` in JupyterLab: the ChatPanel over a Session on the bundled emulator."""
-    from playwright.sync_api import expect
-
-    name = lab_server.notebook("real_panel.ipynb", [REAL_PANEL])
-    panel = run_first_cell(page, f"{lab_server.url}/lab/tree/{name}?reset")
-    box = panel.locator(".cw-input")
-    for text in ("Hello from the browser", "And a second turn"):
-        box.click()
-        box.type(text)
-        box.press("Enter")
-        answer = last_assistant(panel)
-        expect(answer.locator(".cw-body")).to_contain_text(f"You said: {text}.", timeout=TIMEOUT)
-        expect(answer.locator(".cw-footer")).to_contain_text("claude · claude-sonnet · in ", timeout=TIMEOUT)
-    expect(panel.locator(".cw-msg.cw-user")).to_have_count(2)
-    expect(panel.locator(".cw-totals, .cw-header").first).to_contain_text("2 replies", timeout=TIMEOUT)
-    panel.screenshot(path=str(screenshots / "real-panel.png"))
-    last_assistant(panel).get_by_role("button", name="Delete", exact=True).click()
-    expect(panel.locator(".cw-msg.cw-assistant")).to_have_count(1, timeout=TIMEOUT)

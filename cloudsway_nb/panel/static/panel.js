@@ -2,10 +2,14 @@
 //
 // State comes from the model's traits (messages, streaming, busy, totals, pending, settings); what
 // the user does goes back as custom messages ({type: "send" | "stop" | "edit" | "regenerate" |
-// "compare" | "delete" | "upload" | "unattach"}). Message HTML is made safe by Python
+// "compare" | "delete" | "pick" | "retry" | "upload" | "unattach" | "cells_inserted" | "cells_refused"}).
+// Message HTML is made safe by Python
 // (cloudsway_nb.panel.render); everything else is set as text, never as markup.
 
 const EFFORT_LABELS = { "": "default", low: "low", medium: "medium", high: "high", max: "max" };
+const NOTHING_TO_SEND = "nothing to send: type a message or attach a file"; // as cloudsway_nb.panel.widget says
+const FOLLOW_SLACK = 48; // px from the bottom that still counts as "at the latest message"
+const WIDGET_VIEW = "application/vnd.jupyter.widget-view+json";
 const drafts = new WeakMap(); // model -> {text, open: Map(id -> reasoning open?)}: survives a re-render
 
 function h(tag, attrs = {}, ...children) {
@@ -71,6 +75,79 @@ function reasoningSummary(m) {
   return m.reasoning_tokens ? `Reasoning · ${Number(m.reasoning_tokens).toLocaleString("en")} tokens` : "Reasoning";
 }
 
+// ------------------------------------------------------------------------------------------------
+// the streaming message: parts {from, add: [html...], tail} (cloudsway_nb/panel/stream.py)
+// ------------------------------------------------------------------------------------------------
+
+// What the streaming entries carry, put together (per model, so every view of it shares it): the
+// entry's fields and, for the answer and the reasoning, the finished blocks and the open tail
+function streamStore(memory) {
+  if (!memory.streams) memory.streams = new Map(); // id -> {meta, body: {blocks, tail}, reasoning: {blocks, tail}, asked}
+  return memory.streams;
+}
+
+function applyPart(held, part) {
+  if (!part) return true;
+  if (held.blocks.length < part.from) return false; // blocks are missing (a page reloaded mid-stream)
+  held.blocks.length = part.from; // applying an entry twice changes nothing
+  held.blocks.push(...(part.add || []));
+  held.tail = part.tail || "";
+  return true;
+}
+
+function applyStreaming(model, memory) {
+  const streams = streamStore(memory);
+  const live = model.get("streaming") || {};
+  for (const id of [...streams.keys()]) if (!live[id]) streams.delete(id);
+  for (const [id, entry] of Object.entries(live)) {
+    let acc = streams.get(id);
+    if (!acc) { acc = { meta: {}, body: { blocks: [], tail: "" }, reasoning: { blocks: [], tail: "" }, asked: 0 }; streams.set(id, acc); }
+    const { body, reasoning_parts: thoughts, seq, ...meta } = entry;
+    Object.assign(acc.meta, meta);
+    if (body === undefined && entry.html !== undefined) { acc.body = { blocks: [], tail: entry.html }; continue; } // a whole entry
+    const whole = applyPart(acc.body, body) && applyPart(acc.reasoning, thoughts);
+    if (!whole && acc.asked !== seq) { acc.asked = seq; model.send({ type: "stream_sync", id }); }
+  }
+}
+
+function liveMessage(memory, id, entry) {
+  const acc = streamStore(memory).get(id);
+  if (!acc) return entry;
+  const join = (part) => part.blocks.join("") + part.tail;
+  return { ...acc.meta, html: join(acc.body), reasoning_html: join(acc.reasoning), parts: acc };
+}
+
+// A stream's end: the kernel sends the final message alone (not the whole transcript again) and has
+// it in its `messages` already; put it in this copy (by id, so every view may do it)
+function endStream(model, content) {
+  if (!content || content.type !== "stream_end" || !content.message) return;
+  const messages = [...(model.get("messages") || [])];
+  const at = messages.findIndex((m) => m.id === content.message.id);
+  if (at >= 0) messages[at] = content.message; else messages.push(content.message);
+  model.set("messages", messages); // local (the kernel ignores a copy coming back)
+}
+
+// Shows a part in `box`: the blocks not shown yet appended (finished ones are never drawn again),
+// the tail replaced. Safe HTML from cloudsway_nb.panel.render.
+function showParts(box, part) {
+  if (!box.cwBlocks || !box.contains(box.cwBlocks)) {
+    box.cwBlocks = h("div", { class: "cw-blocks" });
+    box.cwTail = h("div", { class: "cw-tail" });
+    box.cwShown = [];
+    box.replaceChildren(box.cwBlocks, box.cwTail);
+  }
+  let same = 0;
+  while (same < box.cwShown.length && same < part.blocks.length && box.cwShown[same] === part.blocks[same]) same += 1;
+  if (same < box.cwShown.length) { // a stream that started again: draw its blocks anew
+    box.cwBlocks.replaceChildren();
+    box.cwShown = [];
+    same = 0;
+  }
+  for (const block of part.blocks.slice(same)) box.cwBlocks.insertAdjacentHTML("beforeend", block);
+  box.cwShown = part.blocks.slice();
+  box.cwTail.innerHTML = part.tail;
+}
+
 class MessageView {
   constructor(panel, m) {
     this.panel = panel;
@@ -122,12 +199,14 @@ class MessageView {
     this.reasoning.classList.toggle("cw-hidden", !hasReasoning);
     if (hasReasoning) {
       this.summary.textContent = reasoningSummary(m);
-      this.reasoningBody.innerHTML = m.reasoning_html; // safe HTML from cloudsway_nb.panel.render
+      if (live && m.parts) showParts(this.reasoningBody, m.parts.reasoning);
+      else this.reasoningBody.innerHTML = m.reasoning_html; // safe HTML from cloudsway_nb.panel.render
       const remembered = this.panel.openState.get(this.id);
       const open = remembered !== undefined ? remembered : live && !(m.html || "").trim();
       if (this.reasoning.open !== open) this.reasoning.open = open;
     }
-    this.body.innerHTML = m.html || ""; // safe HTML from cloudsway_nb.panel.render
+    if (live && m.parts) showParts(this.body, m.parts.body); // appends the blocks that finished, replaces the tail
+    else this.body.innerHTML = m.html || ""; // safe HTML from cloudsway_nb.panel.render
     this.body.classList.toggle("cw-cursor", live);
     this.error.textContent = m.error || "";
     this.footer.textContent = m.footer || "";
@@ -216,7 +295,7 @@ class Panel {
     this.openState = memory.open;
     this.views = new Map();
     this.uploading = new Map(); // local id -> {name, size, progress, cancelled}
-    this.layoutKey = "";
+    this.layoutKey = null; // so the first render lays out even an empty transcript ("No messages yet.")
     this.scheduled = false;
     this.build();
   }
@@ -233,7 +312,11 @@ class Panel {
       onchange: () => this.save("temperature", this.number(this.temperature, parseFloat)) });
     this.maxTokens = h("input", { type: "number", min: 1, step: 1, placeholder: "default", "aria-label": "Max tokens",
       onchange: () => this.save("max_tokens", this.number(this.maxTokens, (v) => parseInt(v, 10))) });
-    this.systemToggle = h("button", { type: "button", class: "cw-link", onclick: () => this.systemBox.classList.toggle("cw-hidden") });
+    this.systemToggle = h("button", { type: "button", class: "cw-link", "aria-expanded": "false", onclick: () => {
+      const hidden = this.systemBox.classList.toggle("cw-hidden");
+      this.systemToggle.setAttribute("aria-expanded", String(!hidden));
+      if (!hidden) this.system.focus();
+    } });
     this.system = h("textarea", { "aria-label": "System prompt", placeholder: "System prompt (empty: none)",
       onchange: () => this.save("system_prompt", this.system.value), onkeydown: (e) => e.stopPropagation() });
     this.systemBox = h("div", { class: "cw-system cw-hidden" }, this.system);
@@ -241,9 +324,20 @@ class Panel {
     const settings = h("div", { class: "cw-settings" }, label("Endpoint", this.endpoint), label("Reasoning", this.effort),
       label("Temperature", this.temperature), label("Max tokens", this.maxTokens), this.systemToggle, this.systemBox);
 
-    this.transcript = h("div", { class: "cw-transcript", role: "log", "aria-live": "polite" });
+    // a polite live region; the message streaming in it is aria-busy until done (read once, whole).
+    // It scrolls with the keyboard too (tabindex), and follows the answer until the user scrolls up
+    this.transcript = h("div", { class: "cw-transcript", role: "log", "aria-live": "polite", "aria-label": "Conversation",
+      tabindex: 0 });
     this.transcript.addEventListener("click", (event) => this.onTranscriptClick(event));
-    this.notice = h("div", { class: "cw-notice", role: "status" });
+    this.follow = true;
+    this.transcript.addEventListener("scroll", () => this.onScroll());
+    this.jump = h("button", { type: "button", class: "cw-jump cw-hidden", text: "↓ Jump to latest",
+      title: "Scroll to the latest message and follow it again", onclick: () => this.jumpToLatest() });
+    const transcriptBox = h("div", { class: "cw-transcript-box" }, this.transcript, this.jump);
+    this.notice = h("span", { class: "cw-notice", role: "status" });
+    this.retryButton = h("button", { type: "button", class: "cw-retry cw-hidden", text: "Retry",
+      title: "Send the turn that failed again", onclick: () => this.model.send({ type: "retry" }) });
+    const noticeRow = h("div", { class: "cw-notice-row" }, this.notice, this.retryButton);
 
     this.chips = h("div", { class: "cw-chips" });
     this.files = h("input", { type: "file", multiple: true, class: "cw-hidden", onchange: () => {
@@ -267,7 +361,7 @@ class Panel {
     });
 
     this.el.classList.add("cloudsway-panel");
-    this.el.replaceChildren(header, settings, this.transcript, this.notice, this.composer);
+    this.el.replaceChildren(header, settings, transcriptBox, noticeRow, this.composer);
   }
 
   // ---------------------------------------------------------------------------- model -> DOM
@@ -288,7 +382,11 @@ class Panel {
   renderHeader() {
     this.title.textContent = this.model.get("title");
     this.totals.textContent = (this.model.get("totals") || {}).text || "";
-    this.notice.textContent = this.model.get("notice") || "";
+    const notice = this.model.get("notice") || "";
+    this.notice.textContent = notice;
+    const failed = Boolean(notice && this.model.get("retry"));
+    this.retryButton.classList.toggle("cw-hidden", !failed);
+    this.notice.classList.toggle("cw-failed", failed);
   }
 
   renderSettings() {
@@ -326,7 +424,8 @@ class Panel {
 
   items() {
     const messages = this.model.get("messages") || [];
-    const live = this.model.get("streaming") || {};
+    const live = Object.fromEntries(Object.entries(this.model.get("streaming") || {})
+      .map(([id, entry]) => [id, liveMessage(this.memory, id, entry)]));
     const items = messages.map((m) => (live[m.id] ? [live[m.id], true] : [m, false]));
     const known = new Set(messages.map((m) => m.id));
     for (const [id, m] of Object.entries(live)) if (!known.has(id)) items.push([m, true]);
@@ -334,20 +433,43 @@ class Panel {
   }
 
   renderTranscript() {
-    const box = this.transcript;
-    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
     const items = this.items();
     const seen = new Set();
     for (const [m, live] of items) {
       let view = this.views.get(m.id);
       if (!view) { view = new MessageView(this, m); this.views.set(m.id, view); }
       view.update(m, live);
+      view.el.setAttribute("aria-busy", String(live));
       seen.add(m.id);
     }
     for (const id of [...this.views.keys()]) if (!seen.has(id)) this.views.delete(id);
     const key = items.map(([m]) => `${m.id}:${m.group || ""}`).join(",");
     if (key !== this.layoutKey) { this.layoutKey = key; this.layout(items); }
-    if (atBottom) box.scrollTop = box.scrollHeight;
+    this.keepFollowing();
+  }
+
+  // ---------------------------------------------------------------------------- autoscroll
+
+  atBottom() {
+    const box = this.transcript;
+    return box.scrollHeight - box.scrollTop - box.clientHeight < FOLLOW_SLACK;
+  }
+
+  onScroll() {
+    // our own scrolling lands at the bottom (following on); the user's scrolling up pauses it
+    this.follow = this.atBottom();
+    this.jump.classList.toggle("cw-hidden", this.follow);
+  }
+
+  keepFollowing() {
+    if (this.follow) this.transcript.scrollTop = this.transcript.scrollHeight;
+    this.jump.classList.toggle("cw-hidden", this.follow || this.atBottom());
+  }
+
+  jumpToLatest() {
+    this.follow = true;
+    this.keepFollowing();
+    this.input.focus();
   }
 
   layout(items) {
@@ -403,12 +525,16 @@ class Panel {
     const text = this.input.value;
     if (this.model.get("busy")) return;
     if (this.uploading.size) { this.notice.textContent = "Waiting for the attachments to finish uploading…"; return; }
-    if (!text.trim() && !(this.model.get("pending") || []).length) return;
+    if (!text.trim() && !(this.model.get("pending") || []).length) {
+      this.notice.textContent = NOTHING_TO_SEND; // at once; the kernel says the same in the notice
+      this.model.send({ type: "send", text });
+      return;
+    }
     this.model.send({ type: "send", text });
     this.input.value = "";
     this.memory.text = "";
     this.grow();
-    this.transcript.scrollTop = this.transcript.scrollHeight;
+    this.jumpToLatest();
   }
 
   stop() {
@@ -477,27 +603,68 @@ class Panel {
       if (content.type === "upload_error") this.notice.textContent = String(content.message || "upload failed");
       this.renderComposer();
     } else if (content.type === "set_input") {
+      if (content.only_if !== undefined && this.input.value !== String(content.only_if)) return;
       this.input.value = String(content.text || "");
       this.memory.text = this.input.value;
       this.grow();
     } else if (content.type === "focus") {
       this.input.focus();
+    } else if (content.type === "insert_cells") {
+      this.insertCells(content);
     }
+  }
+
+  // ---------------------------------------------------------------------------- panel.to_cells()
+
+  insertCells(content) {
+    // Every view of the panel gets the request; one inserts: the one in the notebook holding the cell
+    // that asked (else, a moment later, the first one there is, after the panel's own cell)
+    const handled = (window.__cloudswayCellRequests = window.__cloudswayCellRequests || new Set());
+    const reply = (type, message) => this.model.send({ type, request: content.request, message });
+    const notebook = this.model.widget_manager?.context?.model?.sharedModel;
+    if (!notebook || typeof notebook.insertCells !== "function") {
+      setTimeout(() => {
+        if (handled.has(content.request)) return;
+        handled.add(content.request);
+        reply("cells_refused", "this front end lets no widget add cells: write them with " +
+          "nbformat from panel.to_cells(insert=False)");
+      }, 400);
+      return;
+    }
+    const cells = [...notebook.cells];
+    const asking = content.after_cell ? cells.findIndex((c) => c.id === content.after_cell) : -1;
+    const insert = (index) => {
+      if (handled.has(content.request)) return;
+      handled.add(content.request);
+      const made = (content.cells || []).map((c) => (c.cell_type === "code"
+        ? { cell_type: "code", source: String(c.source), metadata: {}, outputs: [], execution_count: null }
+        : { cell_type: "markdown", source: String(c.source), metadata: {} }));
+      notebook.insertCells(index, made);
+      const code = made.filter((c) => c.cell_type === "code").length;
+      reply("cells_inserted", `${made.length} cells inserted below (${made.length - code} markdown, ${code} code)`);
+    };
+    if (asking >= 0) { insert(asking + 1); return; }
+    const own = cells.findIndex((c) => (c.getOutputs ? c.getOutputs() : c.outputs || [])
+      .some((o) => o && o.data && o.data[WIDGET_VIEW] && o.data[WIDGET_VIEW].model_id === content.model_id));
+    setTimeout(() => insert(own >= 0 ? own + 1 : notebook.cells.length), content.after_cell ? 300 : 0);
   }
 }
 
 function render({ model, el }) {
   const panel = new Panel(model, el);
+  applyStreaming(model, panel.memory); // a view made while a reply streams
   panel.renderAll();
   const handlers = [
     ["change:messages", () => panel.schedule()],
-    ["change:streaming", () => panel.schedule()],
+    ["change:streaming", () => { applyStreaming(model, panel.memory); panel.schedule(); }], // every entry, at once
+    ["msg:custom", (content) => endStream(model, content)],
     ["change:busy", () => panel.renderComposer()],
     ["change:pending", () => panel.renderComposer()],
     ["change:placeholder", () => panel.renderComposer()],
     ["change:totals", () => panel.renderHeader()],
     ["change:title", () => panel.renderHeader()],
     ["change:notice", () => panel.renderHeader()],
+    ["change:retry", () => panel.renderHeader()],
     ["msg:custom", (content) => panel.onCustom(content)],
   ];
   for (const name of ["endpoints", "endpoint", "effort", "efforts", "temperature", "max_tokens", "system_prompt"]) {
