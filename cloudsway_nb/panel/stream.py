@@ -88,7 +88,8 @@ class MessageStream:
         self._thoughts = BlockSplitter(_parser())
         self._sent = {"body": 0, "reasoning": 0}  # blocks of each part the browser holds
         self._tails = {"body": "", "reasoning": ""}  # and the tail it shows
-        self.budget = TailBudget(ratio=0.75)  # the final message (HTML and Markdown) adds 1.4x at the end
+        # the turn adds ~1.5x besides: the question, the final Markdown, the static copy of the final HTML
+        self.budget = TailBudget(ratio=0.6)
         self.seq = 0
         self._resync = False
         if hasattr(panel, "on_msg"):
