@@ -111,6 +111,7 @@ def run(view_class: type[ChatView], stream_class: type[MessageStream], pieces: l
 
     with Displays(shell) as shown:
         panel.show()
+        wire.from_browser({"type": "view_ready"})  # a view renders it (then a message added goes alone)
         shown_bytes = shown.bytes + _size(panel.get_state())
         shown.clear()
         panel.add_message("user", "Tell me about lighthouses, at length.")

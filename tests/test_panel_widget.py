@@ -13,8 +13,8 @@ from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
 from support import Displays
 
-from cloudsway_nb.panel.fallback import EMPTY, SEGMENTS
-from cloudsway_nb.panel.render import transcript_rows
+from cloudsway_nb.panel.fallback import COPY_BUTTON, EMPTY, SEGMENTS
+from cloudsway_nb.panel.render import transcript_rows as rendered_rows
 from cloudsway_nb.panel.uploads import Upload
 from cloudsway_nb.panel.widget import ChatView
 from cloudsway_nb.types import Choice, Reply, Usage
@@ -173,7 +173,8 @@ def test_the_mimebundle_carries_a_static_transcript(panel) -> None:
     panel.add_message("user", "What is $x$?")
     data, _ = panel._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data
-    assert data["text/html"].startswith('<div class="cw-fallback"><div class="cloudsway-panel cw-static"><style>')
+    start = '<div class="cw-fallback mathjax_ignore"><div class="cloudsway-panel cw-static"><style>'
+    assert data["text/html"].startswith(start)
     assert "<math" in data["text/html"]
 
 
@@ -190,6 +191,11 @@ def ip():
     yield InteractiveShell.instance()
 
 
+def transcript_rows(messages) -> str:
+    """The whole transcript's static HTML (its code blocks without the copy button no script wires)."""
+    return rendered_rows(messages).replace(COPY_BUTTON, "")
+
+
 def _static(shown) -> tuple[str, str]:
     """What the saved notebook shows without a kernel, from the displays after the widget: the header's
     HTML, and the transcript (the segments' messages, concatenated)."""
@@ -197,9 +203,9 @@ def _static(shown) -> tuple[str, str]:
 
     pieces = [d.get("text/html", "") for d in shown.current() if "application/vnd.jupyter.widget-view+json" not in d]
     style, head, *segments = pieces
-    assert style.startswith('<div class="cw-fallback"><style>') and all(p.startswith('<div class="cw-fallback">')
-                                                                       for p in [head, *(s for s in segments if s)])
-    inner = [re.fullmatch(r'<div class="cw-fallback"><div class="cloudsway-panel cw-static cw-piece">'
+    wrap = '<div class="cw-fallback mathjax_ignore">'
+    assert style.startswith(wrap + "<style>") and all(p.startswith(wrap) for p in [head, *(s for s in segments if s)])
+    inner = [re.fullmatch(r'<div class="cw-fallback mathjax_ignore"><div class="cloudsway-panel cw-static cw-piece">'
                           r'<div class="cw-transcript">(.*)</div></div></div>', s, re.S) for s in segments if s]
     assert all(inner)
     return head, "".join(m.group(1) for m in inner)
@@ -343,3 +349,25 @@ def test_a_comparison_answer_streams_right_after_the_answer_it_is_compared_with(
 def test_repr_is_short(panel) -> None:
     panel.add_message("user", "x")
     assert repr(panel) == "ChatView('Cloudsway chat', 1 messages)"
+
+
+def test_a_message_added_goes_alone_once_a_view_listens(panel, wire) -> None:
+    panel.add_message("user", "before any view")
+    assert [list(u) for u in wire.updates] == [["messages"]] and not wire.custom  # no view: the state
+    wire.from_browser({"type": "view_ready"})
+    wire.clear()
+    mid = panel.add_message("assistant", "added")
+    first = panel.add_message("user", "inserted", after=None)
+    assert not wire.updates and [c["type"] for c in wire.custom] == ["message", "message"]
+    assert wire.custom[0]["message"]["id"] == mid and wire.custom[0]["at"] == 1 and wire.custom[1]["at"] == 2
+    assert "before any view" not in json.dumps(wire.sent) and [m["id"] for m in panel.messages][1:] == [mid, first]
+
+
+def test_the_static_copy_has_no_dead_copy_button_and_no_typeset_prices(ip, panel) -> None:
+    panel.add_message("assistant", "It costs $5 and $10:\n\n```python\nx = 1\n```")
+    with Displays(ip) as shown:
+        panel.show()
+    assert COPY_BUTTON in panel.messages[0]["html"]  # the live widget wires it
+    html = "".join(d.get("text/html", "") for d in shown.current())
+    assert 'class="cw-copy"' not in html and "<pre" in html and "costs $5 and $10" in html
+    assert html.count('class="cw-fallback mathjax_ignore"') == html.count("cw-fallback")

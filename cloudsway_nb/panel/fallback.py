@@ -45,7 +45,7 @@ from typing import Any
 
 from .render import header_html, panel_css, transcript_rows
 
-__all__ = ["EMPTY", "SEGMENTS", "StaticCopy", "assign_segments"]
+__all__ = ["COPY_BUTTON", "EMPTY", "SEGMENTS", "StaticCopy", "assign_segments"]
 
 SEGMENTS = 24
 """Segment displays `show()` makes (turns after it that are never sent again; see the module docstring)."""
@@ -61,8 +61,14 @@ _PIECES_CSS = (
 )
 
 
+COPY_BUTTON = '<button type="button" class="cw-copy" title="Copy code" aria-label="Copy code">Copy</button>'
+"""A code block's copy button (`render.code_block_html`): left out of the static copy, where no script
+wires it (and an untrusted notebook's sanitizer drops the stylesheet that would hide it)."""
+
+
 def _wrap(inner: str) -> dict[str, str]:
-    return {"text/plain": "", "text/html": f'<div class="cw-fallback">{inner}</div>'}
+    # mathjax_ignore: JupyterLab typesets $...$ in HTML outputs; prices in a message are text (math is MathML)
+    return {"text/plain": "", "text/html": f'<div class="cw-fallback mathjax_ignore">{inner}</div>'}
 
 
 def _opens_segment(message: Mapping[str, Any], previous: Mapping[str, Any] | None,
@@ -174,7 +180,7 @@ class StaticCopy:
     def _segment(messages: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         if not messages:
             return dict(EMPTY)
-        rows = transcript_rows(messages)
+        rows = transcript_rows(messages).replace(COPY_BUTTON, "")
         return _wrap(f'<div class="cloudsway-panel cw-static cw-piece"><div class="cw-transcript">{rows}</div></div>')
 
     def html(self) -> str:

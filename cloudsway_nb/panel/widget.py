@@ -153,6 +153,7 @@ class ChatView(anywidget.AnyWidget):
         self._lock = threading.RLock()
         self._fallback: Any = None
         self._unsent: set[str] = set()
+        self._view_ready = False  # a view has said it listens (panel.js, on render)
         self.on_msg(self._on_custom)
         self.observe(self._refresh_fallback, names=["messages", "totals", "title"])
 
@@ -222,6 +223,8 @@ class ChatView(anywidget.AnyWidget):
             self._on_upload(content, buffers)
         elif kind == "unattach":
             self.remove_pending(str(content.get("id") or ""))
+        elif kind == "view_ready":
+            self._view_ready = True
         elif kind == "stream_sync":  # a browser that missed blocks of a stream that has ended since
             self._resend_final(str(content.get("id") or ""))
         elif kind in ("cells_inserted", "cells_refused"):
@@ -301,9 +304,11 @@ class ChatView(anywidget.AnyWidget):
             messages = list(self.messages)
             at = self._index_after(messages, after)
             messages.insert(at, state)
-            # the browser gets the new message alone (panel.js puts it at `at` in its copy), not the list
-            self.send({"type": "message", "message": state, "at": at})
-            self._set_unsent_messages(messages)
+            if self._view_ready:  # the browser gets the new message alone (panel.js puts it at `at` in its copy)
+                self.send({"type": "message", "message": state, "at": at})
+                self._set_unsent_messages(messages)
+            else:  # no view listens yet (a custom message would be lost): the list, as state
+                self.messages = messages
         return str(state["id"])
 
     def _set_unsent_messages(self, messages: list[dict[str, Any]]) -> None:
@@ -467,7 +472,7 @@ class ChatView(anywidget.AnyWidget):
     def fallback_html(self) -> str:
         """The transcript as static HTML (what a notebook shows without a kernel)."""
         body = render_transcript(self.messages, title=self.title, header=str(self.totals.get("text", "")))
-        return f'<div class="cw-fallback">{body}</div>'
+        return f'<div class="cw-fallback mathjax_ignore">{body}</div>'
 
     def _widget_bundle(self) -> dict[str, Any]:
         data, _ = super()._repr_mimebundle_()

@@ -693,6 +693,7 @@ function render({ model, el }) {
     handlers.push([`change:${name}`, () => panel.renderSettings()]);
   }
   for (const [name, fn] of handlers) model.on(name, fn);
+  model.send({ type: "view_ready" }); // from now on the kernel may send a message added alone (endStream puts it)
   return () => { for (const [name, fn] of handlers) model.off(name, fn); };
 }
 
