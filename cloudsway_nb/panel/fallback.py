@@ -47,7 +47,7 @@ from .render import header_html, panel_css, transcript_rows
 
 __all__ = ["COPY_BUTTON", "EMPTY", "SEGMENTS", "StaticCopy", "assign_segments"]
 
-SEGMENTS = 24
+SEGMENTS = 16
 """Segment displays `show()` makes (turns after it that are never sent again; see the module docstring)."""
 
 EMPTY = {"text/plain": "", "text/html": ""}
