@@ -33,12 +33,14 @@ from typing import Any
 __all__ = [
     "code_block_html",
     "code_css",
+    "header_html",
     "inline_code_block_html",
     "inline_fence",
     "panel_css",
     "render_message",
     "render_partial",
     "render_transcript",
+    "transcript_rows",
 ]
 
 MAX_HIGHLIGHT = 50_000
@@ -336,6 +338,31 @@ def render_transcript(
         >>> "hi &lt;script&gt;" in out and "<script>" not in out
         True
     """
+    style = f"<style>{panel_css()}</style>" if css else ""
+    body = transcript_rows(messages)
+    head = header_html(title, header)
+    return f'<div class="cloudsway-panel cw-static">{style}{head}<div class="cw-transcript">{body}</div></div>'
+
+
+def header_html(title: str, totals: str) -> str:
+    """The static header: the title and the running totals.
+
+    Example:
+        >>> header_html("Chat", "no replies yet")
+        '<div class="cw-header"><span class="cw-title">Chat</span><span class="cw-totals">no replies yet</span></div>'
+    """
+    return (f'<div class="cw-header"><span class="cw-title">{html.escape(title)}</span>'
+            f'<span class="cw-totals">{html.escape(totals)}</span></div>')
+
+
+def transcript_rows(messages: Iterable[Mapping[str, Any]]) -> str:
+    """The messages of a static transcript, in order; consecutive messages sharing a `group` in one row.
+
+    Example:
+        >>> pair = [{"role": "user", "text": "a", "group": "g"}, {"role": "assistant", "text": "b", "group": "g"}]
+        >>> transcript_rows(pair).count("cw-row")
+        1
+    """
     rows: list[str] = []
     group: str | None = None
     for message in messages:
@@ -346,8 +373,4 @@ def render_transcript(
             continue
         group = key
         rows.append(f'<div class="cw-row cw-group">{item}</div>' if key else item)
-    style = f"<style>{panel_css()}</style>" if css else ""
-    head = (f'<div class="cw-header"><span class="cw-title">{html.escape(title)}</span>'
-            f'<span class="cw-totals">{html.escape(header)}</span></div>')
-    body = "".join(rows)
-    return f'<div class="cloudsway-panel cw-static">{style}{head}<div class="cw-transcript">{body}</div></div>'
+    return "".join(rows)
