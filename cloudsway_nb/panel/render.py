@@ -203,17 +203,61 @@ def inline_fence(renderer: Any, tokens: Sequence[Any], idx: int, options: Any, e
 
 def _highlight(code: str, lang: str) -> str:
     if not lang or len(code) > MAX_HIGHLIGHT:
-        return html.escape(code)
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
+        return html.escape(code, quote=False)
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
         lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=True)
     except ClassNotFound:
-        return html.escape(code)
-    return highlight(code, lexer, HtmlFormatter(nowrap=True))
+        return html.escape(code, quote=False)
+    return _spans(lexer.get_tokens(code))
+
+
+def _spans(tokens: Any) -> str:
+    """Tokens as `<span class="k">..</span>` runs, split at line ends, text escaped without quotes.
+
+    Our own few lines rather than Pygments' HtmlFormatter, whose escaping changed between releases
+    (2.20 wrote `&quot;`, 2.21 writes `"`): the same answer must render to the same bytes everywhere,
+    or a notebook's stored output would differ on a machine with another Pygments.
+
+    Example:
+        >>> from pygments.lexers import PythonLexer
+        >>> _spans(PythonLexer().get_tokens('x = "a"\\n'))
+        '<span class="n">x</span> <span class="o">=</span> <span class="s2">"a"</span>\\n'
+    """
+    out: list[str] = []
+    run_class, run = "", []  # adjacent pieces of one class on one line share a span, as Pygments' do
+
+    def close() -> None:
+        if run:
+            text = "".join(run)
+            out.append(f'<span class="{run_class}">{text}</span>' if run_class else text)
+            run.clear()
+
+    for ttype, value in tokens:
+        short = _short_class(ttype)
+        for i, part in enumerate(value.split("\n")):
+            if i:
+                close()
+                out.append("\n")
+            if part:
+                if short != run_class:
+                    close()
+                    run_class = short
+                run.append(html.escape(part, quote=False))
+    close()
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def _short_class(ttype: Any) -> str:
+    """Pygments' short CSS class of a token type (its nearest standard ancestor's)."""
+    from pygments.token import STANDARD_TYPES
+
+    while ttype not in STANDARD_TYPES and ttype.parent is not None:
+        ttype = ttype.parent
+    return STANDARD_TYPES.get(ttype, "")
 
 
 def _fence(renderer: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
