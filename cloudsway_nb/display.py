@@ -385,9 +385,10 @@ class StreamView:
         self.updates += 1
         self.column.status(self._bundle(_note_html(text), text))
 
-    def finish(self, reply: Reply, note: str | None = None) -> None:
+    def finish(self, reply: Reply, note: str | None = None, *, sole: bool = False) -> None:
         """The final render (always sent, whatever the throttle says) into the first display; the
-        displays that held blocks while streaming are emptied."""
+        displays that held blocks while streaming are emptied (`sole`: the cell showed nothing else,
+        so it is cleared and left with the answer alone, see `BlockColumn.close`)."""
         bundle = self._bundle(
             _final_html(reply, fmt=self.fmt, show_reasoning=self.show_reasoning, show_usage=self.show_usage,
                         show_raw=self.show_raw, label=self.label, note=note),
@@ -396,7 +397,7 @@ class StreamView:
         if self.handle is None:
             self.start()
         self.updates += len(self.column.handles)
-        self.column.close(bundle)
+        self.column.close(bundle, sole=sole)
 
 
 class MultiView:
