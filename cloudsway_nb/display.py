@@ -506,15 +506,21 @@ class MultiView:
         if self.show_usage:
             table = (
                 '<table class="cloudsway-table" style="margin-top:.6em"><thead><tr>'
-                + "".join(f"<th>{h}</th>" for h in head)
+                + "".join(f"<th{_align(h)}>{h}</th>" for h in head)
                 + "</tr></thead><tbody>"
                 + "".join(
-                    "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+                    "<tr>" + "".join(f"<td{_align(h)}>{html.escape('' if v is None else str(v))}</td>"
+                                     for h, v in zip(head, row, strict=True)) + "</tr>"
                     for row in rows
                 )
                 + "</tbody></table>"
             )
         self._update(self._bundle(columns, table, "\n".join(plain)))
+
+
+def _align(column: str) -> str:
+    # JupyterLab right-aligns table cells (for numbers): the text columns read from the left
+    return ' style="text-align:left"' if column in ("endpoint", "answer", "status") else ""
 
 
 _MARKUP = re.compile(r"```[^\n]*\n?|`|\*\*?|__?|^#{1,6}\s+|^>\s?|^\s*[-*+]\s+|\[([^\]]*)\]\([^)]*\)", re.M)

@@ -185,7 +185,7 @@ def test_a_reply_cut_at_the_token_limit_says_so() -> None:
     assert usage_line(reply).endswith("· max tokens reached")
 
 
-def test_the_comparison_table_shows_plain_text_cut_at_a_word() -> None:
+def test_the_comparison_table_shows_plain_text_cut_at_a_word(ip: InteractiveShell) -> None:
     from cloudsway_nb.display import snippet
 
     long = "**Rayleigh** scattering: `short` wavelengths scatter more, so the sky looks blue " * 3
@@ -193,6 +193,12 @@ def test_the_comparison_table_shows_plain_text_cut_at_a_word() -> None:
     assert cut.endswith("…") and len(cut) <= 80 and "**" not in cut and "`" not in cut
     assert long.replace("**", "").replace("`", "").startswith(cut[:-1])
     assert snippet("- one\n- [two](http://x)") == "one two"
+    view = MultiView(["gpt", "claude"])  # seen in JupyterLab: the answer column right-aligned, wrapped
+    with capture_output() as captured:
+        view.finish({a: Reply(choices=[Choice(text=long)], usage=Usage(input=1, output=2)) for a in view.aliases})
+    table = captured.outputs[-1].data["text/html"].split("<table", 1)[1]
+    assert '<th style="text-align:left">answer</th>' in table
+    assert table.count(f'<td style="text-align:left">{cut}</td>') == 2 and "<td>2</td>" in table
 
 
 def _long_answer(tokens: int) -> list[str]:
