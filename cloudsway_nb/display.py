@@ -432,6 +432,9 @@ class MultiView:
         self.show_raw = show_raw
         self.throttle = Throttle(rate, clock)
         self.panes = {a: _Pane() for a in self.aliases}
+        from .blocks import TailBudget
+
+        self.budget = TailBudget(ratio=4.0, floor=65536)
         self.handle: Any = None
         self.updates = 0
         self._dirty = False
@@ -453,7 +456,13 @@ class MultiView:
             with self._lock:
                 self._dirty = False
                 columns = {a: p.html(self.fmt, self.show_reasoning) for a, p in self.panes.items()}
-            self._update(self._bundle(columns, ""))
+            bundle = self._bundle(columns, "")
+            # each update re-sends every column whole (they sit side by side in one display): fewer as
+            # they grow, so the traffic stays a few times the final output instead of its square
+            if not self.budget.take(0, sum(map(len, bundle.values()))):
+                self._dirty = True
+                return
+            self._update(bundle)
 
     def _update(self, bundle: dict[str, str]) -> None:
         if self.handle is None:
