@@ -529,7 +529,9 @@ class MultiView:
 
 def _align(column: str) -> str:
     # JupyterLab right-aligns table cells (for numbers): the text columns read from the left
-    return ' style="text-align:left"' if column in ("endpoint", "answer", "status") else ""
+    if column == "answer":  # room for a line of text, not a word a line beside the count columns
+        return ' style="text-align:left;min-width:16em"'
+    return ' style="text-align:left"' if column in ("endpoint", "status") else ""
 
 
 _MARKUP = re.compile(r"```[^\n]*\n?|`|\*\*?|__?|^#{1,6}\s+|^>\s?|^\s*[-*+]\s+|\[([^\]]*)\]\([^)]*\)", re.M)
