@@ -530,7 +530,7 @@ class MultiView:
 def _align(column: str) -> str:
     # JupyterLab right-aligns table cells (for numbers): the text columns read from the left
     if column == "answer":  # room for a line of text, not a word a line beside the count columns
-        return ' style="text-align:left;min-width:16em"'
+        return ' style="text-align:left;min-width:12em"'
     return ' style="text-align:left"' if column in ("endpoint", "status") else ""
 
 

@@ -197,8 +197,8 @@ def test_the_comparison_table_shows_plain_text_cut_at_a_word(ip: InteractiveShel
     with capture_output() as captured:
         view.finish({a: Reply(choices=[Choice(text=long)], usage=Usage(input=1, output=2)) for a in view.aliases})
     table = captured.outputs[-1].data["text/html"].split("<table", 1)[1]
-    assert '<th style="text-align:left;min-width:16em">answer</th>' in table
-    assert table.count(f'<td style="text-align:left;min-width:16em">{cut}</td>') == 2 and "<td>2</td>" in table
+    assert '<th style="text-align:left;min-width:12em">answer</th>' in table
+    assert table.count(f'<td style="text-align:left;min-width:12em">{cut}</td>') == 2 and "<td>2</td>" in table
 
 
 def _long_answer(tokens: int) -> list[str]:
