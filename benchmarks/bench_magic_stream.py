@@ -9,8 +9,9 @@ JSON of the message content: HTML and plain text of each bundle). Side by side:
     whole    one display, every update re-sends the whole rendered answer (the StreamView before
              this change, reproduced here)
     blocks   StreamView now: finished Markdown blocks sent once (each in the display that was the
-             last when they finished), only the open tail replaced; the final answer in the first
-             display, the others emptied
+             last when they finished), only the open tail replaced; at the end, as the magic does
+             when the answer is all its cell shows, the cell cleared and the final answer shown once
+             (one output left)
 
 and checks that both end showing the same final HTML.
 
@@ -60,7 +61,8 @@ view = ({mode} if {mode!r} == "Whole" else StreamView)("gpt", rate={rate!r}, clo
 for piece in pieces:
     view.feed(TextDelta(piece))
 text = "".join(pieces)
-view.finish(Reply(choices=[Choice(text=text)], usage=Usage(input=12, output=len(pieces)), model="gpt-4o"))
+reply = Reply(choices=[Choice(text=text)], usage=Usage(input=12, output=len(pieces)), model="gpt-4o")
+view.finish(reply) if {mode!r} == "Whole" else view.finish(reply, sole=True)  # as the magic, alone in its cell
 print(json.dumps({{"seconds": Clock.now}}))
 """
 
@@ -72,13 +74,19 @@ def run(kc: Any, code: str) -> dict[str, Any]:
     payload = 0
     shown: dict[str, dict[str, Any]] = {}
     order: list[str] = []
+    cleared = False
     out = ""
     while True:
         msg = kc.get_iopub_msg(timeout=120)
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         kind, content = msg["msg_type"], msg["content"]
-        if kind in ("display_data", "update_display_data"):
+        if kind == "clear_output":  # wait=True: the outputs go when the next one comes
+            messages += 1
+            cleared = True
+        elif kind in ("display_data", "update_display_data"):
+            if cleared and kind == "display_data":
+                shown, order, cleared = {}, [], False
             messages += 1
             size += len(json.dumps(content))
             payload += sum(len(v) for v in content["data"].values())

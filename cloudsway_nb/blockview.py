@@ -159,12 +159,23 @@ class BlockColumn:
         # the blocks of separate displays closer together than in the final, single one
         self._send({"text/plain": plain, "text/html": f"<div>{body}</div>"}, new=new)
 
-    def close(self, bundle: dict[str, str]) -> None:
-        """The final answer into the first display; the others emptied (they show nothing)."""
+    def close(self, bundle: dict[str, str], *, sole: bool = False) -> None:
+        """The final answer into the first display; the others emptied (they show nothing). `sole`:
+        these displays are all the cell shows, so it is cleared and the answer shown once instead,
+        leaving one output in the saved notebook rather than some empty ones (see `cellwatch`)."""
         if not self.handles:
             self.open(bundle)
             return
         first, *rest = self.handles
+        if sole and rest:
+            from IPython.display import clear_output
+
+            clear_output(wait=True)  # takes effect with the next output: no flicker
+            self.messages += 2
+            self.bytes += sum(len(v) for v in bundle.values())
+            first.display(bundle, raw=True)  # the same display id, now the cell's only output
+            self.handles = [first]
+            return
         self.messages += 1 + len(rest)
         self.bytes += sum(len(v) for v in bundle.values())
         first.update(bundle, raw=True)

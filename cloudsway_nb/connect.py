@@ -27,7 +27,7 @@ __all__ = ["EMULATOR_NAME", "Gateway", "is_bundled_emulator"]
 EMULATOR_NAME = "cloudsway-nb emulator"
 """What the bundled emulator's `GET /health` answers as its name."""
 
-EMULATOR_KEY_SOURCE = "the emulator (a dummy key: it needs no real one)"
+EMULATOR_KEY_SOURCE = "the emulator, a dummy one: no real key needed"
 
 
 def is_bundled_emulator(base_url: str) -> bool:

@@ -385,9 +385,10 @@ class StreamView:
         self.updates += 1
         self.column.status(self._bundle(_note_html(text), text))
 
-    def finish(self, reply: Reply, note: str | None = None) -> None:
+    def finish(self, reply: Reply, note: str | None = None, *, sole: bool = False) -> None:
         """The final render (always sent, whatever the throttle says) into the first display; the
-        displays that held blocks while streaming are emptied."""
+        displays that held blocks while streaming are emptied (`sole`: the cell showed nothing else,
+        so it is cleared and left with the answer alone, see `BlockColumn.close`)."""
         bundle = self._bundle(
             _final_html(reply, fmt=self.fmt, show_reasoning=self.show_reasoning, show_usage=self.show_usage,
                         show_raw=self.show_raw, label=self.label, note=note),
@@ -396,7 +397,7 @@ class StreamView:
         if self.handle is None:
             self.start()
         self.updates += len(self.column.handles)
-        self.column.close(bundle)
+        self.column.close(bundle, sole=sole)
 
 
 class MultiView:
@@ -431,6 +432,9 @@ class MultiView:
         self.show_raw = show_raw
         self.throttle = Throttle(rate, clock)
         self.panes = {a: _Pane() for a in self.aliases}
+        from .blocks import TailBudget
+
+        self.budget = TailBudget(ratio=4.0, floor=65536)
         self.handle: Any = None
         self.updates = 0
         self._dirty = False
@@ -452,7 +456,13 @@ class MultiView:
             with self._lock:
                 self._dirty = False
                 columns = {a: p.html(self.fmt, self.show_reasoning) for a, p in self.panes.items()}
-            self._update(self._bundle(columns, ""))
+            bundle = self._bundle(columns, "")
+            # each update re-sends every column whole (they sit side by side in one display): fewer as
+            # they grow, so the traffic stays a few times the final output instead of its square
+            if not self.budget.take(0, sum(map(len, bundle.values()))):
+                self._dirty = True
+                return
+            self._update(bundle)
 
     def _update(self, bundle: dict[str, str]) -> None:
         if self.handle is None:
@@ -505,15 +515,23 @@ class MultiView:
         if self.show_usage:
             table = (
                 '<table class="cloudsway-table" style="margin-top:.6em"><thead><tr>'
-                + "".join(f"<th>{h}</th>" for h in head)
+                + "".join(f"<th{_align(h)}>{h}</th>" for h in head)
                 + "</tr></thead><tbody>"
                 + "".join(
-                    "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+                    "<tr>" + "".join(f"<td{_align(h)}>{html.escape('' if v is None else str(v))}</td>"
+                                     for h, v in zip(head, row, strict=True)) + "</tr>"
                     for row in rows
                 )
                 + "</tbody></table>"
             )
         self._update(self._bundle(columns, table, "\n".join(plain)))
+
+
+def _align(column: str) -> str:
+    # JupyterLab right-aligns table cells (for numbers): the text columns read from the left
+    if column == "answer":  # room for a line of text, not a word a line beside the count columns
+        return ' style="text-align:left;min-width:12em"'
+    return ' style="text-align:left"' if column in ("endpoint", "status") else ""
 
 
 _MARKUP = re.compile(r"```[^\n]*\n?|`|\*\*?|__?|^#{1,6}\s+|^>\s?|^\s*[-*+]\s+|\[([^\]]*)\]\([^)]*\)", re.M)

@@ -27,6 +27,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 
+from .cellwatch import CellWatch
 from .config import EMULATOR_ENDPOINTS
 from .display import FORMATS, MultiView, StreamView, extract_code
 from .errors import APIError, CloudswayError, describe_error
@@ -319,15 +320,17 @@ class CloudswayMagics(Magics):
                           show_usage=show["usage"], show_raw=show["raw"])
         if kwargs.get("background"):
             kwargs["on_progress"] = lambda r: view.status(f"background response {r.id}: {r.status}")
-        try:
-            reply = self.session.ask(alias, prompt, on_event=view.feed if kwargs["stream"] else None, **kwargs)
-        except APIError as exc:
-            if exc.partial is not None and (exc.partial.text or exc.partial.reasoning):
-                view.finish(exc.partial, note=f"error, partial answer: {describe_error(exc)}")
-                self._shown = exc  # the note says it: no second line on stderr
-            raise
-        note = "interrupted: partial answer, not added to the conversation" if reply.incomplete else None
-        view.finish(reply, note)
+        with CellWatch(self.shell) as watch:  # the answer alone in the cell: one output left, none empty
+            try:
+                reply = self.session.ask(alias, prompt, on_event=view.feed if kwargs["stream"] else None, **kwargs)
+            except APIError as exc:
+                if exc.partial is not None and (exc.partial.text or exc.partial.reasoning):
+                    view.finish(exc.partial, note=f"error, partial answer: {describe_error(exc)}",
+                                sole=watch.count == view.column.messages)
+                    self._shown = exc  # the note says it: no second line on stderr
+                raise
+            note = "interrupted: partial answer, not added to the conversation" if reply.incomplete else None
+            view.finish(reply, note, sole=watch.count == view.column.messages)
         self._after(reply, fmt, show, kwargs)
         return reply
 

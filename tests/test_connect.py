@@ -342,7 +342,7 @@ def test_connect_uses_the_emulator_at_the_url_it_is_given_with_no_key(
     with capture_output() as config:
         ip.run_line_magic("cloudsway", "config")
     assert "emulator          at CLOUDSWAY_BASE_URL" in config.stdout
-    assert "api_key           set (from the emulator (a dummy key: it needs no real one))" in config.stdout
+    assert "api_key           set (from the emulator, a dummy one: no real key needed)" in config.stdout
 
 
 def test_an_emulator_at_the_url_needs_no_key_even_without_connect(user_started_emulator: str) -> None:

@@ -185,7 +185,7 @@ def test_a_reply_cut_at_the_token_limit_says_so() -> None:
     assert usage_line(reply).endswith("· max tokens reached")
 
 
-def test_the_comparison_table_shows_plain_text_cut_at_a_word() -> None:
+def test_the_comparison_table_shows_plain_text_cut_at_a_word(ip: InteractiveShell) -> None:
     from cloudsway_nb.display import snippet
 
     long = "**Rayleigh** scattering: `short` wavelengths scatter more, so the sky looks blue " * 3
@@ -193,6 +193,12 @@ def test_the_comparison_table_shows_plain_text_cut_at_a_word() -> None:
     assert cut.endswith("…") and len(cut) <= 80 and "**" not in cut and "`" not in cut
     assert long.replace("**", "").replace("`", "").startswith(cut[:-1])
     assert snippet("- one\n- [two](http://x)") == "one two"
+    view = MultiView(["gpt", "claude"])  # seen in JupyterLab: the answer column right-aligned, wrapped
+    with capture_output() as captured:
+        view.finish({a: Reply(choices=[Choice(text=long)], usage=Usage(input=1, output=2)) for a in view.aliases})
+    table = captured.outputs[-1].data["text/html"].split("<table", 1)[1]
+    assert '<th style="text-align:left;min-width:12em">answer</th>' in table
+    assert table.count(f'<td style="text-align:left;min-width:12em">{cut}</td>') == 2 and "<td>2</td>" in table
 
 
 def _long_answer(tokens: int) -> list[str]:
@@ -251,3 +257,22 @@ def test_code_blocks_are_highlighted_with_a_copy_button_the_same_while_streaming
     block = render_markdown("```python\ndef f():\n    return 1\n```\n")
     assert block in "".join(streamed)
     assert block in shown(captured.outputs)[0]["text/html"]
+
+
+def test_side_by_side_traffic_stays_a_few_times_the_final_output(ip: InteractiveShell) -> None:
+    """Issue 11, point 22, side by side: the columns sit in one display and each update re-sends them
+    whole (58x the final output for two 1,500-token answers); updates grow sparser as they grow."""
+    parts = _long_answer(1500)
+    view = MultiView(["gpt", "claude"], rate=12, clock=FakeClock(step=0.01))
+    with capture_output() as captured:
+        view.start()
+        for part in parts:
+            view.feed("gpt", TextDelta(part))
+            view.feed("claude", TextDelta(part))
+            view.pump()
+        text = "".join(parts)
+        view.finish({a: Reply(choices=[Choice(text=text)], usage=Usage(input=1, output=1500)) for a in view.aliases})
+    sent = sum(len(v) for out in captured.outputs for v in out.data.values())
+    final = sum(len(v) for v in captured.outputs[-1].data.values())
+    assert sent <= 5 * final and len(captured.outputs) > 20  # still streams visibly
+    assert captured.outputs[-1].data["text/plain"].count(text.strip()) == 2  # both answers whole at the end

@@ -394,7 +394,7 @@ def test_a_failure_side_by_side_is_shown_once_in_its_pane_with_what_had_arrived(
             assert snippet_of(error.partial.text) in pane, alias  # the text that had arrived stays
             assert pane.count("error, partial answer") == 1, alias
         assert html.count("StreamError") == 3  # once per failed endpoint: not again in the table
-        assert html.count("<td>error</td>") == 3
+        assert html.count(">error</td>") == 3
     finally:
         unload_ipython_extension(ip)
         ip.user_ns.pop("rs", None)
@@ -758,3 +758,43 @@ def test_emulator_start_takes_the_pacing_flags(ip: InteractiveShell, magics: Clo
         line(ip, "emulator stop")
     with pytest.raises(UsageError, match="invalid choice"):
         ip.run_line_magic("cloudsway", "emulator start --pacing fast")
+
+
+class SteppingClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0  # every event may refresh: a long answer spreads over several displays
+        return self.now
+
+
+def test_a_long_streamed_answer_leaves_one_output_and_no_empty_ones(ip: InteractiveShell,
+                                                                    magics: CloudswayMagics) -> None:
+    """Issue 11, point 22: the finished blocks' extra displays are not left behind empty in the
+    saved notebook when the answer is all the cell shows (the cell is cleared, the answer shown once);
+    when the cell showed something else too, that is kept and the extra displays are emptied."""
+    magics.clock = SteppingClock()
+    body = "\n\n".join(f"Paragraph {i} of a long prompt, so the echoed answer has many blocks." for i in range(12))
+    captured = cell(ip, "gpt --out r", body)
+    [output] = captured.outputs  # what the saved notebook keeps
+    tail = ip.user_ns["r"].text.split()[-1]
+    assert tail in output.data["text/plain"] and "cloudsway-usage" in output.data["text/html"]
+    assert not output.update and len(output.data["text/html"]) > 2000
+
+    original = StreamView.feed
+
+    def noisy(self: StreamView, event: Any) -> None:  # something else shown while the answer streams
+        if not getattr(self, "_warned", False):
+            self._warned = True
+            print("a warning", file=sys.stderr)
+        original(self, event)
+
+    StreamView.feed = noisy  # type: ignore[method-assign]
+    try:
+        captured = cell(ip, "gpt", body)
+    finally:
+        StreamView.feed = original  # type: ignore[method-assign]
+    assert captured.stderr == "a warning\n"
+    ids = {o.transient["display_id"] for o in captured.outputs}
+    assert len(ids) > 1 and "cloudsway-usage" in final_html(captured)  # the old way: nothing else lost
