@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CloudswayError, UsageError, bad_argument, describe_error
 from ..types import Attachment, Message, Reply
-from . import interrupts
+from . import interrupts, tool_blocks
 from .keeping import SETTINGS, current_cell_id, free_name, saved_settings
 from .state import NOTHING_TO_SEND, new_id
+from .tool_turns import ToolTurn, calls_markdown
 from .transcript import read_transcript, to_cells, to_markdown, write_transcript
 from .uploads import Upload
 
@@ -68,6 +69,10 @@ class ChatPanel:
         name: the conversation's name in the session (`session.chats[name]`); one panel per name.
         save: keep the transcript in `.cloudsway/NAME.json` next to the notebook (restored after a
             kernel restart); False keeps it in memory only.
+        tools: functions, Tools or Toolboxes: each turn then runs the tool loop (`cloudsway_nb.agent.Agent`),
+            each call a block in the panel, approval asked there (see `tool_turns`); `panel.tools = [...]`
+            changes them, `[]` turns the loop off.
+        max_turns: with tools, the most model calls of one turn.
     """
 
     def __new__(cls, session: Session | None = None, endpoint: str | None = None, system: str | None = None,
@@ -76,6 +81,8 @@ class ChatPanel:
         existing = session.views.get(f"panel:{kwargs.get('name', 'panel')}")
         if isinstance(existing, cls):
             existing._reattach(endpoint, system)
+            if kwargs.get("tools") is not None:
+                existing.tools = kwargs["tools"]
             return existing
         panel = super().__new__(cls)
         panel.session = session
@@ -83,7 +90,7 @@ class ChatPanel:
 
     def __init__(self, session: Session | None = None, endpoint: str | None = None, system: str | None = None,
                  *, name: str = "panel", save: bool = True, folder: str | Path | None = None,
-                 _settings: Mapping[str, Any] | None = None) -> None:
+                 tools: Any = None, max_turns: int = 10, _settings: Mapping[str, Any] | None = None) -> None:
         if getattr(self, "view", None) is not None:
             return  # reattached in __new__
         from .widget import ChatView
@@ -100,6 +107,15 @@ class ChatPanel:
         self.last_error: BaseException | None = None
         """The error of the last turn that failed (None once a turn succeeds)."""
         self._outcome: Reply | BaseException | None = None
+        self._tools: list[Any] = []
+        self.tools = tools or []
+        self.max_turns = max_turns
+        self._agent: Any = None  # a tool loop that was stopped before its answer (Resume goes on)
+        self._turn: Any = None  # the ToolTurn running now
+        self._tool_ids: dict[str, str] = {}  # tool call id -> the view id of its block
+        self._tool_info: dict[str, dict[str, Any]] = {}  # tool call id -> its block as the panel saw it (saved)
+        self.last_run: Any = None
+        """The AgentRun of the last turn with tools."""
         conv, saved = self._restore(endpoint, system)
         endpoints = self._chat_endpoints()
         settings = saved_settings(_settings if _settings is not None else saved, endpoints)
@@ -111,6 +127,7 @@ class ChatPanel:
         for hook in ("send", "stop", "edit", "regenerate", "compare", "delete", "pick", "retry"):
             getattr(self.view, f"on_{hook}")(getattr(self, f"_on_{hook}"))
         self.view.observe(self._check_pending, names=["pending"])
+        self.view.on_msg(self._on_tool_msg)
         self.view.observe(self._setting_changed, names=[*SETTINGS, "system_prompt"])
         self._show_conversation()
         self.session.views[f"panel:{name}"] = self
@@ -135,6 +152,7 @@ class ChatPanel:
         document: dict[str, Any] = {}
         if self.name not in self.session.chats and self.path is not None and self.path.exists():
             self.session.chats[self.name], document = read_transcript(self.path)
+            self._tool_info = _tool_info(document)
         conv = self.conversation
         if system is not None:
             conv.system = system
@@ -172,14 +190,22 @@ class ChatPanel:
             if reply is not None:
                 totals = add_to_totals(totals, reply.usage, reply.cost)
         self.view.totals = totals
+        calls: dict[str, Any] = {}
         for message, reply in zip(conv.messages, conv.replies, strict=True):
-            role = message.role if message.role in ("user", "assistant", "system") else "assistant"
+            role = message.role if message.role in ("user", "assistant", "system", "tool") else "assistant"
             parts = [message.content] if isinstance(message.content, str) else message.content
             chips = [_chip(p) for p in parts if isinstance(p, Attachment)]
             text = "\n\n".join(p for p in parts if isinstance(p, str))
-            if message.role == "tool":
-                text = f"Tool result ({message.name or message.tool_call_id}):\n\n```\n{text}\n```"
             fields: dict[str, Any] = {"attachments": chips}
+            if message.role == "tool":  # its block: as the panel saw it run, else from the conversation
+                block = self._tool_info.get(message.tool_call_id or "") or tool_blocks.from_messages(
+                    calls.get(message.tool_call_id or ""), message)
+                self._tool_ids[str(block["call_id"])] = message_id = self.view.add_message(
+                    "tool", tool_blocks.block_markdown(block), tool=block, endpoint=conv.endpoint)
+                self._ids.append(message_id)
+                continue
+            calls.update({c.id: c for c in message.tool_calls})
+            text = calls_markdown(text, message.tool_calls)  # as the stream ends it: never an empty bubble
             if reply is not None:
                 fields.update(reasoning=reply.reasoning, footer=footer_line(reply),
                               status="interrupted" if reply.incomplete else "done", endpoint=reply.endpoint or "")
@@ -262,6 +288,11 @@ class ChatPanel:
         self._retry, self._given_back, self._outcome = None, ("", []), None  # a new turn: the old failure is moot
         self.view.retry = False
         endpoint = endpoint or self.view.endpoint
+        if self._tools and compare is None:  # the tool loop (a comparison answer is a plain call)
+            self._start_tools(endpoint, prompt, new_ids, restore, undo, retry)
+            return
+        if self._agent is not None:  # a plain turn after a stopped loop: its calls' results go first
+            prompt = [*self._abandon(), prompt] if compare is None else prompt
         after, group = compare if compare is not None else (None, "")
         stream = self.view.begin_stream(endpoint=endpoint, after=after, group=group)
         self._stop.clear()
@@ -297,12 +328,150 @@ class ChatPanel:
             self._alternatives[stream.id] = reply
         else:
             self._ids += [*new_ids, stream.id]
+            if len(self._ids) != len(self.conversation.messages):  # a stopped loop's results went first
+                self._show_conversation()
             self._save()
+
+    # -- tools ------------------------------------------------------------------------------------
+
+    @property
+    def tools(self) -> list[Any]:
+        """The tools each turn may call (as Tools); set a list of functions / Tools / Toolboxes, or []."""
+        return list(self._tools)
+
+    @tools.setter
+    def tools(self, value: Any) -> None:
+        from ..tools import as_tools
+
+        if self.busy:
+            raise UsageError("a reply is still streaming: set panel.tools after it, or press Stop")
+        self._tools = as_tools(list(value) if isinstance(value, list | tuple) else [value]) if value else []
+
+    def resume(self, *, wait: bool = True) -> Reply | None:
+        """Go on with the tool loop that a Stop (or max_turns) ended, as the Resume button does."""
+        self._on_resume()
+        return self._result() if wait else None
+
+    def _on_resume(self) -> None:
+        self._ready()
+        agent = self._agent
+        if agent is None or not agent.stopped:
+            raise UsageError("nothing to resume: the last turn has its answer")
+        self.view.notice = ""
+        self._start_tools(agent.alias, None, [], None, None, None, agent=agent)
+
+    def _abandon(self) -> list[Message]:
+        """A new turn after a stopped loop: the results it still had to send, and for each call not
+        run one saying so, go before the new message (a conversation never holds a call without its result)."""
+        from .tool_turns import put_block
+
+        agent, self._agent = self._agent, None
+        self.view.resumable = False
+        left = agent.abandon() if agent is not None and agent.stopped else []
+        for message in left:  # the blocks say what the model is told
+            block = self._tool_info.get(message.tool_call_id or "")
+            if message.role == "tool" and block is not None:
+                put_block(self, {**block, "output": message.text()}, live=False, endpoint=agent.alias)
+        return left
+
+    def _start_tools(self, endpoint: str, prompt: Message | None, new_ids: list[str], restore: Any, undo: Any,
+                     retry: Any, agent: Any = None) -> None:
+        """Run `prompt` through a new Agent (after what a stopped loop still had to send), or resume `agent`."""
+        from ..agent import Agent
+
+        self._stop.clear()
+        self.view.resumable = False
+        leftover = self._abandon() if agent is None else []
+        if agent is None:
+            options = {k: v for k, v in self.view.ask_options().items() if k != "system"}
+            agent = Agent(self.session, endpoint, self._tools, chat=self.name, system=self.view.system_prompt,
+                          cancel=self._stop, max_turns=self.max_turns, **options)
+        self._agent = None
+        turn = self._turn = ToolTurn(self, agent, endpoint, new_ids[0] if new_ids else None)
+        sent = [*leftover, prompt] if leftover else prompt
+
+        def call(a: Any) -> Any:
+            return a.resume() if sent is None else a.run(sent)
+
+        if new_ids:
+            turn._begin()  # the first answer's bubble at once (its "thinking" cursor)
+        self.view.busy = True
+        self._worker = threading.Thread(target=self._loop_tools, args=(turn, call, new_ids, restore, undo, retry),
+                                        daemon=True, name="cloudsway-panel-tools")
+        self._worker.start()
+
+    def _loop_tools(self, turn: ToolTurn, call: Callable[[Any], Any], new_ids: list[str], restore: Any, undo: Any,
+                    retry: Any) -> None:
+        before = len(self._ids)
+        run = None
+        try:
+            with interrupts.watch(self._stop):
+                run = self.last_run = call(turn.agent)
+        except (CloudswayError, OSError) as exc:
+            self.last_error = self._outcome = exc
+            if turn.stream is not None:
+                turn.stream.fail(exc)
+                self.view.remove_message(turn.stream.id)
+                turn.stream = None
+            if turn.agent.stopped and len(self._ids) > before:
+                self._agent, self.view.resumable = turn.agent, True  # what ran stays; Resume asks again
+            elif len(self._ids) == before:
+                turn.agent.abandon()
+                self._take_back("", new_ids, restore, undo, describe_error(exc))
+            self.view.notice = describe_error(exc)
+            if not isinstance(exc, UsageError) and retry is not None and len(self._ids) == before:
+                self._retry = retry
+                self.view.retry = True
+        else:
+            self.last_error, self._outcome = None, run.reply
+            if run.stopped and len(self._ids) == before:  # stopped before any answer: nothing was kept
+                turn.agent.abandon()
+                self._take_back("", new_ids, restore, undo, "stopped before the answer began: nothing was kept")
+            elif run.stopped:
+                self._agent, self.view.resumable = turn.agent, True
+                self.view.notice = (f"{run.message.split(';')[0]}: Resume goes on; a new message gives up "
+                                    "the calls not run (the model is told)")
+        finally:
+            turn.settle(run)
+            self._turn = None
+            self._save()
+
+    def _sync_ids(self, turn: ToolTurn) -> None:
+        """Turns the loop added to the conversation, matched with what the panel shows for them."""
+        answers = [i for i in turn.stream_ids if i not in self._ids]
+        for message in self.conversation.messages[len(self._ids):]:
+            if message.role == "user" and turn.user_id is not None and turn.user_id not in self._ids:
+                self._ids.append(turn.user_id)
+            elif message.role == "tool" and (message.tool_call_id or "") in self._tool_ids:
+                self._ids.append(self._tool_ids[message.tool_call_id or ""])
+            elif message.role == "tool":
+                block = tool_blocks.from_messages(None, message)
+                self._tool_ids[block["call_id"]] = block_id = turn.put(block, live=False)
+                self._ids.append(block_id)
+            elif message.role == "assistant" and answers:
+                self._ids.append(answers.pop(0))
+            else:  # not expected: draw the conversation again rather than mismatch ids and turns
+                self._show_conversation()
+                return
+
+    def _on_tool_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") not in ("tool_decision", "resume"):
+            return
+        try:
+            if content["type"] == "resume":
+                self._on_resume()
+            elif self._turn is None:
+                raise UsageError("no tool call is waiting for approval")
+            else:
+                self._turn.decide(content)
+        except CloudswayError as exc:
+            self.view.notice = describe_error(exc)
 
     def _take_back(self, stream_id: str, new_ids: list[str], restore: Any, undo: Any, notice: str) -> None:
         """A turn that did not join the conversation leaves the screen too: its text goes back to the input
         (its attachments back to the chips), an edit or regenerate is undone, and one line says why."""
-        self.view.remove_message(stream_id)
+        if stream_id:
+            self.view.remove_message(stream_id)
         for message_id in new_ids:
             self.view.remove_message(message_id)
         if undo is not None:
@@ -469,12 +638,17 @@ class ChatPanel:
 
     def _save(self) -> None:
         if self.path is not None and hasattr(self, "view"):
-            write_transcript(self.path, self.conversation, panel=self._settings())
+            write_transcript(self.path, self.conversation, panel=self._settings(), tools=self._saved_tools())
+
+    def _saved_tools(self) -> dict[str, Any]:
+        """The tool blocks of this conversation as the panel saw them run (durations, approvals, edits)."""
+        ids = {m.tool_call_id for m in self.conversation.messages if m.role == "tool"}
+        return {k: v for k, v in self._tool_info.items() if k in ids}
 
     def export_json(self, path: str | Path) -> Path:
         """The whole conversation, losslessly (attachments, usage and cost included), with the panel's
         settings, for `ChatPanel.load(path)`."""
-        return write_transcript(path, self.conversation, panel=self._settings())
+        return write_transcript(path, self.conversation, panel=self._settings(), tools=self._saved_tools())
 
     def export_markdown(self, path: str | Path | None = None) -> str:
         """The conversation as Markdown (written to `path` when given)."""
@@ -509,6 +683,8 @@ class ChatPanel:
         name = free_name(session, wanted, base if save else None, source=path, fresh=name is None)
         session.chats[name] = conv
         loaded = cls(session, name=name, save=save, folder=folder, _settings=panel)
+        loaded._tool_info = _tool_info(document)
+        loaded._show_conversation()
         if name != wanted:
             loaded.view.notice = f"loaded as {name!r}: a conversation named {wanted!r} exists already"
         loaded._save()
@@ -519,6 +695,16 @@ class ChatPanel:
 
     def __repr__(self) -> str:
         return f"ChatPanel({self.name!r}, {len(self.conversation)} messages, endpoint={self.view.endpoint!r})"
+
+
+def _tool_info(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A transcript's saved tool blocks (a hand-edited entry that is not a block is left out)."""
+    saved = document.get("tools") if isinstance(document, Mapping) else None
+    if not isinstance(saved, Mapping):
+        return {}
+    keys = ("call_id", "name", "arguments", "status", "output")
+    return {str(k): {**dict(v), "rich": None} for k, v in saved.items()
+            if isinstance(v, Mapping) and all(isinstance(v.get(key), str) for key in keys)}
 
 
 def _as_list(items: Any) -> list[Any]:
