@@ -40,8 +40,8 @@ from ..types import Message, ToolCall
 
 __all__ = ["block_html", "block_markdown", "from_messages", "from_run", "summary"]
 
-_ICONS = {"asking": "❓", "running": "⏳", "pending": "⏳", "ok": "✅", "error": "❌", "timeout": "⌛",
-          "rejected": "🚫", "not run": "⏹"}
+_ICONS = {"asking": "?", "running": "…", "pending": "…", "ok": "✓", "error": "✗", "timeout": "✗",
+          "rejected": "⊘", "not run": "–"}  # plain glyphs, as the live panel's (every font has them)
 _TABLE_ROWS = 8
 
 

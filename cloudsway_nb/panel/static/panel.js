@@ -152,7 +152,8 @@ function showParts(box, part) {
 // a tool call's block (role "tool": cloudsway_nb/panel/tool_blocks.py), with approval when asked
 // ------------------------------------------------------------------------------------------------
 
-const TOOL_ICONS = { asking: "❓", running: "⏳", ok: "✅", error: "❌", timeout: "⌛", rejected: "🚫", "not run": "⏹" };
+// plain glyphs (every font has them; emoji showed as boxes where no emoji font is installed)
+const TOOL_ICONS = { asking: "?", running: "…", ok: "✓", error: "✗", timeout: "✗", rejected: "⊘", "not run": "–" };
 
 function keepKeys(event) { // keys typed in a block's fields stay there (Shift+Enter would run the cell)
   if (!(event.ctrlKey || event.metaKey)) event.stopPropagation();
