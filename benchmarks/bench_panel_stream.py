@@ -1,22 +1,30 @@
-"""What the chat panel sends its front end while one answer streams (issue 10, "Streaming cost").
+"""Everything the chat panel sends its front end for one turn (issue 10, "Streaming cost").
 
-A `ChatView` that already holds 50 messages (25 questions, 25 answers of a few paragraphs) gets a
-long structured Markdown answer token by token through `begin_stream(...).feed`, with a fake clock
-advancing 1/TPS seconds a token and fake timers for the trailing pushes (so the throttle sees a
-model streaming TPS tokens a second, and the run takes no wall time). A dummy comm records every
-message the widget actually sends: its count and its bytes (the JSON ipykernel would send, UTF-8).
+A `ChatView` that already holds 50 messages (25 questions, 25 answers of a few paragraphs) is shown
+(`show()`: the widget and its static copy for a notebook read without a kernel), then one turn
+runs: a question is added and a long structured Markdown answer streams in token by token through
+`begin_stream(...).feed`, with a fake clock advancing 1/TPS seconds a token and fake timers for the
+trailing pushes (so the throttle sees a model streaming TPS tokens a second, and the run takes no
+wall time). Every byte of the turn that goes to the front end is counted, as ipykernel would send
+it (JSON, UTF-8):
+
+    comm       the widget's comm messages (a dummy comm records them): state updates and custom
+               messages, while streaming and at the end (the question added; `finish`)
+    displays   what IPython's display publisher sends for the static copy below the widget
+               (update_display_data of its displays, recorded by replacing the publisher's publish)
+
 Side by side:
 
-    whole    every update sets the message's whole rendered HTML (the panel before this change,
-             reproduced by a MessageStream whose push sends `message_state(...)` of the text so far)
-    blocks   MessageStream now: finished Markdown blocks once, the open tail replaced (within a
-             byte budget), only the streaming message's entry
+    naive    whole values everywhere (the panel before block streaming): every update sets the
+             message's whole rendered HTML; adding the question and the end set the whole
+             `messages` list; the static copy is one display updated with the whole transcript
+             each time a message finishes
+    panel    ChatView now: finished Markdown blocks once and the open tail (within a byte budget),
+             the question and the final message sent alone (the end without the HTML the browser
+             holds), the static copy in segments of which only the turn's own is updated
 
-The end of the stream (`finish`: the final message moved into `messages`) is counted apart: the
-final message is sent alone (a `stream_end` custom message; the kernel sets its `messages` without
-sending the list), where a whole-value panel sends the whole `messages` list again. Not counted: the
-static fallback below the panel (`ChatView.show`, a display the kernel updates with the whole
-transcript's HTML when a message finishes, for a notebook read without a kernel); its size is printed.
+The showing itself (the widget's state and the transcript the static copy starts with) is printed
+apart: it is sent once, when the cell runs, not per turn.
 
     python benchmarks/bench_panel_stream.py                   # 2,000 tokens at 100 tokens/s
     python benchmarks/bench_panel_stream.py --tokens 10000 --tps 60
@@ -27,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _answers import ROOT, answer_pieces
 
 sys.path.insert(0, str(ROOT / "tests"))
-from support import FakeClock, FakeTimers, Wire  # the tests' dummy comm and fake timers
+from IPython.core.history import HistoryManager
+from IPython.core.interactiveshell import InteractiveShell
+from support import Displays, FakeClock, FakeTimers, Wire  # the tests' dummy comm, display recorder, fake timers
 
 from cloudsway_nb.panel.render import render_message
 from cloudsway_nb.panel.state import add_to_totals, message_state
@@ -43,70 +52,97 @@ from cloudsway_nb.panel.stream import MessageStream
 from cloudsway_nb.panel.widget import ChatView
 from cloudsway_nb.types import Choice, Reply, TextDelta, Usage
 
+EARLIER = "\n\n".join("Lighthouses guide ships with a light that turns, seen far out at sea." for _ in range(4))
+
 
 class WholeStream(MessageStream):
-    """The push before block streaming: the message's whole state, its Markdown rendered again; and
-    the end: the whole `messages` list set and sent."""
+    """The push before block streaming: the message's whole state, its Markdown rendered again."""
 
-    def _push(self) -> None:
+    def _push(self, force: bool = False) -> None:
         self.panel._stream_update(self.id, message_state(
             "assistant", self.text, id=self.id, status="streaming", endpoint=self.endpoint, with_text=False))
 
-    def finish(self, reply: Any = None, **options: Any) -> Any:
-        self.panel._stream_end = types.MethodType(_whole_end, self.panel)
-        return super().finish(reply, **options)
 
+class NaiveView(ChatView):
+    """Whole values: the `messages` list set and sent on every change, one static display re-sent whole."""
 
-def _whole_end(panel: ChatView, id: str, state: Any, usage: Any, cost: float | None) -> None:
-    """ChatView._stream_end before: the final message put in `messages`, the whole list sent."""
-    with panel._lock, panel.hold_sync():
-        final = dict(state)
-        if id in [m.get("id") for m in panel.messages]:
-            panel.messages = [final if m.get("id") == id else m for m in panel.messages]
-        else:
-            panel.messages = [*panel.messages, final]
-        if usage is not None or cost is not None:
-            panel.totals = add_to_totals(panel.totals, usage, cost)
-        panel.streaming = {k: v for k, v in panel.streaming.items() if k != id}
-        panel.busy = bool(panel.streaming)
+    def add_message(self, role: str, text: str = "", **fields: Any) -> str:
+        state = dict(message_state(role, text, **fields))
+        self.messages = [*self.messages, state]
+        return str(state["id"])
+
+    def _stream_end(self, id: str, state: Any, usage: Any, cost: float | None, parts: Any = None) -> None:
+        with self._lock, self.hold_sync():
+            final = dict(state)
+            if id in [m.get("id") for m in self.messages]:
+                self.messages = [final if m.get("id") == id else m for m in self.messages]
+            else:
+                self.messages = [*self.messages, final]
+            if usage is not None or cost is not None:
+                self.totals = add_to_totals(self.totals, usage, cost)
+            self.streaming = {k: v for k, v in self.streaming.items() if k != id}
+            self.busy = bool(self.streaming)
+
+    def show(self) -> None:
+        from IPython.display import display
+
+        display(self._widget_bundle(), raw=True)
+        self._fallback = display({"text/html": self.fallback_html(), "text/plain": ""}, raw=True, display_id=True)
+
+    def _refresh_fallback(self, _change: Any = None) -> None:
+        if self._fallback is not None:
+            self._fallback.update({"text/html": self.fallback_html(), "text/plain": ""}, raw=True)
 
 
 def _size(data: Any) -> int:
     return len(json.dumps(data, ensure_ascii=False, default=str).encode())  # as jupyter_client packs it
 
 
-def run(stream_class: type[MessageStream], pieces: list[str], tps: float, rate: float) -> dict[str, Any]:
-    panel = ChatView(endpoints=["gpt"])
-    earlier = "\n\n".join("Lighthouses guide ships with a light that turns, seen far out at sea." for _ in range(4))
+def run(view_class: type[ChatView], stream_class: type[MessageStream], pieces: list[str], tps: float,
+        rate: float, shell: Any) -> dict[str, Any]:
+    panel = view_class(endpoints=["gpt"])
     for i in range(50):
-        panel.add_message("user" if i % 2 == 0 else "assistant", f"Question {i}?" if i % 2 == 0 else earlier)
+        panel.add_message("user" if i % 2 == 0 else "assistant", f"Question {i}?" if i % 2 == 0 else EARLIER)
+    earlier = [m["html"] for m in panel.messages]
     wire = Wire(panel)
     clock = FakeClock()
     timers = FakeTimers(clock)
     import cloudsway_nb.panel.widget as widget
 
-    widget.MessageStream = stream_class  # what begin_stream makes
-    try:
-        stream = panel.begin_stream(endpoint="gpt", clock=clock, timer=timers, rate=rate)
-    finally:
-        widget.MessageStream = MessageStream
-    wire.clear()
-    for piece in pieces:
-        clock.now += 1.0 / tps
+    with Displays(shell) as shown:
+        panel.show()
+        wire.from_browser({"type": "view_ready"})  # a view renders it (then a message added goes alone)
+        shown_bytes = shown.bytes + _size(panel.get_state())
+        shown.clear()
+        panel.add_message("user", "Tell me about lighthouses, at length.")
+        widget.MessageStream = stream_class  # what begin_stream makes
+        try:
+            stream = panel.begin_stream(endpoint="gpt", clock=clock, timer=timers, rate=rate)
+        finally:
+            widget.MessageStream = MessageStream
+        begun = list(wire.sent)
+        wire.clear()
+        for piece in pieces:
+            clock.now += 1.0 / tps
+            timers.run_due()
+            stream.feed(TextDelta(piece))
+        clock.now += 1.0
         timers.run_due()
-        stream.feed(TextDelta(piece))
-    clock.now += 1.0
-    timers.run_due()
-    streamed = list(wire.sent)
-    resent = sum("messages" in data.get("state", {}) for data, _ in streamed)
-    wire.clear()
-    text = "".join(pieces)
-    stream.finish(Reply(choices=[Choice(text=text)], usage=Usage(input=10, output=len(pieces)), model="gpt-4o"))
+        streamed = list(wire.sent)
+        wire.clear()
+        stream.finish(Reply(choices=[Choice(text="".join(pieces))], usage=Usage(input=10, output=len(pieces)),
+                            model="gpt-4o"))
+        ended = begun + list(wire.sent)
+        displays = list(shown.sent)
     panel.close()
-    return {"messages": len(streamed), "bytes": sum(_size(d) for d, _ in streamed), "resent": resent,
-            "end messages": len(wire.sent), "end bytes": sum(_size(d) for d, _ in wire.sent),
-            "seconds": len(pieces) / tps, "transcript": sum(_size(m) for m in panel.messages[:-1]),
-            "fallback": len(panel.fallback_html().encode())}
+    everything = json.dumps([d for d, _ in begun + streamed + ended] + displays, ensure_ascii=False)
+    return {"messages": len(streamed), "bytes": sum(_size(d) for d, _ in streamed),
+            "end messages": len(ended), "end bytes": sum(_size(d) for d, _ in ended),
+            "display messages": len(displays), "display bytes": sum(_size({k: s[k] for k in ("data", "metadata",
+                                                                                                "transient")})
+                                                                    for s in displays),
+            "resent": sum(json.dumps(html, ensure_ascii=False)[1:-1] in everything for html in earlier),
+            "seconds": len(pieces) / tps, "shown": shown_bytes}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,28 +151,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tps", type=float, default=100.0, help="tokens a second the fake clock streams at")
     parser.add_argument("--rate", type=float, default=15.0, help="the stream's update rate (the panel's default)")
     args = parser.parse_args(argv)
+    HistoryManager.enabled = False
+    shell = InteractiveShell.instance()
     pieces = answer_pieces(args.tokens)
     final = len(render_message("".join(pieces)).encode())
-    results = {name: run(cls, pieces, args.tps, args.rate) for name, cls in (("whole", WholeStream),
-                                                                             ("blocks", MessageStream))}
+    results = {name: run(view, stream, pieces, args.tps, args.rate, shell)
+               for name, view, stream in (("naive", NaiveView, WholeStream), ("panel", ChatView, MessageStream))}
     print(f"answer: {args.tokens} tokens, {len(''.join(pieces)):,} characters of Markdown, {final:,} bytes of final "
-          f"HTML; streamed at {args.tps:g} tokens/s over {results['whole']['seconds']:.1f} s; the panel holds 50 "
-          f"earlier messages ({results['whole']['transcript']:,} bytes)")
-    print("while streaming (comm messages the widget sent, their JSON bytes; x final: divided by the final HTML):")
-    print(f"{'':8} {'messages':>9} {'msg/s':>7} {'bytes':>11} {'x final':>8} {'transcript re-sent':>19}")
+          f"HTML; streamed at {args.tps:g} tokens/s over {results['naive']['seconds']:.1f} s into a panel holding 50 "
+          "earlier messages; bytes are JSON as sent to the front end, x final = divided by the final HTML")
+    print(f"{'':6} {'while streaming (comm)':>30} {'question + end (comm)':>22} {'static copy (displays)':>23} "
+          f"{'whole turn':>20} {'earlier msgs':>13}")
+    print(f"{'':6} {'msgs':>6} {'msg/s':>6} {'bytes':>10} {'x':>5} {'msgs':>5} {'bytes':>10} {'x':>5} "
+          f"{'msgs':>5} {'bytes':>10} {'x':>5} {'bytes':>11} {'x':>6} {'re-sent':>13}")
     for name, r in results.items():
-        print(f"{name:8} {r['messages']:>9} {r['messages'] / r['seconds']:>7.1f} {r['bytes']:>11,} "
-              f"{r['bytes'] / final:>8.1f} {r['resent']:>19}")
-    print("at the end (finish):")
-    for name, r in results.items():
-        print(f"{name:8} {r['end messages']:>9} {'':>7} {r['end bytes']:>11,} {r['end bytes'] / final:>8.1f}")
-    print(f"{'':8} {'':>9} {'':>7} {'total':>11} {'x final':>8}")
-    for name, r in results.items():
-        total = r["bytes"] + r["end bytes"]
-        print(f"{name:8} {'':>9} {'':>7} {total:>11,} {total / final:>8.1f}")
-    whole, blocks = (results[k]["bytes"] + results[k]["end bytes"] for k in ("whole", "blocks"))
-    print(f"blocks send {whole / blocks:.1f}x fewer bytes; not counted: the static fallback display, "
-          f"{results['blocks']['fallback']:,} bytes of HTML sent each time a message finishes")
+        total = r["bytes"] + r["end bytes"] + r["display bytes"]
+        print(f"{name:6} {r['messages']:>6} {r['messages'] / r['seconds']:>6.1f} {r['bytes']:>10,} "
+              f"{r['bytes'] / final:>5.1f} {r['end messages']:>5} {r['end bytes']:>10,} {r['end bytes'] / final:>5.1f} "
+              f"{r['display messages']:>5} {r['display bytes']:>10,} {r['display bytes'] / final:>5.1f} "
+              f"{total:>11,} {total / final:>6.2f} {r['resent']:>10} / 50")
+    naive, panel = ({k: results[n][k] for k in ("bytes", "end bytes", "display bytes")} for n in ("naive", "panel"))
+    total = sum(panel.values())
+    rate = results["panel"]["messages"] / results["panel"]["seconds"]
+    verdict = "PASS" if total <= 5 * final and rate <= 20 and results["panel"]["resent"] == 0 else "MISS"
+    print(f"panel: {sum(naive.values()) / total:.1f}x fewer bytes than naive; goal <= 5x final, <= 20 updates/s, "
+          f"no earlier message re-sent: {verdict} ({total / final:.2f}x, {rate:.1f}/s)")
+    print(f"(not per turn: showing the panel sends {results['panel']['shown']:,} bytes, the widget's state and the "
+          f"static copy of the transcript, once; naive {results['naive']['shown']:,})")
     return 0
 
 

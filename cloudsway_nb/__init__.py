@@ -88,6 +88,8 @@ def unload_ipython_extension(ip: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "cache":  # `cloudsway_nb.cache.list(...)` without importing the submodule first
+        return import_module(".cache", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'cloudsway_nb' has no attribute {name!r}")

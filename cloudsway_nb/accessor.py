@@ -73,7 +73,9 @@ def register() -> None:
 
 def cell_map(magics: Any, args: Any, cell: str) -> Any:
     """`%%cloudsway ENDPOINT --map DF`: the cell is the template (its braces name columns, so it
-    is not interpolated); returns the result (shown as the cell's output; `--out VAR` keeps it)."""
+    is not interpolated); returns the result (shown as the cell's output; `--out VAR` keeps it).
+    With `--background` the cell returns at once: the result is a `MapJob` (a progress bar and a
+    Stop button; `job.result()` when it is done)."""
     from IPython.core.error import UsageError as IPythonUsageError
 
     frame = magics.shell.user_ns.get(args.map)
@@ -81,9 +83,10 @@ def cell_map(magics: Any, args: Any, cell: str) -> Any:
         if not isinstance(frame, pd.DataFrame) and not type(frame).__module__.startswith("dask"):
             raise UsageError(f"--map {args.map!r}: not a DataFrame variable; e.g. --map df")
         params = magics._params(args)
+        background = bool(params.pop("background", False))  # --background: a MapJob with a Stop button
         aliases = [a.strip() for a in (args.endpoint or "").split(",") if a.strip()] or None
         result = magics.session.map(frame, cell.strip(), endpoint=aliases, system=args.system,
-                                    schema=params.pop("schema", None), **params)
+                                    schema=params.pop("schema", None), background=background, **params)
     except CloudswayError as exc:
         raise IPythonUsageError(describe_error(exc)) from None
     if args.out:

@@ -354,9 +354,10 @@ def _attachments(frame: Any, columns: list[str]) -> list[list[Any]]:
 
 def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], files: list[list[Any]],
           spec: MapSpec, requests: dict[str, Request]) -> list[str]:
-    from .cache import request_key
+    from .cache import gateway_origin, request_key
 
     client = session.client
+    origin = gateway_origin(client.base_url)
     params = wire_params(spec)
     out_tokens = params.get("max_tokens") or endpoint.defaults.get("max_tokens") or spec.assumed_output_tokens
     system_tokens = estimate_tokens(spec.system) + (3 if spec.system else 0)
@@ -366,8 +367,8 @@ def _keys(session: Session, alias: str, endpoint: Any, prompts: list[str], files
     for position, prompt in enumerate(prompts):
         prep = client.prepare_chat(alias, prompt, system=spec.system, attachments=files[position], tools=None,
                                    stream=False, params=params)
-        key = request_key(prep.http.path, endpoint.protocol, (prep.http.json or {}).get("model", endpoint.model),
-                          prep.http.json)
+        model = (prep.http.json or {}).get("model", endpoint.model)
+        key = request_key(origin + prep.http.path, endpoint.protocol, model, prep.http.json)
         keys.append(key)
         if key in requests:
             requests[key].rows.append(position)
@@ -398,7 +399,7 @@ def _cached_outcome(row: Any, schema: RowSchema | None) -> Outcome:
 
 def map_frame(session: Session, frame: Any, template: str, endpoint: Any = None, *, schema: Any = None,
               system: str | None = None, cache: Any = None, progress: bool = True, dry_run: bool = False,
-              budget: Any = None, **params: Any) -> Any:
+              budget: Any = None, background: bool = False, **params: Any) -> Any:
     """`session.map(df, template, ...)`: the template over every row, as a DataFrame with `df`'s index.
 
     Args:
@@ -411,6 +412,8 @@ def map_frame(session: Session, frame: Any, template: str, endpoint: Any = None,
         progress: show a progress bar (tqdm.auto).
         dry_run: send nothing; return an `Estimate` (rows, requests, cached, tokens, dollars).
         budget: tokens (int) or dollars ("$0.50", a float): the run stops before exceeding it.
+        background: return a `batch_job.MapJob` at once, shown as the progress bar and a Stop button
+            (`job.stop()`, `job.wait()`, `job.done`, `job.result()`), instead of waiting for the run.
         params: `attachments=` (a column, or columns, of files, URLs, bytes or images sent with each
             row's prompt), `concurrency=32`, `rpm=`, `tpm=`, `stop=` (a threading.Event, or a function of the
             `Progress` returning True), `assumed_output_tokens=256` (for estimates without
@@ -418,11 +421,15 @@ def map_frame(session: Session, frame: Any, template: str, endpoint: Any = None,
 
     Returns the result (`batch_run.MapResult`, see `COLUMNS`); `retry_failed()` re-sends its failed rows.
     """
-    if not isinstance(dry_run, bool):
-        raise bad_argument("dry_run", dry_run, "True or False", "dry_run=True")
+    for name, flag in (("dry_run", dry_run), ("background", background)):
+        if not isinstance(flag, bool):
+            raise bad_argument(name, flag, "True or False", f"{name}=True")
     spec = make_spec(template, endpoint, schema=schema, system=system, cache=cache, progress=progress,
                      budget=budget, params=params, default=session.default_endpoint)
     if type(frame).__module__.startswith("dask"):
+        if background:
+            raise UsageError("background=True is for pandas; a Dask map is lazy already: .persist() or "
+                             "client.compute() runs it in the background")
         from .batch_dask import map_dask
 
         return map_dask(session, frame, spec)
@@ -431,6 +438,10 @@ def map_frame(session: Session, frame: Any, template: str, endpoint: Any = None,
     the_plan = plan(session, frame, spec)
     if dry_run:
         return the_plan.estimate()
+    if background:
+        from .batch_job import MapJob
+
+        return MapJob(session, frame, the_plan)
     from .batch_run import run_plan
 
     return run_plan(session, frame, the_plan)

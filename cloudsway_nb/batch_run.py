@@ -15,6 +15,7 @@ before the next row is looked at.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -77,6 +78,8 @@ class Runner:
         self.progress.cached = sum(k in the_plan.cached for keys in the_plan.layout.values() for k in keys)
         self.pending = iter(the_plan.to_send)
         self.reserved = [0, 0.0]  # tokens, dollars of the requests in flight
+        self._in_flight = 0
+        self._settled = asyncio.Event()  # set as each request ends
         self.stop_reason: str | None = None
         self.entries: list[Any] = []  # ledger entries, added by the calling thread at the end
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -90,10 +93,15 @@ class Runner:
                                  "or a budget in tokens")
 
     def request_stop(self, reason: str) -> None:
-        """Stop from any thread."""
+        """Stop from any thread, even before the run's loop has started (its workers then send nothing)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
         loop = self.loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self.stop, reason)
+            try:
+                loop.call_soon_threadsafe(self.stop, reason)
+            except RuntimeError:  # the loop closed meanwhile: the run has ended
+                pass
 
     def stop(self, reason: str) -> None:
         if self.stop_reason is None:
@@ -128,10 +136,21 @@ class Runner:
             if event is not None and event.is_set():
                 self.stop("stopped by stop=")
                 return
-            if not self._affordable(request):
-                self.stop(f"stopped: the budget ({self.spec.budget}) would be exceeded")
+            if not await self._fits(request):
+                if self.stop_reason is None:  # no new request; the ones in flight (within the budget) finish
+                    self.stop_reason = f"stopped: the budget ({self.spec.budget}) would be exceeded"
                 return
             await self._one(request)
+
+    async def _fits(self, request: Request) -> bool:
+        """Whether the request fits the budget: what it may cost, with what is spent and reserved by the
+        requests in flight. While some are in flight it waits for them: they often spend less than reserved."""
+        while not self._affordable(request):
+            if self._in_flight == 0 or self.stop_reason is not None:
+                return False
+            self._settled.clear()
+            await self._settled.wait()
+        return self.stop_reason is None
 
     def _affordable(self, request: Request) -> bool:
         budget = self.spec.budget
@@ -151,11 +170,16 @@ class Runner:
                    (prices.cost(_usage(request.input_tokens, request.output_tokens)) or 0.0) if prices else 0.0)
         self.reserved[0] += reserve[0]
         self.reserved[1] += reserve[1]
+        self._in_flight += 1
         try:
             outcome = await self._outcome(request)
+        except Exception as exc:  # whatever one row runs into fails that row, never the run
+            outcome = Outcome("error", error=self.client.redact(_one_line(exc)))
         finally:
             self.reserved[0] -= reserve[0]
             self.reserved[1] -= reserve[1]
+            self._in_flight -= 1
+            self._settled.set()  # the workers waiting for room in the budget look again (after the record below)
         self._record(request, outcome)
 
     async def _outcome(self, request: Request) -> Outcome:
@@ -180,7 +204,10 @@ class Runner:
                           f"schema: {mismatch}" if mismatch is not None else None)
         outcome = self._totals(outcome, replies, started)
         if mismatch is None and self.cache is not None:
-            self.cache.put(_cached_row(request, self.plan, reply, outcome))
+            try:
+                self.cache.put(_cached_row(request, self.plan, reply, outcome))
+            except sqlite3.Error as exc:  # the answer is paid for: keep it, and say it was not saved
+                outcome.error = f"not cached: {_one_line(exc)}"
         return outcome
 
     def _validated(self, text: str) -> tuple[Any, str | None]:
@@ -223,7 +250,11 @@ class Runner:
             try:
                 async with self.limiter.slot(request.input_tokens + request.output_tokens):
                     self.progress.sent += 1
-                    reply = await self.client.send_prepared(prep, observe)
+                    try:
+                        reply = await self.client.send_prepared(prep, observe)
+                    except asyncio.CancelledError:  # stopped in flight: sent, so in the ledger (estimated)
+                        self._ledger(request, None, None, started, interrupted=True)
+                        raise
             except APIError as exc:
                 self._ledger(request, None, exc, started)
                 failure = seen.get("failure")
@@ -238,18 +269,25 @@ class Runner:
             self._ledger(request, reply, None, started)
             return reply
 
-    def _ledger(self, request: Request, reply: Any, error: APIError | None, started: float) -> None:
+    def _ledger(self, request: Request, reply: Any, error: APIError | None, started: float,
+                interrupted: bool = False) -> None:
         from .ledger import LedgerEntry, usage_counts
         from .types import Usage
 
         protocol, model = self.plan.protocols[request.alias]
+        # a request cut short was sent, and its prompt may be billed: its input estimated, and priced (as ask does)
+        usage = reply.usage if reply is not None else Usage(input=request.input_tokens, output=0) if interrupted \
+            else Usage()
+        prices = self.plan.prices[request.alias]
+        cost = reply.cost if reply is not None else prices.cost(usage) if interrupted and prices else None
         self.entries.append(LedgerEntry(
             endpoint=request.alias, protocol=protocol, model=(reply.model if reply is not None else None) or model,
-            status="ok" if error is None else "error", latency=time.perf_counter() - started,
+            status="interrupted" if interrupted else "ok" if error is None else "error", estimated=interrupted,
+            latency=time.perf_counter() - started,
             error=self.client.redact(describe_error(error)) if error is not None else None,
             request_id=error.request_id if error is not None else None,
-            cost=reply.cost if reply is not None else None,
-            **usage_counts(reply.usage if reply is not None else Usage()),
+            cost=cost,
+            **usage_counts(usage),
         ))
 
     def _record(self, request: Request, outcome: Outcome) -> None:
@@ -268,6 +306,12 @@ class Runner:
         stop = self.spec.stop
         if stop is not None and not hasattr(stop, "is_set") and stop(p):
             self.stop("stopped by stop=")
+
+
+def _one_line(error: BaseException) -> str:
+    """An error as one line, with its class (APIErrors name theirs already)."""
+    text = describe_error(error)
+    return text if isinstance(error, APIError) else f"{type(error).__name__}: {text}"
 
 
 def _usage(input_tokens: int, output_tokens: int) -> Any:
@@ -291,7 +335,19 @@ def run_plan(session: Session, frame: Any, the_plan: BatchPlan) -> Any:
 
     runner = Runner(session, the_plan)
     bar = ProgressBar(runner.progress, enabled=the_plan.spec.progress)
+    finished = start(runner)
+    try:
+        watch(runner, finished, bar)
+    except KeyboardInterrupt:
+        runner.request_stop("stopped: interrupted")
+        _join(finished)
+    finally:
+        bar.close()
+    return finish(session, frame, the_plan, runner)
 
+
+def start(runner: Runner) -> threading.Event:
+    """Start the run in a thread with its own event loop; the event is set when it has ended."""
     finished = threading.Event()  # waited on, not Thread.join: an interrupted join can report a live thread dead
 
     def target() -> None:
@@ -303,19 +359,23 @@ def run_plan(session: Session, frame: Any, the_plan: BatchPlan) -> Any:
             finished.set()
 
     threading.Thread(target=target, name="cloudsway-batch", daemon=True).start()
-    stop = the_plan.spec.stop
-    try:
-        while not finished.wait(0.25):
-            if hasattr(stop, "is_set") and stop.is_set():
-                runner.request_stop("stopped by stop=")
-            bar.update(runner.limiter.limit if hasattr(runner, "limiter") else None)
-    except KeyboardInterrupt:
-        runner.request_stop("stopped: interrupted")
-        _join(finished)
-    finally:
-        bar.close()
-        for entry in runner.entries:
-            session.ledger.append(entry)
+    return finished
+
+
+def watch(runner: Runner, finished: threading.Event, bar: Any) -> None:
+    """Refresh the bar (four times a second) and pass a `stop=` event on, until the run ends."""
+    stop = runner.spec.stop
+    while not finished.wait(0.25):
+        if hasattr(stop, "is_set") and stop.is_set():
+            runner.request_stop("stopped by stop=")
+        bar.update(runner.limiter.limit if hasattr(runner, "limiter") else None)
+
+
+def finish(session: Session, frame: Any, the_plan: BatchPlan, runner: Runner) -> MapResult:
+    """An ended run as its result; its calls join the session's ledger (an error of the run is raised)."""
+    for entry in runner.entries:
+        session.ledger.append(entry)
+    runner.entries = []
     if runner.error is not None:
         raise runner.error
     return MapResult.build(session, frame, the_plan, runner)
@@ -395,22 +455,38 @@ class MapResult(pd.DataFrame):
         return result
 
     def retry_failed(self, *, stopped: bool = False, **changes: Any) -> MapResult:
-        """Send again only the rows whose status is `error` (and `stopped` with `stopped=True`);
-        returns the whole table with those rows replaced. `changes` override the map's settings
-        (e.g. `concurrency=4`)."""
+        """Send again only the (row, endpoint) pairs whose status is `error` (and `stopped` with
+        `stopped=True`); returns the whole table with those cells replaced, its index and dtypes kept.
+        `changes` override the map's settings (e.g. `concurrency=4`)."""
         from .batch import plan
 
         session, frame, spec = self._batch
         wanted = {"error", "stopped"} if stopped else {"error"}
-        statuses = [c for c in self.columns if str(c).split(".")[-1] == "status"]
-        mask = self[statuses].isin(wanted).any(axis=1).to_numpy()
-        if not mask.any():
-            return self.copy()
         spec = replace(spec, **changes) if changes else spec
-        again = run_plan(session, frame[mask], plan(session, frame[mask], spec))
         merged = pd.DataFrame(self).copy()
-        merged.loc[again.index, list(again.columns)] = pd.DataFrame(again)
+        runs: list[Progress] = []
+        for alias in spec.endpoints:  # one endpoint at a time: an answer another endpoint gave is not sent again
+            prefix = f"{alias}." if len(spec.endpoints) > 1 else ""
+            positions = (self[f"{prefix}status"].isin(wanted).to_numpy()).nonzero()[0]
+            if not len(positions):
+                continue
+            part = frame.iloc[positions]  # by position: an index with repeated labels is fine
+            again = run_plan(session, part, plan(session, part, replace(spec, endpoints=[alias])))
+            for name in again.columns:
+                values = merged[prefix + name].array.copy()
+                values[positions] = again[name].array
+                merged[prefix + name] = values
+            runs.append(again.progress)
         merged = MapResult(merged)
         merged._batch = (session, frame, spec)
-        merged.progress = again.progress
+        merged.progress = _summed(runs)
         return merged
+
+
+def _summed(runs: list[Progress]) -> Progress:
+    """The counts of several runs together (a retry of several endpoints)."""
+    total = Progress()
+    for run in runs:
+        for name, value in vars(run).items():
+            setattr(total, name, getattr(total, name) + value)
+    return total

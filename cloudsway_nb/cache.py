@@ -4,7 +4,8 @@
 crashed kernel or a reloaded DataFrame sends only the rows not yet done. The key is a SHA-256 of
 the request as it goes on the wire: the endpoint's URL path, the protocol, the model, the JSON
 body (rendered messages, parameters, schema) with each attachment replaced by the hash of its
-content. Headers are not part of it, so the API key is never in the key nor in the file.
+content, and the gateway (`gateway_origin`: its URL, or "local" for the emulator). Headers are
+not part of it, so the API key is never in the key nor in the file.
 
 The file is in WAL mode with a busy timeout: several processes (Dask workers, two notebooks) may
 read and write it at once, and a process killed in the middle of a write leaves it consistent
@@ -34,10 +35,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import bad_argument
 
-__all__ = ["CachedRow", "ResultCache", "clear", "default_path", "export", "list", "request_key"]
+__all__ = ["CachedRow", "ResultCache", "clear", "default_path", "export", "gateway_origin", "list", "request_key"]
 
 _builtin_list = list  # this module's `list` is the public listing function
 
@@ -49,6 +51,7 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS results (
     created REAL)"""
 _INSERT = f"INSERT OR REPLACE INTO results ({', '.join(_COLUMNS)}, created) VALUES ({', '.join('?' * 13)})"
 _CHUNK = 900  # SQLite's default limit is 999 parameters per statement
+_TIMEOUT = 30.0  # seconds a writer waits for another's lock
 
 
 @dataclass(slots=True)
@@ -83,6 +86,23 @@ def request_key(path: str, protocol: str, model: str | None, body: Any) -> str:
     text = json.dumps([path, protocol, model, _hashed_payloads(body)], sort_keys=True, ensure_ascii=False,
                       separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def gateway_origin(base_url: str) -> str:
+    """Where requests go, as the cache key holds it: the gateway's URL without credentials, except
+    that every loopback address is "local" (an emulator, whatever port it got this time). So the
+    emulator's answers are never served as cached ones of the real gateway.
+
+    Example:
+        >>> gateway_origin("https://genaiapi.cloudsway.net/"), gateway_origin("http://127.0.0.1:8123")
+        ('https://genaiapi.cloudsway.net', 'local')
+    """
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return "local"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme.lower()}://{host}{port}{parts.path.rstrip('/')}"
 
 
 def _hashed_payloads(value: Any) -> Any:
@@ -133,10 +153,28 @@ class ResultCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit off for writes we commit ourselves; check_same_thread off: a batch opens it in
         # its event loop's thread, and that thread alone uses it
-        self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL: durable across a killed process
-        self._db.execute(_SCHEMA)
+        self._db = sqlite3.connect(self.path, timeout=_TIMEOUT, check_same_thread=False, isolation_level=None)
+        try:
+            self._set_up()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _set_up(self) -> None:
+        """WAL mode and the table. Switching a new file to WAL can answer "database is locked" at once,
+        without waiting, while another process (or Dask worker) opens it too: asked again until it holds."""
+        deadline = time.monotonic() + _TIMEOUT
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL: durable across a killed process
+                self._db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CachedRow]:
         """The cached rows among `keys` (key -> row)."""

@@ -141,7 +141,8 @@ class CloudswayMagics(Magics):
     @argument("--show", metavar="[+|-]ITEM,...",
               help=f"change what is shown: {', '.join(SHOW_ITEMS)} (+ITEM or ITEM adds, -ITEM hides, none hides "
                    "all); default reasoning,usage,logprobs; raw is the reply's JSON (a stream's assembled)")
-    @argument("--background", action="store_true", help="Responses API background mode (polls until done)")
+    @argument("--background", action="store_true",
+              help="Responses API background mode (polls until done); with --map: a job with a Stop button")
     @argument("-p", "--protocol", choices=PROTOCOLS, help="override the endpoint's protocol")
     @argument("--no-interpolate", action="store_true", help="send {braces} literally")
     @argument("-T", "--tool", action="append", default=[], metavar="NAME",

@@ -21,15 +21,24 @@ __all__ = ["ProgressBar"]
 class ProgressBar:
     """tqdm over a `batch_run.Progress`, updated by `update()` from the waiting thread."""
 
-    def __init__(self, progress: Any, *, enabled: bool = True) -> None:
+    def __init__(self, progress: Any, *, enabled: bool = True, widget: bool = False) -> None:
         self.progress = progress
         self._bar: Any = None
+        self.container: Any = None  # the ipywidgets bar, with widget=True
         if enabled and progress.total:
-            from tqdm.auto import tqdm
+            if widget:  # not displayed here: a background job shows it beside its Stop button
+                from tqdm.notebook import tqdm
 
-            self._bar = tqdm(total=progress.total, unit="row", desc="cloudsway map", mininterval=0.25,
-                             dynamic_ncols=True)
-            self._shown = 0
+                options: dict[str, Any] = {"display": False}
+            else:
+                from tqdm.auto import tqdm
+
+                options = {}
+            # the rows already cached count from the start, not as speed: rows/s and the ETA are the sent ones'
+            self._shown = progress.finished
+            self._bar = tqdm(total=progress.total, initial=self._shown, unit="row", desc="cloudsway map",
+                             mininterval=0.25, dynamic_ncols=True, **options)
+            self.container = getattr(self._bar, "container", None)
 
     def update(self, limit: int | None = None) -> None:
         bar = self._bar

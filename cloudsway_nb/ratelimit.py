@@ -6,7 +6,8 @@ halves the concurrency and pauses every new request for its `retry-after`; `x-ra
 headers set RPM / TPM limits when none were configured, and `x-ratelimit-remaining-requests: 0`
 pauses until `x-ratelimit-reset-requests`. Each run of successes as long as the current limit
 raises it by one again, up to the configured concurrency (additive increase, multiplicative
-decrease, as TCP does). RPM and TPM are leaky buckets (`aiolimiter`).
+decrease, as TCP does). RPM and TPM are leaky buckets (`aiolimiter`) that hold one second's worth,
+so a run starts at the limit's pace rather than with a minute's requests at once.
 
 Limits hold per process: Dask workers each have their own limiter (see the README).
 
@@ -25,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -88,11 +90,14 @@ class AdaptiveLimiter:
 
     @staticmethod
     def _bucket(rate: int | None) -> Any:
+        """A leaky bucket for `rate` a minute holding one second's worth (at least one): gateways count
+        per-minute limits over short windows, so a whole minute's requests sent at once would meet 429s."""
         if rate is None:
             return None
         from aiolimiter import AsyncLimiter
 
-        return AsyncLimiter(rate, 60.0)
+        burst = max(1, math.ceil(rate / 60))
+        return AsyncLimiter(burst, 60.0 * burst / rate)
 
     @asynccontextmanager
     async def slot(self, tokens: int = 0) -> AsyncIterator[None]:
@@ -106,8 +111,10 @@ class AdaptiveLimiter:
             await self._pause()
             if self._rpm_bucket is not None:
                 await self._rpm_bucket.acquire(1)
-            if self._tpm_bucket is not None and tokens > 0:
-                await self._tpm_bucket.acquire(min(tokens, self.tpm or tokens))
+            bucket = self._tpm_bucket
+            while bucket is not None and tokens > 0:  # a request larger than the bucket takes it in turns
+                await bucket.acquire(min(tokens, bucket.max_rate))
+                tokens -= bucket.max_rate
             yield
         finally:
             async with changed:

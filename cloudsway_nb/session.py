@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,26 +35,13 @@ from .errors import APIError, ConfigError, UsageError, bad_argument, describe_er
 from .estimate import estimate_reply, estimated_usage
 from .ledger import Ledger, LedgerEntry, usage_counts
 from .prompts import attachment_list, prompt_messages, with_attachments
-from .types import Attachment, Choice, Done, Event, Message, Reply, Usage
+from .turn import Call, check_ask, endpoint_aliases, stream_turn
+from .types import Attachment, Event, Message, Reply, Usage
 
 if TYPE_CHECKING:
     from .client import Client
 
 __all__ = ["Conversation", "Session"]
-
-
-def _aliases(endpoints: Any) -> list[str]:
-    """`ask_many`'s endpoints: a list of aliases, or one string naming one or several (comma-separated)."""
-    if isinstance(endpoints, str):
-        items = [a.strip() for a in endpoints.split(",") if a.strip()]
-    elif isinstance(endpoints, Iterable):
-        items = list(endpoints)
-    else:
-        items = []
-    if not items or not all(isinstance(a, str) for a in items):
-        raise bad_argument("endpoints", endpoints, "a list of endpoint aliases (or 'gpt,claude')",
-                           "ask_many(['gpt', 'claude'], 'Hi')")
-    return list(dict.fromkeys(items))
 
 
 class Session:
@@ -364,12 +350,12 @@ class Session:
         alias, ep = self.resolve(endpoint)
         if protocol and protocol != ep.protocol:
             ep = Endpoint(ep.path, protocol, ep.model, prices=ep.prices, **ep.defaults)
-        _check_ask(chat=chat, on_event=on_event, cancel=cancel, history=history)
+        check_ask(chat=chat, on_event=on_event, cancel=cancel, history=history)
         turns = with_attachments(prompt_messages(prompt), attachment_list(attachments))
         conv = self._conversation_for(alias, chat, continue_, system)
         system = system if system is not None else conv.system
         before = (prompt_messages(history, "history") if history else []) if history is not None else conv.messages
-        call = _Call(alias, ep, chat, [*before, *turns], system, tools, params, time.perf_counter())
+        call = Call(alias, ep, chat, [*before, *turns], system, tools, params, time.perf_counter())
         reply = self._send(call, stream and not params.get("background"), on_event, cancel)
         self._record(call, reply, status="interrupted" if reply.incomplete else "ok")
         kept = not reply.incomplete or (keep_partial and bool(reply.text or reply.tool_calls))  # never an empty answer
@@ -387,13 +373,13 @@ class Session:
         self.last[alias] = conv
 
     def _send(
-        self, call: _Call, stream: bool, on_event: Callable[[Event], None] | None, cancel: threading.Event | None
+        self, call: Call, stream: bool, on_event: Callable[[Event], None] | None, cancel: threading.Event | None
     ) -> Reply:
         """The call sent (streamed or not); an APIError or a non-streamed interrupt is recorded, then re-raised."""
         kwargs = {"system": call.system, "tools": call.tools, **call.params}
         try:
             if stream:
-                reply = self._stream(call, kwargs, on_event, cancel)
+                reply = stream_turn(self.client, call, kwargs, on_event, cancel)
             else:
                 reply = self.client.chat(call.endpoint, call.messages, **kwargs)
         except APIError as exc:
@@ -415,32 +401,6 @@ class Session:
             reply.latency = time.perf_counter() - call.started
         return reply
 
-    def _stream(
-        self, call: _Call, kwargs: dict[str, Any], on_event: Callable[[Event], None] | None,
-        cancel: threading.Event | None,
-    ) -> Reply:
-        stream = self.client.stream(call.endpoint, call.messages, **kwargs)
-        finished = threading.Event()
-        if cancel is not None:  # a Stop from another thread cuts the connection even while no event comes
-            threading.Thread(target=_abort_on, args=(cancel, finished, stream), daemon=True,
-                             name="cloudsway-cancel").start()
-        try:
-            for event in stream:
-                if cancel is not None and cancel.is_set():
-                    raise KeyboardInterrupt
-                if on_event is not None and not isinstance(event, Done):
-                    on_event(event)
-        except KeyboardInterrupt:
-            return _stopped(stream, call)
-        except APIError:
-            if cancel is not None and cancel.is_set():  # the cut connection, not a failure
-                return _stopped(stream, call)
-            raise
-        finally:
-            finished.set()
-        assert stream.reply is not None
-        return stream.reply
-
     def ask_many(
         self,
         endpoints: Sequence[str] | str,
@@ -461,7 +421,7 @@ class Session:
             results = session.ask_many(["gpt", "claude"], "Name a prime")
             {alias: r.text for alias, r in results.items()}
         """
-        aliases = _aliases(endpoints)
+        aliases = endpoint_aliases(endpoints)
         if max_workers is not None and (not isinstance(max_workers, int) or isinstance(max_workers, bool)
                                         or max_workers < 1):
             raise bad_argument("max_workers", max_workers, "a number of threads, 1 or more", "max_workers=4")
@@ -485,8 +445,8 @@ class Session:
 
     def map(self, df: Any, template: str, endpoint: str | Sequence[str] | None = None, **options: Any) -> Any:
         """`template` ("Label: {text}") over every row of `df`: a DataFrame of answers with its index
-        (schema=, system=, cache=, progress=, dry_run=, budget=, concurrency=, rpm=, tpm=, stop= and
-        call params: see `batch.map_frame`)."""
+        (schema=, system=, cache=, progress=, dry_run=, budget=, background=, concurrency=, rpm=, tpm=,
+        stop= and call params: see `batch.map_frame`)."""
         from .batch import map_frame
 
         return map_frame(self, df, template, endpoint, **options)
@@ -498,7 +458,7 @@ class Session:
             session.embed("e5", ["a cat", "a dog"]).dimensions
         """
         alias, ep = self.resolve(endpoint)
-        call = _Call(alias, ep, None, [], None, None, params, time.perf_counter())
+        call = Call(alias, ep, None, [], None, None, params, time.perf_counter())
         try:
             result = self.client.embed(alias, texts, **params)
         except APIError as exc:
@@ -522,7 +482,7 @@ class Session:
 
     # -- the ledger ----------------------------------------------------------------------------------
 
-    def _record(self, call: _Call, reply: Reply | None, *, status: str, error: APIError | None = None) -> None:
+    def _record(self, call: Call, reply: Reply | None, *, status: str, error: APIError | None = None) -> None:
         usage = reply.usage if reply is not None else Usage()
         if reply is None and status == "interrupted":  # the prompt was sent (and may be billed): estimate it
             usage = estimated_usage(usage, call.messages, call.system, None)
@@ -560,48 +520,6 @@ class Session:
             f"Session(base_url={base!r}, default_endpoint={self.default_endpoint!r}, "
             f"calls={len(self.ledger)}, conversations={len(self.last) + len(self.chats)})"
         )
-
-
-@dataclass(slots=True)
-class _Call:
-    """One turn being sent: where to, in which chat, the whole history, and when it started."""
-
-    alias: str
-    endpoint: Endpoint
-    chat: str | None
-    messages: list[Message]
-    system: str | None
-    tools: Any
-    params: dict[str, Any]
-    started: float
-
-
-def _check_ask(*, chat: Any, on_event: Any, cancel: Any, history: Any) -> None:
-    """The Session's own keyword arguments of `ask`, checked where they are read."""
-    if chat is not None and (not isinstance(chat, str) or not chat.strip()):
-        raise bad_argument("chat", chat, "a conversation's name (a string)", "chat='notes'")
-    if on_event is not None and not callable(on_event):
-        raise bad_argument("on_event", on_event, "a function called with each stream event", "on_event=print")
-    if cancel is not None and not all(callable(getattr(cancel, name, None)) for name in ("is_set", "wait")):
-        raise bad_argument("cancel", cancel, "a threading.Event to set to stop", "cancel=threading.Event()")
-    if history is not None and not isinstance(history, list | tuple):
-        raise bad_argument("history", history, "a list of messages sent before the new turn", "history=[]")
-
-
-def _abort_on(cancel: threading.Event, finished: threading.Event, stream: Any) -> None:
-    """Cut `stream`'s connection as soon as `cancel` is set (checked every 50 ms), until it finishes."""
-    while not finished.is_set():
-        if cancel.wait(0.05):
-            if not finished.is_set():
-                stream.abort()
-            return
-
-
-def _stopped(stream: Any, call: _Call) -> Reply:
-    stream.close()  # the connection is closed at once; the reply holds what had arrived
-    reply = stream.reply or Reply(choices=[Choice()], protocol=call.endpoint.protocol)
-    reply.incomplete = True
-    return reply
 
 
 def _collect(futures: dict[str, Any]) -> dict[str, Reply | BaseException]:

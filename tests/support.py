@@ -8,12 +8,13 @@ server's 22-character echo of it (test_transport.py) is longer than the two thir
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from cloudsway_nb.config import Endpoint
 
-__all__ = ["CANARY", "ENDPOINTS", "FakeClock", "FakeTimers", "Wire", "endpoints"]
+__all__ = ["CANARY", "ENDPOINTS", "Displays", "FakeClock", "FakeTimers", "Wire", "endpoints"]
 
 CANARY = "sk-canary-DO-NOT-LEAK-0123456789"
 
@@ -114,3 +115,54 @@ class Wire:
         """Trait edits from the front end (`model.set(...); model.save_changes()`)."""
         msg = {"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}, "buffers": []}
         self.widget._handle_msg(msg)
+
+
+class Displays:
+    """Records what IPython's display publisher sends (display_data and update_display_data), as a
+    kernel would put it on iopub: `with Displays(shell) as shown: ...`; `sent` since the last
+    `clear()`; `current()` is what each display (by display_id, in creation order) shows now."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.sent: list[dict[str, Any]] = []
+        self._all: list[dict[str, Any]] = []
+
+    def __enter__(self) -> Displays:
+        self._original = self.shell.display_pub.publish
+        self.shell.display_pub.publish = self._publish
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.shell.display_pub.publish = self._original
+
+    def _publish(self, data: Any, metadata: Any = None, source: Any = None, *, transient: Any = None,
+                 update: bool = False, **kwargs: Any) -> None:
+        message = {"data": dict(data), "metadata": dict(metadata or {}), "transient": dict(transient or {}),
+                   "update": update}
+        self.sent.append(message)
+        self._all.append(message)
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+    @property
+    def updates(self) -> list[dict[str, Any]]:
+        return [s for s in self.sent if s["update"]]
+
+    @property
+    def bytes(self) -> int:
+        """The JSON bytes of every message's content (data, metadata, transient), UTF-8."""
+        return sum(len(json.dumps({k: s[k] for k in ("data", "metadata", "transient")}, ensure_ascii=False)
+                       .encode()) for s in self.sent)
+
+    def current(self) -> list[dict[str, Any]]:
+        shown: dict[str, dict[str, Any]] = {}
+        anonymous = 0
+        for s in self._all:
+            key = s["transient"].get("display_id")
+            if key is None:
+                key, anonymous = f"anonymous-{anonymous}", anonymous + 1
+            if s["update"] and key not in shown:
+                continue  # an update of a display made before recording started
+            shown[key] = s["data"]
+        return list(shown.values())

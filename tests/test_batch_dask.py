@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import pandas as pd
@@ -15,9 +16,20 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def dask_client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
-    with cluster, distributed.Client(cluster) as client:
-        yield client
+    """Two worker processes, as on a cluster: the row function travels pickled, and each process reads
+    the key from its own environment (set here, before they start)."""
+    saved = os.environ.get("CLOUDSWAY_API_KEY")
+    os.environ["CLOUDSWAY_API_KEY"] = CANARY
+    try:
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                           dashboard_address=None)
+        with cluster, distributed.Client(cluster) as client:
+            yield client
+    finally:
+        if saved is None:
+            os.environ.pop("CLOUDSWAY_API_KEY", None)
+        else:
+            os.environ["CLOUDSWAY_API_KEY"] = saved
 
 
 def test_every_row_is_done_once_on_two_workers(dask_client, tmp_path, monkeypatch):
@@ -58,3 +70,17 @@ def test_a_budget_is_refused_on_dask():
 
     with emulated() as (_, session), pytest.raises(UsageError, match="budget"):
         session.map(dd.from_pandas(pd.DataFrame({"text": ["a"]}), npartitions=1), "Say {text}", budget=100)
+
+
+
+def test_two_worker_processes_share_the_cache_and_do_each_row_once(dask_client, tmp_path):
+    from cloudsway_nb import cache as batch_cache
+
+    assert len(set(dask_client.run(os.getpid).values()) - {os.getpid()}) == 2  # processes of their own
+    cache = tmp_path / "c.sqlite"
+    with emulated(latency=0.005) as (server, session):
+        out = session.map(dd.from_pandas(texts(40), npartitions=4), "Say {text}", cache=cache, concurrency=4).compute()
+        assert sent(server) == 40 and set(out["status"]) == {"ok"}
+        assert server.app.stats()["connections"] >= 2  # a client per worker process
+    listed = batch_cache.list(cache)
+    assert len(listed) == 40 and listed["key"].is_unique

@@ -246,6 +246,7 @@ def test_a_real_sigint_reaches_the_panel_streams_even_when_the_kernel_ignores_it
     import signal
 
     before = signal.getsignal(signal.SIGINT)
+    chain = list(interrupts._installed)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # an idle ipykernel ignores SIGINT
     try:
         interrupts.install()
@@ -253,8 +254,9 @@ def test_a_real_sigint_reaches_the_panel_streams_even_when_the_kernel_ignores_it
         with interrupts.watch(stop):
             os.kill(os.getpid(), signal.SIGINT)
             assert stop.wait(2)
-    finally:
+    finally:  # the handler and the chain behind it as they were: a later Ctrl-C must not meet SIG_IGN
         signal.signal(signal.SIGINT, before)
+        interrupts._installed[:] = chain
 
 
 def test_actions_while_a_reply_streams_are_refused_and_change_nothing() -> None:

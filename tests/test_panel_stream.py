@@ -6,6 +6,11 @@ import json
 import re
 import threading
 
+import pytest
+from IPython.core.history import HistoryManager
+from IPython.core.interactiveshell import InteractiveShell
+from support import Displays
+
 from cloudsway_nb.errors import RateLimitError
 from cloudsway_nb.types import Choice, ReasoningDelta, Reply, TextDelta, ToolCall, ToolCallDelta, Usage, UsageEvent
 
@@ -41,6 +46,21 @@ class Browser:
     def html(self, id: str, name: str = "body") -> str:
         return "".join(self.blocks.get((id, name), [])) + self.tails.get((id, name), "")
 
+    def end(self, content: dict) -> dict | None:
+        """endStream: the final message of a `stream_end`, its HTML made from the blocks held (as
+        panel.js's finalPart does); None when blocks are missing (the browser asks again)."""
+        message = dict(content["message"])
+        if "parts" not in content:
+            return message
+        for name, key, html in (("body", "body", "html"), ("reasoning", "reasoning_parts", "reasoning_html")):
+            part = content["parts"][name]
+            held = self.blocks.get((message["id"], key), [])
+            if len(held) < part["from"]:
+                return None
+            tail = part["tail"] if "tail" in part else self.tails.get((message["id"], key), "")
+            message[html] = "".join(held[: part["from"]]) + tail
+        return message
+
 
 def test_updates_carry_only_the_streamed_message(panel, wire, fake_clock, fake_timers) -> None:
     for i in range(40):
@@ -72,13 +92,18 @@ def test_rate_is_bounded_and_the_end_always_arrives(panel, wire, fake_clock, fak
     assert 5 <= len(streamed) <= 32
     reply = Reply(choices=[Choice(text="".join(f"t{i} " for i in range(2000)))], usage=Usage(input=3, output=2000),
                   latency=2.0, ttft=0.1, model="m")
+    browser = Browser()
+    browser.follow(wire)
     wire.clear()
     final = stream.finish(reply)
     [end] = wire.custom  # the final message alone, then the state without it
     [last] = wire.updates
-    assert end["type"] == "stream_end" and end["message"]["id"] == stream.id and "t1999" in end["message"]["html"]
+    assert end["type"] == "stream_end" and end["message"]["id"] == stream.id and "html" not in end["message"]
+    made = browser.end(end)  # the final message made from the blocks the browser holds
+    assert made == {k: v for k, v in panel.messages[-1].items() if k != "reasoning"}
     assert set(last) >= {"streaming", "busy"} and last["streaming"] == {} and last["busy"] is False
-    assert "messages" not in last and panel.messages[-1] == end["message"]  # the earlier messages are not re-sent
+    assert "messages" not in last and end["message"]["footer"] == panel.messages[-1]["footer"]  # no earlier ones
+    assert "t1999" in panel.messages[-1]["html"]
     assert final["footer"].startswith("gpt · m · in 3 · out 2,000")
     assert panel.totals["output"] == 2000 and panel.totals["text"].startswith("1 reply")
 
@@ -288,3 +313,78 @@ def test_a_held_back_tail_arrives_when_the_model_pauses(panel, wire, fake_clock,
     fake_timers.run_due()
     browser.follow(wire)
     assert browser.html(stream.id) == stream.html and "<td>39</td>" in stream.html
+
+
+@pytest.fixture(scope="module")
+def ip():
+    HistoryManager.enabled = False
+    yield InteractiveShell.instance()
+
+
+def test_a_turn_sends_the_answer_once_and_no_earlier_message_comm_and_static_copy(
+        ip, panel, wire, fake_clock, fake_timers) -> None:
+    """Issue 10, streaming cost, counted whole: the comm messages and the static copy's display
+    updates of a turn into a panel holding 50 messages stay within 5x the final HTML, none carries
+    an earlier message, and the end does not send the HTML the browser holds already."""
+    from cloudsway_nb.panel.fallback import COPY_BUTTON
+    from cloudsway_nb.panel.render import render_message
+
+    for i in range(50):
+        panel.add_message("user" if i % 2 == 0 else "assistant", f"earlier-{i} " + "lorem ipsum " * 50)
+    earlier = [m["html"] for m in panel.messages]
+    with Displays(ip) as shown:
+        panel.show()
+        wire.from_browser({"type": "view_ready"})  # a view renders it
+        shown.clear()
+        wire.clear()
+        panel.add_message("user", "Tell me everything.")
+        stream = panel.begin_stream(endpoint="gpt", clock=fake_clock, timer=fake_timers)
+        parts = _long_answer(2000)
+        for part in parts:
+            fake_clock.now += 0.01
+            fake_timers.run_due()
+            stream.feed(TextDelta(part))
+        browser = Browser()
+        browser.follow(wire)
+        streamed = sum(len(json.dumps(data)) for data, _ in wire.sent)
+        wire.clear()
+        text = "".join(parts)
+        stream.finish(Reply(choices=[Choice(text=text)], usage=Usage(input=5, output=2000), model="m"))
+    final_html = render_message(text)
+    [end] = wire.custom
+    assert "html" not in end["message"] and final_html not in json.dumps(end)
+    assert browser.end(end)["html"] == final_html == panel.messages[-1]["html"]  # made from what it holds
+    sent = json.dumps([data for data, _ in wire.sent]) + json.dumps(shown.sent)
+    assert not any(html in sent for html in earlier) and "earlier-" not in sent  # not even in the static copy
+    total = streamed + sum(len(json.dumps(data)) for data, _ in wire.sent) + shown.bytes
+    assert total <= 5 * len(final_html)
+    static = final_html.replace(COPY_BUTTON, "")  # (no script wires a copy button there)
+    assert sum(static in s["data"].get("text/html", "") for s in shown.sent) == 1  # the static copy: once
+
+
+def test_a_browser_missing_blocks_at_the_end_gets_the_whole_message(panel, wire) -> None:
+    stream = panel.begin_stream(rate=0)
+    stream.add_text("# One\n\ntwo\n\nthree")
+    wire.clear()
+    stream.finish(status="done")
+    [end] = wire.custom
+    assert end["parts"]["body"]["from"] == 2 and Browser().end(end) is None  # a page reloaded: it lacks them
+    wire.clear()
+    wire.from_browser({"type": "stream_sync", "id": stream.id})  # as panel.js's endStream asks
+    [again] = wire.custom
+    assert again["type"] == "stream_end" and "parts" not in again and again["message"] == panel.messages[-1]
+    assert Browser().end(again)["html"] == "<h1>One</h1>\n<p>two</p>\n<p>three</p>\n"
+    wire.clear()
+    other = panel.begin_stream(rate=0)
+    wire.from_browser({"type": "stream_sync", "id": other.id})  # still streaming: its stream answers, not the view
+    assert not [c for c in wire.custom if c.get("type") == "stream_end"]
+    other.finish(status="done")
+
+
+def test_a_reply_whose_text_differs_from_the_stream_is_sent_whole(panel, wire) -> None:
+    stream = panel.begin_stream(rate=0)
+    stream.add_text("draft one\n\ndraft two")
+    wire.clear()
+    stream.finish(Reply(choices=[Choice(text="something else entirely")]))
+    [end] = wire.custom
+    assert "parts" not in end and end["message"]["html"] == "<p>something else entirely</p>\n"

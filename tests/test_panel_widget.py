@@ -3,6 +3,7 @@ the static fallback, and the import cost."""
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -10,10 +11,13 @@ import sys
 import pytest
 from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import capture_output
+from support import Displays
 
+from cloudsway_nb.panel.fallback import COPY_BUTTON, EMPTY, SEGMENTS
+from cloudsway_nb.panel.render import transcript_rows as rendered_rows
 from cloudsway_nb.panel.uploads import Upload
 from cloudsway_nb.panel.widget import ChatView
+from cloudsway_nb.types import Choice, Reply, Usage
 
 
 def test_defaults_and_settings_from_the_browser(panel, wire) -> None:
@@ -169,7 +173,8 @@ def test_the_mimebundle_carries_a_static_transcript(panel) -> None:
     panel.add_message("user", "What is $x$?")
     data, _ = panel._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data
-    assert data["text/html"].startswith('<div class="cw-fallback"><div class="cloudsway-panel cw-static"><style>')
+    start = '<div class="cw-fallback mathjax_ignore"><div class="cloudsway-panel cw-static"><style>'
+    assert data["text/html"].startswith(start)
     assert "<math" in data["text/html"]
 
 
@@ -186,20 +191,134 @@ def ip():
     yield InteractiveShell.instance()
 
 
+def transcript_rows(messages) -> str:
+    """The whole transcript's static HTML (its code blocks without the copy button no script wires)."""
+    return rendered_rows(messages).replace(COPY_BUTTON, "")
+
+
+def _static(shown) -> tuple[str, str]:
+    """What the saved notebook shows without a kernel, from the displays after the widget: the header's
+    HTML, and the transcript (the segments' messages, concatenated)."""
+    import re
+
+    pieces = [d.get("text/html", "") for d in shown.current() if "application/vnd.jupyter.widget-view+json" not in d]
+    style, head, *segments = pieces
+    wrap = '<div class="cw-fallback mathjax_ignore">'
+    assert style.startswith(wrap + "<style>") and all(p.startswith(wrap) for p in [head, *(s for s in segments if s)])
+    inner = [re.fullmatch(r'<div class="cw-fallback mathjax_ignore"><div class="cloudsway-panel cw-static cw-piece">'
+                          r'<div class="cw-transcript">(.*)</div></div></div>', s, re.S) for s in segments if s]
+    assert all(inner)
+    return head, "".join(m.group(1) for m in inner)
+
+
+def _turn(panel, question: str, answer: str) -> None:
+    panel.add_message("user", question)
+    stream = panel.begin_stream(rate=0)
+    stream.add_text(answer[: len(answer) // 2])  # streaming updates do not touch the static copy
+    stream.add_text(answer[len(answer) // 2 :])
+    stream.finish(Reply(choices=[Choice(text=answer)], usage=Usage(input=3, output=7)))
+
+
 def test_show_keeps_the_fallback_up_to_date(ip, panel) -> None:
-    with capture_output() as captured:
+    with Displays(ip) as shown:
         panel.show()
+        widget, _style, head, *segments = shown.sent
+        assert "application/vnd.jupyter.widget-view+json" in widget["data"] and "text/html" not in widget["data"]
+        assert len(segments) == SEGMENTS and all(s["data"] == EMPTY for s in segments)  # empty: shows nothing
         panel.add_message("user", "first question")
         stream = panel.begin_stream(rate=0)
-        stream.add_text("streamed")  # streaming updates do not touch the fallback
-        updates_while_streaming = len(captured.outputs)
+        stream.add_text("streamed")
+        assert len(shown.updates) == 1  # the question's segment; the streaming updates do not touch the copy
         stream.finish(status="done")
-    widget, fallback, *updates = captured.outputs
-    assert "application/vnd.jupyter.widget-view+json" in widget.data and "text/html" not in widget.data
-    assert fallback.data["text/html"].startswith('<div class="cw-fallback">')
-    assert updates_while_streaming == 3  # widget, fallback, the update for "first question"
-    assert all(u.update and u.transient == fallback.transient for u in updates)
-    assert "first question" in updates[-1].data["text/html"] and "streamed" in updates[-1].data["text/html"]
+    assert all(u["transient"] in [s["transient"] for s in [head, *segments]] for u in shown.updates)
+    header, transcript = _static(shown)
+    assert transcript == transcript_rows(panel.messages) and "streamed" in transcript
+    assert "Cloudsway chat" in header and panel.totals["text"] in header
+
+
+def test_a_turn_never_sends_earlier_turns_to_the_static_copy_again(ip, panel) -> None:
+    """Issue 10: earlier messages are never re-sent, the static copy included (it was one display
+    holding the whole transcript, sent whole each time a message finished)."""
+    for i in range(10):
+        panel.add_message("user" if i % 2 == 0 else "assistant", f"history-{i} " + "words " * 100)
+    with Displays(ip) as shown:
+        panel.show()
+        for turn in range(6):
+            shown.clear()
+            _turn(panel, f"question-{turn}", f"answer-{turn} **bold**\n\nmore")
+            sent = json.dumps(shown.sent)
+            assert f"answer-{turn}" in sent and "history-" not in sent
+            assert not any(f"answer-{t}" in sent or f"question-{t}" in sent for t in range(turn))
+            assert len(shown.updates) == 3  # the question's segment, then with its answer; the header's totals
+            header, transcript = _static(shown)
+            assert transcript == transcript_rows(panel.messages)
+            assert panel.totals["text"] in header and f"{turn + 1} repl" in header
+
+
+def test_edit_and_delete_update_only_the_segments_they_touch(ip, panel) -> None:
+    with Displays(ip) as shown:
+        panel.show()
+        for turn in range(4):
+            _turn(panel, f"question-{turn}", f"answer-{turn}")
+        ids = [m["id"] for m in panel.messages]
+        shown.clear()
+        panel.update_message(ids[3], text="answer-1 edited")  # turn 1's answer
+        [update] = shown.updates
+        assert "answer-1 edited" in json.dumps(update) and "question-1" in json.dumps(update)
+        assert not any(f"-{t}" in json.dumps(update) for t in (0, 2, 3))
+        assert _static(shown)[1] == transcript_rows(panel.messages)
+        shown.clear()
+        panel.remove_message(ids[4])  # turn 2's question
+        [update] = shown.updates
+        assert "answer-2" in json.dumps(update) and "question-2" not in json.dumps(update)
+        assert _static(shown)[1] == transcript_rows(panel.messages)
+        shown.clear()
+        panel.truncate_after(ids[1])  # regenerate from turn 0: turns 1-3 emptied
+        assert len(shown.updates) == 3 and all(u["data"] == EMPTY for u in shown.updates)
+        _turn(panel, "question-again", "answer-again")  # into the segment after turn 0 again
+        assert _static(shown)[1] == transcript_rows(panel.messages)
+        assert [m["text"] for m in panel.messages][-2:] == ["question-again", "answer-again"]
+
+
+def test_a_comparison_stays_in_its_turns_segment(ip, panel) -> None:
+    with Displays(ip) as shown:
+        panel.show()
+        _turn(panel, "q0", "a0")
+        _turn(panel, "q1", "a1")
+        first = panel.messages[1]["id"]
+        shown.clear()
+        panel.update_message(first, group="g")
+        stream = panel.begin_stream(endpoint="claude", after=first, group="g", rate=0)
+        stream.add_text("b0")
+        stream.finish(status="done")
+        assert "q1" not in json.dumps(shown.sent) and all("q0" in json.dumps(u) for u in shown.updates)
+        rows = transcript_rows(panel.messages)
+        assert _static(shown)[1] == rows and rows.count("cw-row") == 1
+
+
+def test_turns_beyond_the_segments_go_into_the_last_one(ip, panel, monkeypatch) -> None:
+    import cloudsway_nb.panel.fallback as fallback
+
+    monkeypatch.setattr(fallback, "SEGMENTS", 3)
+    with Displays(ip) as shown:
+        panel.show()
+        for turn in range(5):
+            _turn(panel, f"question-{turn}", f"answer-{turn}")
+        assert len(shown.current()) == 1 + 2 + 3
+        assert _static(shown)[1] == transcript_rows(panel.messages)  # complete, the last segment holding turns 2-4
+
+
+def test_a_restored_transcript_starts_in_the_first_segment(ip) -> None:
+    panel = ChatView(endpoints=["gpt"])
+    for i in range(6):  # what ChatPanel does with a transcript saved before a restart, before showing it
+        panel.add_message("user" if i % 2 == 0 else "assistant", f"saved-{i}")
+    with Displays(ip) as shown:
+        panel.show()
+        assert _static(shown)[1] == transcript_rows(panel.messages)
+        shown.clear()
+        _turn(panel, "after the restart", "fine")
+        assert "saved-" not in json.dumps(shown.sent) and _static(shown)[1] == transcript_rows(panel.messages)
+    panel.close()
 
 
 def test_importing_the_package_does_not_import_the_panel() -> None:
@@ -230,3 +349,25 @@ def test_a_comparison_answer_streams_right_after_the_answer_it_is_compared_with(
 def test_repr_is_short(panel) -> None:
     panel.add_message("user", "x")
     assert repr(panel) == "ChatView('Cloudsway chat', 1 messages)"
+
+
+def test_a_message_added_goes_alone_once_a_view_listens(panel, wire) -> None:
+    panel.add_message("user", "before any view")
+    assert [list(u) for u in wire.updates] == [["messages"]] and not wire.custom  # no view: the state
+    wire.from_browser({"type": "view_ready"})
+    wire.clear()
+    mid = panel.add_message("assistant", "added")
+    first = panel.add_message("user", "inserted", after=None)
+    assert not wire.updates and [c["type"] for c in wire.custom] == ["message", "message"]
+    assert wire.custom[0]["message"]["id"] == mid and wire.custom[0]["at"] == 1 and wire.custom[1]["at"] == 2
+    assert "before any view" not in json.dumps(wire.sent) and [m["id"] for m in panel.messages][1:] == [mid, first]
+
+
+def test_the_static_copy_has_no_dead_copy_button_and_no_typeset_prices(ip, panel) -> None:
+    panel.add_message("assistant", "It costs $5 and $10:\n\n```python\nx = 1\n```")
+    with Displays(ip) as shown:
+        panel.show()
+    assert COPY_BUTTON in panel.messages[0]["html"]  # the live widget wires it
+    html = "".join(d.get("text/html", "") for d in shown.current())
+    assert 'class="cw-copy"' not in html and "<pre" in html and "costs $5 and $10" in html
+    assert html.count('class="cw-fallback mathjax_ignore"') == html.count("cw-fallback")

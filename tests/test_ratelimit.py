@@ -66,3 +66,37 @@ def test_the_concurrency_limit_holds():
 def test_limits_are_checked_where_read():
     with pytest.raises(UsageError, match="rpm"):
         check_limit("rpm", 0, "rpm=600")
+
+
+def test_rpm_and_tpm_let_one_seconds_worth_through_at_once_not_a_minutes():
+    limiter = AdaptiveLimiter(concurrency=100, rpm=600, tpm=60_000)
+
+    async def main() -> tuple[bool, bool, float, float]:
+        for _ in range(10):  # 600 a minute: 10 a second
+            await limiter._rpm_bucket.acquire(1)
+        await limiter._tpm_bucket.acquire(1000)
+        return (limiter._rpm_bucket.has_capacity(1), limiter._tpm_bucket.has_capacity(1),
+                limiter._rpm_bucket.max_rate / limiter._rpm_bucket.time_period * 60,
+                limiter._tpm_bucket.max_rate / limiter._tpm_bucket.time_period * 60)
+
+    rpm_left, tpm_left, rpm, tpm = asyncio.run(main())
+    assert not rpm_left and not tpm_left  # the 11th request of the first second waits
+    assert rpm == pytest.approx(600) and tpm == pytest.approx(60_000)  # the same rate over the minute
+    slow = AdaptiveLimiter(rpm=3)._rpm_bucket
+    assert (slow.max_rate, slow.time_period) == (1, 20.0)
+
+
+def test_a_request_larger_than_the_token_bucket_takes_it_in_turns():
+    limiter = AdaptiveLimiter(concurrency=4, tpm=600)  # 10 tokens a second
+
+    async def main() -> None:
+        async def no_wait(amount: float = 1) -> None:
+            taken.append(amount)
+
+        limiter._tpm_bucket.acquire = no_wait
+        async with limiter.slot(tokens=25):
+            pass
+
+    taken: list[float] = []
+    asyncio.run(main())
+    assert taken == [10, 10, 5]

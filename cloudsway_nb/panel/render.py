@@ -33,12 +33,14 @@ from typing import Any
 __all__ = [
     "code_block_html",
     "code_css",
+    "header_html",
     "inline_code_block_html",
     "inline_fence",
     "panel_css",
     "render_message",
     "render_partial",
     "render_transcript",
+    "transcript_rows",
 ]
 
 MAX_HIGHLIGHT = 50_000
@@ -201,17 +203,61 @@ def inline_fence(renderer: Any, tokens: Sequence[Any], idx: int, options: Any, e
 
 def _highlight(code: str, lang: str) -> str:
     if not lang or len(code) > MAX_HIGHLIGHT:
-        return html.escape(code)
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
+        return html.escape(code, quote=False)
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
         lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=True)
     except ClassNotFound:
-        return html.escape(code)
-    return highlight(code, lexer, HtmlFormatter(nowrap=True))
+        return html.escape(code, quote=False)
+    return _spans(lexer.get_tokens(code))
+
+
+def _spans(tokens: Any) -> str:
+    """Tokens as `<span class="k">..</span>` runs, split at line ends, text escaped without quotes.
+
+    Our own few lines rather than Pygments' HtmlFormatter, whose escaping changed between releases
+    (2.20 wrote `&quot;`, 2.21 writes `"`): the same answer must render to the same bytes everywhere,
+    or a notebook's stored output would differ on a machine with another Pygments.
+
+    Example:
+        >>> from pygments.lexers import PythonLexer
+        >>> _spans(PythonLexer().get_tokens('x = "a"\\n'))
+        '<span class="n">x</span> <span class="o">=</span> <span class="s2">"a"</span>\\n'
+    """
+    out: list[str] = []
+    run_class, run = "", []  # adjacent pieces of one class on one line share a span, as Pygments' do
+
+    def close() -> None:
+        if run:
+            text = "".join(run)
+            out.append(f'<span class="{run_class}">{text}</span>' if run_class else text)
+            run.clear()
+
+    for ttype, value in tokens:
+        short = _short_class(ttype)
+        for i, part in enumerate(value.split("\n")):
+            if i:
+                close()
+                out.append("\n")
+            if part:
+                if short != run_class:
+                    close()
+                    run_class = short
+                run.append(html.escape(part, quote=False))
+    close()
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def _short_class(ttype: Any) -> str:
+    """Pygments' short CSS class of a token type (its nearest standard ancestor's)."""
+    from pygments.token import STANDARD_TYPES
+
+    while ttype not in STANDARD_TYPES and ttype.parent is not None:
+        ttype = ttype.parent
+    return STANDARD_TYPES.get(ttype, "")
 
 
 def _fence(renderer: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
@@ -340,6 +386,31 @@ def render_transcript(
         >>> "hi &lt;script&gt;" in out and "<script>" not in out
         True
     """
+    style = f"<style>{panel_css()}</style>" if css else ""
+    body = transcript_rows(messages)
+    head = header_html(title, header)
+    return f'<div class="cloudsway-panel cw-static">{style}{head}<div class="cw-transcript">{body}</div></div>'
+
+
+def header_html(title: str, totals: str) -> str:
+    """The static header: the title and the running totals.
+
+    Example:
+        >>> header_html("Chat", "no replies yet")
+        '<div class="cw-header"><span class="cw-title">Chat</span><span class="cw-totals">no replies yet</span></div>'
+    """
+    return (f'<div class="cw-header"><span class="cw-title">{html.escape(title)}</span>'
+            f'<span class="cw-totals">{html.escape(totals)}</span></div>')
+
+
+def transcript_rows(messages: Iterable[Mapping[str, Any]]) -> str:
+    """The messages of a static transcript, in order; consecutive messages sharing a `group` in one row.
+
+    Example:
+        >>> pair = [{"role": "user", "text": "a", "group": "g"}, {"role": "assistant", "text": "b", "group": "g"}]
+        >>> transcript_rows(pair).count("cw-row")
+        1
+    """
     rows: list[str] = []
     group: str | None = None
     for message in messages:
@@ -350,8 +421,4 @@ def render_transcript(
             continue
         group = key
         rows.append(f'<div class="cw-row cw-group">{item}</div>' if key else item)
-    style = f"<style>{panel_css()}</style>" if css else ""
-    head = (f'<div class="cw-header"><span class="cw-title">{html.escape(title)}</span>'
-            f'<span class="cw-totals">{html.escape(header)}</span></div>')
-    body = "".join(rows)
-    return f'<div class="cloudsway-panel cw-static">{style}{head}<div class="cw-transcript">{body}</div></div>'
+    return "".join(rows)

@@ -5,7 +5,9 @@
 `Coalescer`, whose push sets the panel's `streaming` entry for this message: the browser receives
 this one message, never the whole transcript, at most `rate` times a second. `finish(reply)` (or
 `fail(error)`) moves the final message, rendered whole, into `messages`, adds the usage to the
-totals and removes the streaming entry.
+totals and removes the streaming entry; the browser gets the final message without the HTML it
+holds already (`parts`: how many of its blocks to keep, and the tail when it differs), so an
+answer's HTML crosses the wire once.
 
 The streaming entry does not carry the message's whole HTML (re-sending it on every update grows
 with the square of the answer): the answer and the reasoning each go as *parts*,
@@ -46,7 +48,7 @@ class MessageStream:
     Example (no widget needed: anything with the two `_stream_*` methods is a panel here):
         >>> class Sink:
         ...     def _stream_update(self, id, state): self.last = state
-        ...     def _stream_end(self, id, state, usage, cost): self.final = state
+        ...     def _stream_end(self, id, state, usage, cost, parts=None): self.final, self.parts = state, parts
         >>> sink = Sink()
         >>> s = MessageStream(sink, "m1", rate=0)
         >>> s.feed(TextDelta("**bold"))
@@ -57,8 +59,8 @@ class MessageStream:
         {'from': 0, 'add': ['<p><strong>bold</strong></p>\\n'], 'tail': '<p>next</p>\\n'}
         >>> s.html
         '<p><strong>bold</strong></p>\\n<p>next</p>\\n'
-        >>> s.finish(status="interrupted")["status"]
-        'interrupted'
+        >>> s.finish(status="interrupted")["status"], sink.parts   # the browser holds all but the last tail
+        ('interrupted', {'body': {'from': 1}, 'reasoning': {'from': 0}})
     """
 
     def __init__(
@@ -85,7 +87,9 @@ class MessageStream:
         self._body = BlockSplitter(_parser())
         self._thoughts = BlockSplitter(_parser())
         self._sent = {"body": 0, "reasoning": 0}  # blocks of each part the browser holds
-        self.budget = TailBudget(ratio=0.75)  # the final message (HTML and Markdown) adds 1.4x at the end
+        self._tails = {"body": "", "reasoning": ""}  # and the tail it shows
+        # the turn adds ~1.5x besides: the question, the final Markdown, the static copy of the final HTML
+        self.budget = TailBudget(ratio=0.6)
         self.seq = 0
         self._resync = False
         if hasattr(panel, "on_msg"):
@@ -185,6 +189,7 @@ class MessageStream:
                 return
             self._resync = False
             self._cancel_catch_up()
+            self._tails = {"body": body["tail"], "reasoning": thoughts["tail"]}
             self.seq += 1
             # only what changes while streaming: the browser keeps the rest (role, status, endpoint, group)
             # from the entry `begin_stream` made
@@ -205,8 +210,27 @@ class MessageStream:
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "stream_sync" and content.get("id") == self.id:
             self._sent = {"body": 0, "reasoning": 0}
+            self._tails = {"body": "", "reasoning": ""}
             self._resync = True  # the next update goes, whatever the budget says
             self.coalescer.poke()
+
+    def _end_part(self, name: str, splitter: BlockSplitter, html: str) -> dict[str, Any] | None:
+        """How the browser makes the final `html` of a part from what it holds: its first `from` blocks,
+        then `tail` (absent: the tail it shows is right); None when the final HTML does not start with
+        the blocks it holds (a reply whose text differs from what streamed)."""
+        held = "".join(splitter.blocks[: self._sent[name]])
+        if not html.startswith(held):
+            return None
+        rest = html[len(held):]
+        return {"from": self._sent[name]} if rest == self._tails[name] else {"from": self._sent[name], "tail": rest}
+
+    def _end(self, state: MessageState, usage: Any, cost: float | None) -> None:
+        """Hand the final state to the panel, with the parts the browser lacks of its HTML (or None)."""
+        with self._push_lock:
+            body = self._end_part("body", self._body, state.get("html", ""))
+            thoughts = self._end_part("reasoning", self._thoughts, state.get("reasoning_html", ""))
+        parts = {"body": body, "reasoning": thoughts} if body is not None and thoughts is not None else None
+        self.panel._stream_end(self.id, state, usage, cost, parts=parts)
 
     def _detach(self) -> None:
         if hasattr(self.panel, "on_msg"):
@@ -233,7 +257,7 @@ class MessageStream:
         tokens = getattr(usage, "reasoning", None)
         state = self._state(status, footer=footer, with_text=True, reasoning_tokens=tokens,
                             calls=calls if reply is not None else None)
-        self.panel._stream_end(self.id, state, usage, cost)
+        self._end(state, usage, cost)
         return state
 
     def fail(self, error: BaseException | str, *, status: str = "error") -> MessageState:
@@ -248,5 +272,5 @@ class MessageStream:
             self._cancel_catch_up()
         message = error if isinstance(error, str) else describe_error(error)
         state = self._state(status, error=message, with_text=True)
-        self.panel._stream_end(self.id, state, self.usage, None)
+        self._end(state, self.usage, None)
         return state

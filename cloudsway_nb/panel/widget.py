@@ -93,6 +93,23 @@ _ARGS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _stream_end_message(final: Mapping[str, Any], parts: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The `stream_end` custom message: the final message whole, or without its HTML (and reasoning
+    source, which the browser does not use) when `parts` says how the browser makes it from its blocks.
+
+    Example:
+        >>> _stream_end_message({"id": "m", "html": "<p>x</p>", "reasoning": "", "reasoning_html": "",
+        ...                      "footer": "f"}, {"body": {"from": 1}, "reasoning": {"from": 0}})
+        ... # doctest: +NORMALIZE_WHITESPACE
+        {'type': 'stream_end', 'message': {'id': 'm', 'footer': 'f'},
+         'parts': {'body': {'from': 1}, 'reasoning': {'from': 0}}}
+    """
+    if parts is None:
+        return {"type": "stream_end", "message": dict(final)}
+    lean = {k: v for k, v in final.items() if k not in ("html", "reasoning_html", "reasoning")}
+    return {"type": "stream_end", "message": lean, "parts": dict(parts)}
+
+
 class ChatView(anywidget.AnyWidget):
     """A chat transcript with an input box, Send/Stop, per-message actions, attachments and settings.
 
@@ -137,6 +154,7 @@ class ChatView(anywidget.AnyWidget):
         self._lock = threading.RLock()
         self._fallback: Any = None
         self._unsent: set[str] = set()
+        self._view_ready = False  # a view has said it listens (panel.js, on render)
         self.on_msg(self._on_custom)
         self.observe(self._refresh_fallback, names=["messages", "totals", "title"])
 
@@ -206,6 +224,10 @@ class ChatView(anywidget.AnyWidget):
             self._on_upload(content, buffers)
         elif kind == "unattach":
             self.remove_pending(str(content.get("id") or ""))
+        elif kind == "view_ready":
+            self._view_ready = True
+        elif kind == "stream_sync":  # a browser that missed blocks of a stream that has ended since
+            self._resend_final(str(content.get("id") or ""))
         elif kind in ("cells_inserted", "cells_refused"):
             self.notice = str(content.get("message") or "")[:300]
         elif kind in _ARGS:
@@ -281,9 +303,22 @@ class ChatView(anywidget.AnyWidget):
         state = dict(message_state(role, text, id=id, attachments=attachments, **fields))
         with self._lock:
             messages = list(self.messages)
-            messages.insert(self._index_after(messages, after), state)
-            self.messages = messages
+            at = self._index_after(messages, after)
+            messages.insert(at, state)
+            if self._view_ready:  # the browser gets the new message alone (panel.js puts it at `at` in its copy)
+                self.send({"type": "message", "message": state, "at": at})
+                self._set_unsent_messages(messages)
+            else:  # no view listens yet (a custom message would be lost): the list, as state
+                self.messages = messages
         return str(state["id"])
+
+    def _set_unsent_messages(self, messages: list[dict[str, Any]]) -> None:
+        """Set `messages` without sending it (the browser was sent the change itself)."""
+        self._unsent = {"messages"}
+        try:
+            self.messages = messages
+        finally:
+            self._unsent = set()
 
     @staticmethod
     def _index_after(messages: Sequence[Mapping[str, Any]], after: str | None) -> int:
@@ -361,25 +396,31 @@ class ChatView(anywidget.AnyWidget):
             self.streaming = {**self.streaming, id: dict(state)}
             self.busy = True
 
-    def _stream_end(self, id: str, state: Mapping[str, Any], usage: Any, cost: float | None) -> None:
+    def _stream_end(self, id: str, state: Mapping[str, Any], usage: Any, cost: float | None,
+                    parts: Mapping[str, Any] | None = None) -> None:
         with self._lock, self.hold_sync():  # one comm message, so the browser never shows the message twice
             final = dict(state)
             ids = [m.get("id") for m in self.messages]
             # the browser gets the final message alone (it puts it in its copy of `messages`), never the
-            # earlier messages again: the list is set here without being sent
-            self.send({"type": "stream_end", "message": final})
-            self._unsent = {"messages"}
-            try:
-                if id in ids:
-                    self.messages = [final if m.get("id") == id else m for m in self.messages]
-                else:
-                    self.messages = [*self.messages, final]
-            finally:
-                self._unsent = set()
+            # earlier messages again: the list is set here without being sent; and with `parts` (what it
+            # lacks of the HTML, see MessageStream), not the HTML it holds already
+            self.send(_stream_end_message(final, parts))
+            if id in ids:
+                self._set_unsent_messages([final if m.get("id") == id else m for m in self.messages])
+            else:
+                self._set_unsent_messages([*self.messages, final])
             if usage is not None or cost is not None:
                 self.totals = add_to_totals(self.totals, usage, cost)
             self.streaming = {k: v for k, v in self.streaming.items() if k != id}
             self.busy = bool(self.streaming)
+
+    def _resend_final(self, id: str) -> None:
+        with self._lock:
+            if id in self.streaming:
+                return  # still streaming: its MessageStream answers
+            final = next((dict(m) for m in self.messages if m.get("id") == id), None)
+        if final is not None:
+            self.send(_stream_end_message(final, None))
 
     # ----------------------------------------------------------------------------- input and settings
 
@@ -432,7 +473,7 @@ class ChatView(anywidget.AnyWidget):
     def fallback_html(self) -> str:
         """The transcript as static HTML (what a notebook shows without a kernel)."""
         body = render_transcript(self.messages, title=self.title, header=str(self.totals.get("text", "")))
-        return f'<div class="cw-fallback">{body}</div>'
+        return f'<div class="cw-fallback mathjax_ignore">{body}</div>'
 
     def _widget_bundle(self) -> dict[str, Any]:
         data, _ = super()._repr_mimebundle_()
@@ -444,12 +485,20 @@ class ChatView(anywidget.AnyWidget):
 
     def show(self) -> None:
         """Display the panel, and after it a static copy of the transcript kept up to date as messages
-        finish, hidden wherever the widget is live: the notebook file then reads on nbviewer or GitHub."""
+        finish, hidden wherever the widget is live: the notebook file then reads on nbviewer or GitHub.
+        The copy is a few displays (`fallback.StaticCopy`): a finished message is sent to them once,
+        earlier turns are never sent again."""
         from IPython.display import display
 
+        from .fallback import StaticCopy
+
         display(self._widget_bundle(), raw=True)
-        self._fallback = display({"text/html": self.fallback_html(), "text/plain": ""}, raw=True, display_id=True)
+        copy = StaticCopy()
+        with self._lock:
+            copy.show(self.messages, title=self.title, totals=str(self.totals.get("text", "")))
+            self._fallback = copy
 
     def _refresh_fallback(self, _change: Any = None) -> None:
         if self._fallback is not None:
-            self._fallback.update({"text/html": self.fallback_html(), "text/plain": ""}, raw=True)
+            with self._lock:
+                self._fallback.refresh(self.messages, title=self.title, totals=str(self.totals.get("text", "")))

@@ -125,7 +125,15 @@ def test_jupyterlab_panel_streams_stops_and_follows_the_theme(page: Any, lab_ser
     fallback = page.locator(".cw-fallback").first
     assert not fallback.is_visible()
     page.wait_for_function(
-        "() => (document.querySelector('.cw-fallback')?.textContent || '').includes('Hello')", timeout=TIMEOUT)
+        "() => [...document.querySelectorAll('.cw-fallback')].some((el) => el.textContent.includes('Hello'))",
+        timeout=TIMEOUT)
+    # its displays (style, header, segments, most of them empty) take no room under the live widget
+    below = page.evaluate("""() => {
+        const area = document.querySelector('.cloudsway-panel:not(.cw-static)').closest('.jp-OutputArea');
+        return [...area.querySelectorAll(':scope > .jp-OutputArea-child')]
+            .filter((child) => !child.querySelector('.cloudsway-panel:not(.cw-static)'))
+            .reduce((sum, child) => sum + child.getBoundingClientRect().height, 0); }""")
+    assert below < 30, below
 
     # typing letters in the input is not a notebook shortcut (a: insert above, d d: delete, m: markdown)
     cells = page.locator(".jp-Notebook .jp-Cell").count()
@@ -140,6 +148,7 @@ def test_jupyterlab_panel_streams_stops_and_follows_the_theme(page: Any, lab_ser
     saved = _saved_fallback(lab_server.root / notebook)
     assert "Hello" in saved and "interrupted" in saved and "<math" in saved and "$0.0011" in saved
     _check_nbconvert_html(page, lab_server.root / notebook, screenshots)
+    _check_untrusted_without_kernel(page, lab_server, notebook, screenshots)
 
     # dark theme: the same panel follows JupyterLab's variables
     page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
@@ -272,16 +281,15 @@ def test_notebook7_panel_streams_and_stops(page: Any, lab_server: Any, notebook:
 
 
 def _saved_fallback(path: Path) -> str:
-    """The text/html outputs of the saved notebook that hold the static transcript."""
+    """The static transcript in the saved notebook: its text/html outputs (style, header, segments), joined."""
     import json
     import time
 
     for _ in range(50):
         outputs = [o for cell in json.loads(path.read_text(encoding="utf-8"))["cells"] for o in cell.get("outputs", [])]
         html = ["".join(o.get("data", {}).get("text/html", "")) for o in outputs]
-        found = [h for h in html if "cw-fallback" in h and "Hello" in h]
-        if found:
-            return found[-1]
+        if any("cw-fallback" in h and "Hello" in h for h in html):
+            return "".join(h for h in html if "cw-fallback" in h)
         time.sleep(0.1)
     raise AssertionError(f"no up-to-date transcript among the saved outputs of {path}")
 
@@ -298,12 +306,33 @@ def _check_nbconvert_html(page: Any, notebook: Path, screenshots: Path) -> None:
     static.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
                  else route.abort())
     static.goto(notebook.with_suffix(".html").as_uri())
-    transcript = static.locator(".cw-fallback .cloudsway-panel.cw-static")
+    # the cell's outputs: the widget's (nothing to show here), then the static copy's displays
+    transcript = static.locator(".jp-OutputArea").filter(has=static.locator(".cw-fallback .cw-static")).first
     transcript.wait_for(timeout=TIMEOUT)
+    assert transcript.locator(".cw-static .cw-totals").inner_text().startswith("1 reply")
     assert transcript.locator("math").count() == 2 and transcript.locator(".cw-highlight .k").count() >= 1
     assert "interrupted" in transcript.inner_text() and "Hello" in transcript.inner_text()
     transcript.screenshot(path=str(screenshots / "nbconvert-static.png"))
     static.close()
+
+
+def _check_untrusted_without_kernel(page: Any, lab_server: Any, notebook: str, screenshots: Path) -> None:
+    """The saved notebook as someone else opens it: untrusted (a copy not signed here), no kernel
+    running it. JupyterLab sanitizes the static copy (no stylesheet) but the transcript reads, in order."""
+    import nbformat
+
+    nb = nbformat.read(lab_server.root / notebook, as_version=4)
+    nb.metadata["copied"] = True  # another notebook: its signature is not in this server's database
+    nbformat.write(nb, lab_server.root / "copied.ipynb")
+    other = page.context.new_page()
+    other.goto(f"{lab_server.url}/lab/tree/copied.ipynb?reset")
+    static = other.locator(".jp-OutputArea .cw-fallback").filter(has_text="Hello").first
+    static.wait_for(timeout=TIMEOUT)
+    text = other.locator(".jp-OutputArea").first.inner_text()
+    assert text.index("Show me some code") < text.index("def square") < text.index("Hello") < text.index("word1")
+    other.wait_for_timeout(300)
+    other.locator(".jp-OutputArea").first.screenshot(path=str(screenshots / "lab-untrusted-static.png"))
+    other.close()
 
 
 def _luminance(css_colour: str) -> float:

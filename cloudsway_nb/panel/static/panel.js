@@ -117,13 +117,35 @@ function liveMessage(memory, id, entry) {
   return { ...acc.meta, html: join(acc.body), reasoning_html: join(acc.reasoning), parts: acc };
 }
 
-// A stream's end: the kernel sends the final message alone (not the whole transcript again) and has
-// it in its `messages` already; put it in this copy (by id, so every view may do it)
-function endStream(model, content) {
-  if (!content || content.type !== "stream_end" || !content.message) return;
+// A message added, or a stream's end: the kernel sends the message alone (not the whole transcript again) and has
+// it in its `messages` already; put it in this copy (by id, so every view may do it). With `parts`,
+// the message comes without its HTML: it is the blocks held here (the first `from`) and the tail
+// (the one shown, unless a new one comes). A browser lacking blocks shows what it has and asks again.
+function finalPart(held, part) {
+  if (!held || !part || held.blocks.length < part.from) return null;
+  return held.blocks.slice(0, part.from).join("") + (part.tail !== undefined ? part.tail : held.tail);
+}
+
+function endStream(model, content, memory) {
+  if (!content || (content.type !== "stream_end" && content.type !== "message") || !content.message) return;
+  let message = content.message;
+  if (content.parts) {
+    const acc = streamStore(memory).get(message.id);
+    const html = finalPart(acc && acc.body, content.parts.body);
+    const thoughts = finalPart(acc && acc.reasoning, content.parts.reasoning);
+    if (html === null || thoughts === null) {
+      const join = (part) => (part ? part.blocks.join("") + part.tail : "");
+      message = { ...message, html: join(acc && acc.body), reasoning_html: join(acc && acc.reasoning) };
+      if (!content.asked) { content.asked = true; model.send({ type: "stream_sync", id: message.id }); } // the whole message comes back
+    } else {
+      message = { ...message, html, reasoning_html: thoughts };
+    }
+  }
   const messages = [...(model.get("messages") || [])];
-  const at = messages.findIndex((m) => m.id === content.message.id);
-  if (at >= 0) messages[at] = content.message; else messages.push(content.message);
+  const at = messages.findIndex((m) => m.id === message.id);
+  if (at >= 0) messages[at] = message;
+  else if (Number.isInteger(content.at)) messages.splice(content.at, 0, message); // a message added (at its place)
+  else messages.push(message);
   model.set("messages", messages); // local (the kernel ignores a copy coming back)
 }
 
@@ -729,7 +751,7 @@ function render({ model, el }) {
   const handlers = [
     ["change:messages", () => panel.schedule()],
     ["change:streaming", () => { applyStreaming(model, panel.memory); panel.schedule(); }], // every entry, at once
-    ["msg:custom", (content) => endStream(model, content)],
+    ["msg:custom", (content) => endStream(model, content, panel.memory)],
     ["change:busy", () => panel.renderComposer()],
     ["change:pending", () => panel.renderComposer()],
     ["change:placeholder", () => panel.renderComposer()],
@@ -745,6 +767,7 @@ function render({ model, el }) {
     handlers.push([`change:${name}`, () => panel.renderSettings()]);
   }
   for (const [name, fn] of handlers) model.on(name, fn);
+  model.send({ type: "view_ready" }); // from now on the kernel may send a message added alone (endStream puts it)
   return () => { for (const [name, fn] of handlers) model.off(name, fn); };
 }
 
