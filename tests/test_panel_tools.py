@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -266,6 +267,11 @@ def test_markdown_cells_and_the_static_transcript_show_the_calls(session: Sessio
     static = render_transcript(panel.view.messages)
     assert '<details class="cw-tool cw-tool-ok">' in static and "sunny in Oslo" in static
     assert "get_weather(city=&quot;Oslo&quot;) → ok" in static
+    from cloudsway_nb.panel.fallback import StaticCopy
+
+    copy = StaticCopy(display=lambda bundle, **_: SimpleNamespace(update=lambda *a, **k: None))
+    copy.show(panel.view.messages, title="t", totals="")
+    assert 'class="cw-tool cw-tool-ok"' in copy.html() and "sunny in Oslo" in copy.html()  # the saved notebook's copy
 
 
 def test_a_dataframe_result_is_shown_compactly_and_escaped(session: Session) -> None:
