@@ -104,6 +104,9 @@ def test_a_turn_runs_the_loop_and_streams_each_tool_block(session: Session) -> N
     in_line(panel)
     assert not panel.view.busy and not panel.busy
     assert [e.tool for e in session.ledger if e.tool] == ["get_weather"]
+    live_texts = [(m["role"], m["text"]) for m in panel.view.messages]
+    panel._show_conversation()  # drawn again from the conversation (a reattach, a restore): the same
+    assert [(m["role"], m["text"]) for m in panel.view.messages] == live_texts
     assert all(e.chat == "panel" for e in session.ledger)
 
 
@@ -314,3 +317,27 @@ def test_the_magic_opens_a_panel_with_tools(session: Session) -> None:
         in_line(again)
     finally:
         unload_ipython_extension(ip)
+
+
+def test_max_turns_stops_the_panel_loop_and_resume_goes_on(session: Session) -> None:
+    panel, _ = open_panel(session, endpoint="gpt", tools=[get_weather], max_turns=1)
+    assert panel.ask("Weather in Oslo?") is not None
+    assert panel.last_run.stopped == "max_turns" and panel.view.resumable
+    assert panel.view.notice.startswith("max_turns=1 reached after 1 model call(s)")
+    answer = panel.resume()
+    assert answer is not None and answer.text.startswith("The tool get_weather returned: sunny in Oslo")
+    assert not panel.view.resumable and [b["status"] for b in blocks(panel)] == ["ok"]
+    in_line(panel)
+    with pytest.raises(Exception, match="nothing to resume"):
+        panel.resume()
+
+
+def test_the_key_is_in_no_tool_block_state_or_transcript(session: Session, tmp_path: Path) -> None:
+    panel, wire = open_panel(session, tools=[pay], save=True, folder=tmp_path)
+    wire.from_browser({"type": "send", "text": "Pay for a trip to Oslo"})
+    wire.from_browser({"type": "tool_decision", "id": asking(panel), "action": "approve"})
+    panel.wait(10)
+    sent = json.dumps([data for data, _ in wire.sent], default=str)
+    assert "paid for Oslo" in sent and CANARY not in sent
+    assert CANARY not in (tmp_path / "panel.json").read_text() and CANARY not in json.dumps(panel.view.get_state(),
+                                                                                             default=str)
