@@ -22,7 +22,18 @@ def pay(city: str) -> str:
     """
     return f"paid for {city}"
 '''
-PANEL = TOOLS + "%cloudsway chat gpt -T pay --name tools --no-save"
+PANEL = TOOLS + '''
+import pandas as pd
+
+def city_table(city: str) -> pd.DataFrame:
+    """A table of facts about a city.
+
+    Args:
+        city: Its name.
+    """
+    return pd.DataFrame({"city": [city] * 30, "day": range(30), "rain_mm": [d % 7 for d in range(30)]})
+
+%cloudsway chat gpt -T pay -T city_table --name tools --no-save'''
 MAGIC = "%%cloudsway gpt -T pay\nPay for a trip to Oslo"
 
 
@@ -55,6 +66,20 @@ def test_approve_a_tool_call_in_the_panel(page: Any, lab_server: Any, screenshot
     block.locator("summary").click()  # opens: arguments and result
     expect(block.locator(".cw-tool-pre").nth(1)).to_have_text("paid for Oslo")
     panel.screenshot(path=str(screenshots / "tools-panel-done.png"))
+
+    # a DataFrame result: its first rows as a table in the block, the shape above it
+    box.click()
+    box.type("Show the city table for Oslo")
+    box.press("Enter")
+    table_block = panel.locator(".cw-tool-msg .cw-tool").nth(1)
+    expect(table_block.locator("summary")).to_contain_text("city_table(city=\"Oslo\") → ok", timeout=TIMEOUT)
+    table_block.locator("summary").click()
+    expect(table_block.locator(".cw-tool-table table tbody tr")).to_have_count(8)
+    expect(table_block).to_contain_text("result · 30 rows × 3 columns")
+    expect(table_block).not_to_contain_text("DataFrame with 30 rows")  # shown once, as the table
+    expect(panel.locator(".cw-send")).to_be_enabled(timeout=TIMEOUT)
+    table_block.scroll_into_view_if_needed()
+    panel.screenshot(path=str(screenshots / "tools-panel-table.png"))
     assert not errors
 
 

@@ -197,15 +197,17 @@ function renderToolBlock(view, m) {
     h("pre", { class: "cw-tool-pre", text }));
   if (b.status !== "asking") row("arguments", String(b.arguments || ""));
   if (b.asked_with) row("asked with", String(b.asked_with));
-  if (b.output) row(b.status === "error" || b.status === "timeout" ? "error" : "result", String(b.output));
-  if (b.approval) row("approval", b.reason ? `${b.approval}: ${b.reason}` : String(b.approval));
   const rich = b.rich || {};
+  const shown = rich.kind === "table" || rich.kind === "image"; // shown as itself below: its text form is the model's
+  if (b.output && !shown) row(b.status === "error" || b.status === "timeout" ? "error" : "result", String(b.output));
+  if (b.approval) row("approval", b.reason ? `${b.approval}: ${b.reason}` : String(b.approval));
   if (rich.kind === "image" && String(rich.src || "").startsWith("data:image/png;base64,")) {
-    body.append(h("img", { class: "cw-tool-image", src: rich.src, alt: `the image ${b.name} returned` }));
+    body.append(h("div", { class: "cw-tool-label", text: "result (the model got a description)" }),
+      h("img", { class: "cw-tool-image", src: rich.src, alt: `the image ${b.name} returned` }));
   } else if (rich.kind === "table" && rich.html) {
     const table = h("div", { class: "cw-tool-table", "aria-label": `${b.name}: ${rich.shape || "table"}` });
     table.innerHTML = rich.html; // escaped by pandas in the kernel (cloudsway_nb.panel.tool_blocks.rich_view)
-    body.append(h("div", { class: "cw-tool-label", text: rich.shape || "" }), table);
+    body.append(h("div", { class: "cw-tool-label", text: `result · ${rich.shape || "table"} (the model got the first rows as text)` }), table);
   }
   if (b.status === "asking") body.append(approvalForm(b, send));
   details.append(summary, body);
