@@ -154,6 +154,30 @@ class Agent:
         self._pending, self._attachments = prompt_messages(prompt), attachments
         return self._loop(None)
 
+    @property
+    def stopped(self) -> bool:
+        """Whether the last run stopped before its answer (there is something to `resume`)."""
+        return bool(self._pending or self._todo)
+
+    def abandon(self, reason: str = "the user stopped the loop") -> list[Message]:
+        """Give up a stopped run: the turns it had still to send, with a result saying `reason` for each
+        call not run (so that a conversation never holds a call without its result); nothing is left to
+        resume. A view sends them before its next prompt.
+
+        Example:
+            >>> from cloudsway_nb.session import Session
+            >>> session = Session(); _ = session.use_emulator()
+            >>> agent = Agent(session, "gpt")
+            >>> agent._todo = [ToolCall("c1", "f", {})]
+            >>> [(m.role, m.content) for m in agent.abandon()], agent.stopped
+            ([('tool', 'Not run: the user stopped the loop.')], False)
+            >>> session.close()
+        """
+        left = [*self._pending, *(Message("tool", f"Not run: {reason}.", tool_call_id=c.id, name=c.name)
+                                  for c in self._todo)]
+        self._pending, self._todo = [], []
+        return left
+
     def resume(self, *, max_turns: int | None = None, budget: int | None = None) -> AgentRun:
         """Go on from where the last run stopped; `cancel` is cleared first."""
         if not (self._pending or self._todo):

@@ -210,4 +210,6 @@ def line_parser() -> MagicArgumentParser:
     chat.add_argument("-s", "--system", help="system prompt")
     chat.add_argument("--name", default="panel", help="the conversation's name (%%cloudsway --chat NAME shares it)")
     chat.add_argument("--no-save", action="store_true", help="keep the transcript in memory only (not in .cloudsway/)")
+    chat.add_argument("-T", "--tool", action="append", default=[], metavar="NAME",
+                      help="a tool (a function, Tool, Toolbox or list in the notebook) each turn may call (repeatable)")
     return parser

@@ -175,8 +175,9 @@ class CloudswayMagics(Magics):
           config                the settings, the key masked
           emulator start|stop [--pacing realistic|none] [--chunk-delay S] [--first-token-delay S]
                                 run the bundled local gateway and use it
-          chat [ENDPOINT] [-s SYSTEM] [--name NAME] [--no-save]
-                                the chat panel over conversation NAME (a second call reattaches)
+          chat [ENDPOINT] [-s SYSTEM] [--name NAME] [--no-save] [-T TOOL ...]
+                                the chat panel over conversation NAME (a second call reattaches);
+                                -T: each turn runs the tool loop with these tools
 
         Configure with `%config CloudswayMagics.<option> = value`: default_endpoint, stream,
         display_rate, show_reasoning, show_usage.
@@ -440,7 +441,12 @@ class CloudswayMagics(Magics):
     def _cmd_chat(self, args: Any) -> Any:
         from .panel import ChatPanel  # lazy: the widgets load only when a panel is opened
 
-        return ChatPanel(self.session, args.endpoint, args.system, name=args.name, save=not args.no_save)
+        tools = None
+        if args.tool:
+            from .tool_view import resolve_tools
+
+            tools = resolve_tools(args.tool, self.shell.user_ns)
+        return ChatPanel(self.session, args.endpoint, args.system, name=args.name, save=not args.no_save, tools=tools)
 
     def _cmd_endpoints(self, args: Any) -> Any:
         from .frames import endpoints_frame

@@ -198,13 +198,15 @@ class ApprovalPrompt:
         self.decision: Decision | None = None
         shown = html.escape(f"{request.name}({_arguments_text(request.arguments)})")
         self.title = w.HTML(f"<b>Run this tool?</b> <code>{shown}</code>")
-        self.arguments = w.Textarea(json.dumps(request.arguments, ensure_ascii=False, indent=1),
-                                    description="arguments", layout=w.Layout(width="95%"))
+        shown_args = json.dumps(request.arguments, ensure_ascii=False, indent=1)
+        self.arguments = w.Textarea(shown_args, description="arguments", layout=w.Layout(width="95%"),
+                                    rows=min(12, shown_args.count("\n") + 2))  # every line seen, no scrolling
         self.reason = w.Text(placeholder="why (the model is told)", description="reason")
-        self.approve_button = w.Button(description="Approve", button_style="success")
-        self.edit_button = w.Button(description="Run with these arguments", button_style="info")
-        self.reject_button = w.Button(description="Reject", button_style="danger")
-        self.approve_all_button = w.Button(description="Approve all (this session)")
+        fit = {"layout": w.Layout(width="auto")}  # the default width cut the longer labels
+        self.approve_button = w.Button(description="Approve", button_style="success", **fit)
+        self.edit_button = w.Button(description="Run with these arguments", button_style="info", **fit)
+        self.reject_button = w.Button(description="Reject", button_style="danger", **fit)
+        self.approve_all_button = w.Button(description="Approve all (this session)", **fit)
         self.status = w.HTML("")
         self.approve_button.on_click(lambda _: self._decide(Decision.approve()))
         self.edit_button.on_click(lambda _: self._edit())

@@ -5,6 +5,8 @@ keep_partial=True)`, so the panel's transcript *is* the named conversation: what
 stopped answers included, is exactly what the model gets next, and `%%cloudsway --chat NAME`
 cells, the ledger and `%cloudsway history NAME` see the same turns. Replies stream in a worker
 thread (the kernel stays free; Stop, Escape or a kernel interrupt cut the connection at once).
+With `tools=[...]` each turn runs the tool loop (`cloudsway_nb.agent.Agent`, still over the Session):
+see `tool_turns` for the tool blocks, approval in the panel, Stop and Resume.
 
 Example:
     >>> from cloudsway_nb import Session
@@ -28,9 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CloudswayError, UsageError, bad_argument, describe_error
 from ..types import Attachment, Message, Reply
-from . import interrupts
+from . import interrupts, tool_blocks
 from .keeping import SETTINGS, current_cell_id, free_name, saved_settings
 from .state import NOTHING_TO_SEND, new_id
+from .tool_panel import PanelTools, tool_info
+from .tool_turns import calls_markdown
 from .transcript import read_transcript, to_cells, to_markdown, write_transcript
 from .uploads import Upload
 
@@ -58,7 +62,7 @@ def _notebook_session() -> Session:
     return Session()
 
 
-class ChatPanel:
+class ChatPanel(PanelTools):
     """A chat panel over one named conversation of a Session (see the module docstring).
 
     Args:
@@ -68,6 +72,10 @@ class ChatPanel:
         name: the conversation's name in the session (`session.chats[name]`); one panel per name.
         save: keep the transcript in `.cloudsway/NAME.json` next to the notebook (restored after a
             kernel restart); False keeps it in memory only.
+        tools: functions, Tools or Toolboxes: each turn then runs the tool loop (`cloudsway_nb.agent.Agent`),
+            each call a block in the panel, approval asked there (see `tool_turns`); `panel.tools = [...]`
+            changes them, `[]` turns the loop off.
+        max_turns: with tools, the most model calls of one turn.
     """
 
     def __new__(cls, session: Session | None = None, endpoint: str | None = None, system: str | None = None,
@@ -76,6 +84,8 @@ class ChatPanel:
         existing = session.views.get(f"panel:{kwargs.get('name', 'panel')}")
         if isinstance(existing, cls):
             existing._reattach(endpoint, system)
+            if kwargs.get("tools") is not None:
+                existing.tools = kwargs["tools"]
             return existing
         panel = super().__new__(cls)
         panel.session = session
@@ -83,7 +93,7 @@ class ChatPanel:
 
     def __init__(self, session: Session | None = None, endpoint: str | None = None, system: str | None = None,
                  *, name: str = "panel", save: bool = True, folder: str | Path | None = None,
-                 _settings: Mapping[str, Any] | None = None) -> None:
+                 tools: Any = None, max_turns: int = 10, _settings: Mapping[str, Any] | None = None) -> None:
         if getattr(self, "view", None) is not None:
             return  # reattached in __new__
         from .widget import ChatView
@@ -100,6 +110,15 @@ class ChatPanel:
         self.last_error: BaseException | None = None
         """The error of the last turn that failed (None once a turn succeeds)."""
         self._outcome: Reply | BaseException | None = None
+        self._tools: list[Any] = []
+        self.tools = tools or []
+        self.max_turns = max_turns
+        self._agent: Any = None  # a tool loop that was stopped before its answer (Resume goes on)
+        self._turn: Any = None  # the ToolTurn running now
+        self._tool_ids: dict[str, str] = {}  # tool call id -> the view id of its block
+        self._tool_info: dict[str, dict[str, Any]] = {}  # tool call id -> its block as the panel saw it (saved)
+        self.last_run: Any = None
+        """The AgentRun of the last turn with tools."""
         conv, saved = self._restore(endpoint, system)
         endpoints = self._chat_endpoints()
         settings = saved_settings(_settings if _settings is not None else saved, endpoints)
@@ -111,6 +130,7 @@ class ChatPanel:
         for hook in ("send", "stop", "edit", "regenerate", "compare", "delete", "pick", "retry"):
             getattr(self.view, f"on_{hook}")(getattr(self, f"_on_{hook}"))
         self.view.observe(self._check_pending, names=["pending"])
+        self.view.on_msg(self._on_tool_msg)
         self.view.observe(self._setting_changed, names=[*SETTINGS, "system_prompt"])
         self._show_conversation()
         self.session.views[f"panel:{name}"] = self
@@ -135,6 +155,7 @@ class ChatPanel:
         document: dict[str, Any] = {}
         if self.name not in self.session.chats and self.path is not None and self.path.exists():
             self.session.chats[self.name], document = read_transcript(self.path)
+            self._tool_info = tool_info(document)
         conv = self.conversation
         if system is not None:
             conv.system = system
@@ -172,14 +193,22 @@ class ChatPanel:
             if reply is not None:
                 totals = add_to_totals(totals, reply.usage, reply.cost)
         self.view.totals = totals
+        calls: dict[str, Any] = {}
         for message, reply in zip(conv.messages, conv.replies, strict=True):
-            role = message.role if message.role in ("user", "assistant", "system") else "assistant"
+            role = message.role if message.role in ("user", "assistant", "system", "tool") else "assistant"
             parts = [message.content] if isinstance(message.content, str) else message.content
             chips = [_chip(p) for p in parts if isinstance(p, Attachment)]
             text = "\n\n".join(p for p in parts if isinstance(p, str))
-            if message.role == "tool":
-                text = f"Tool result ({message.name or message.tool_call_id}):\n\n```\n{text}\n```"
             fields: dict[str, Any] = {"attachments": chips}
+            if message.role == "tool":  # its block: as the panel saw it run, else from the conversation
+                block = self._tool_info.get(message.tool_call_id or "") or tool_blocks.from_messages(
+                    calls.get(message.tool_call_id or ""), message)
+                self._tool_ids[str(block["call_id"])] = message_id = self.view.add_message(
+                    "tool", tool_blocks.block_markdown(block), tool=block, endpoint=conv.endpoint)
+                self._ids.append(message_id)
+                continue
+            calls.update({c.id: c for c in message.tool_calls})
+            text = calls_markdown(text, message.tool_calls)  # as the stream ends it: never an empty bubble
             if reply is not None:
                 fields.update(reasoning=reply.reasoning, footer=footer_line(reply),
                               status="interrupted" if reply.incomplete else "done", endpoint=reply.endpoint or "")
@@ -262,6 +291,11 @@ class ChatPanel:
         self._retry, self._given_back, self._outcome = None, ("", []), None  # a new turn: the old failure is moot
         self.view.retry = False
         endpoint = endpoint or self.view.endpoint
+        if self._tools and compare is None:  # the tool loop (a comparison answer is a plain call)
+            self._start_tools(endpoint, prompt, new_ids, restore, undo, retry)
+            return
+        if self._agent is not None:  # a plain turn after a stopped loop: its calls' results go first
+            prompt = [*self._abandon(), prompt] if compare is None else prompt
         after, group = compare if compare is not None else (None, "")
         stream = self.view.begin_stream(endpoint=endpoint, after=after, group=group)
         self._stop.clear()
@@ -297,12 +331,15 @@ class ChatPanel:
             self._alternatives[stream.id] = reply
         else:
             self._ids += [*new_ids, stream.id]
+            if len(self._ids) != len(self.conversation.messages):  # a stopped loop's results went first
+                self._show_conversation()
             self._save()
 
     def _take_back(self, stream_id: str, new_ids: list[str], restore: Any, undo: Any, notice: str) -> None:
         """A turn that did not join the conversation leaves the screen too: its text goes back to the input
         (its attachments back to the chips), an edit or regenerate is undone, and one line says why."""
-        self.view.remove_message(stream_id)
+        if stream_id:
+            self.view.remove_message(stream_id)
         for message_id in new_ids:
             self.view.remove_message(message_id)
         if undo is not None:
@@ -469,12 +506,17 @@ class ChatPanel:
 
     def _save(self) -> None:
         if self.path is not None and hasattr(self, "view"):
-            write_transcript(self.path, self.conversation, panel=self._settings())
+            write_transcript(self.path, self.conversation, panel=self._settings(), tools=self._saved_tools())
+
+    def _saved_tools(self) -> dict[str, Any]:
+        """The tool blocks of this conversation as the panel saw them run (durations, approvals, edits)."""
+        ids = {m.tool_call_id for m in self.conversation.messages if m.role == "tool"}
+        return {k: v for k, v in self._tool_info.items() if k in ids}
 
     def export_json(self, path: str | Path) -> Path:
         """The whole conversation, losslessly (attachments, usage and cost included), with the panel's
         settings, for `ChatPanel.load(path)`."""
-        return write_transcript(path, self.conversation, panel=self._settings())
+        return write_transcript(path, self.conversation, panel=self._settings(), tools=self._saved_tools())
 
     def export_markdown(self, path: str | Path | None = None) -> str:
         """The conversation as Markdown (written to `path` when given)."""
@@ -509,6 +551,8 @@ class ChatPanel:
         name = free_name(session, wanted, base if save else None, source=path, fresh=name is None)
         session.chats[name] = conv
         loaded = cls(session, name=name, save=save, folder=folder, _settings=panel)
+        loaded._tool_info = tool_info(document)
+        loaded._show_conversation()
         if name != wanted:
             loaded.view.notice = f"loaded as {name!r}: a conversation named {wanted!r} exists already"
         loaded._save()

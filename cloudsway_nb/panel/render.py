@@ -321,7 +321,7 @@ def panel_css() -> str:
 # the static transcript (same classes as the live widget's DOM, so the one stylesheet serves both)
 # ---------------------------------------------------------------------------------------------
 
-_ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System", "error": "Error"}
+_ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System", "error": "Error", "tool": "Tool"}
 
 
 def _chips(attachments: Iterable[Mapping[str, Any]]) -> str:
@@ -349,6 +349,10 @@ def _reasoning(message: Mapping[str, Any]) -> str:
 
 def _message_html(message: Mapping[str, Any]) -> str:
     role = str(message.get("role") or "assistant")
+    if role == "tool" and isinstance(message.get("tool"), Mapping):  # a tool call: its collapsible block
+        from .tool_blocks import block_html
+
+        return f'<div class="cw-msg cw-tool-msg">{block_html(message["tool"])}</div>'
     label = _ROLE_LABELS.get(role, role.title())
     endpoint = str(message.get("endpoint") or "")
     who = f"{label} · {endpoint}" if endpoint and role == "assistant" else label

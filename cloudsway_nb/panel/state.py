@@ -14,6 +14,7 @@ A message is what the widget syncs to the browser and what `render_transcript` d
 | `error` | one line for a failed reply |
 | `endpoint`, `group` | who answered; messages sharing a group (a comparison) are shown side by side |
 | `attachments` | chips: `{id, name, size, mime, thumb}` (a thumbnail data URL for images, else "") |
+| `tool` | a `tool` message's block (`tool_blocks`): name, arguments, result or error, duration, approval |
 
 Example:
     >>> m = message_state("user", "**hi**", id="m1")
@@ -47,11 +48,11 @@ __all__ = [
 NOTHING_TO_SEND = "nothing to send: type a message or attach a file"
 """The one line for an empty send (the panel's front end says the same)."""
 
-ROLES = ("user", "assistant", "system", "error")
+ROLES = ("user", "assistant", "system", "error", "tool")
 STATUSES = ("done", "streaming", "interrupted", "error")
 _OLD_STATUSES = {"stopped": "interrupted"}  # the word before: one word for it everywhere (issue 11)
 
-Role = Literal["user", "assistant", "system", "error"]
+Role = Literal["user", "assistant", "system", "error", "tool"]
 
 
 class MessageState(TypedDict, total=False):
@@ -70,6 +71,7 @@ class MessageState(TypedDict, total=False):
     endpoint: str
     group: str
     attachments: list[dict[str, Any]]
+    tool: dict[str, Any]
 
 
 def new_id() -> str:
@@ -95,6 +97,7 @@ def message_state(
     endpoint: str = "",
     group: str = "",
     attachments: Iterable[Mapping[str, Any]] = (),
+    tool: Mapping[str, Any] | None = None,
     with_text: bool = True,
 ) -> MessageState:
     """A message dict with its Markdown rendered (`with_text=False` leaves the source out, as the
@@ -123,6 +126,10 @@ def message_state(
         group=group,
         attachments=[dict(a) for a in attachments],
     )
+    if tool is not None:
+        from .tool_blocks import summary
+
+        state["tool"] = {**tool, "summary": summary(tool)}
     if with_text:
         state["text"] = text
         state["reasoning"] = reasoning

@@ -176,7 +176,9 @@ def _message_markdown(message: Message) -> str:
     parts = [message.content] if isinstance(message.content, str) else message.content
     body = "\n\n".join(p if isinstance(p, str) else _attachment_line(p) for p in parts
                        if isinstance(p, str | Attachment))
-    calls = "".join(f"\n\n`{c.name}({c.arguments_json})`" for c in message.tool_calls)
+    calls = "".join(f"\n\n*calls* `{c.name}({c.arguments_json})`" for c in message.tool_calls)
+    if message.role == "tool":  # a text fence: to_cells keeps it Markdown (a result is not code to run)
+        return f"**Tool result** `{message.name or message.tool_call_id}`:\n\n```text\n{body}\n```"
     return f"**{_LABELS.get(message.role, message.role.title())}:** {body}{calls}"
 
 

@@ -131,6 +131,7 @@ class ChatView(anywidget.AnyWidget):
     totals = t.Dict().tag(sync=True)
     notice = t.Unicode("").tag(sync=True)
     retry = t.Bool(False).tag(sync=True)
+    resumable = t.Bool(False).tag(sync=True)  # a tool loop stopped before its answer: the Resume button
     pending = t.List(t.Dict()).tag(sync=True)
     endpoints = t.List(t.Unicode()).tag(sync=True)
     endpoint = t.Unicode("").tag(sync=True)

@@ -170,6 +170,72 @@ function showParts(box, part) {
   box.cwTail.innerHTML = part.tail;
 }
 
+// ------------------------------------------------------------------------------------------------
+// a tool call's block (role "tool": cloudsway_nb/panel/tool_blocks.py), with approval when asked
+// ------------------------------------------------------------------------------------------------
+
+// plain glyphs (every font has them; emoji showed as boxes where no emoji font is installed)
+const TOOL_ICONS = { asking: "?", running: "…", ok: "✓", error: "✗", timeout: "✗", rejected: "⊘", "not run": "–" };
+
+function keepKeys(event) { // keys typed in a block's fields stay there (Shift+Enter would run the cell)
+  if (!(event.ctrlKey || event.metaKey)) event.stopPropagation();
+}
+
+function renderToolBlock(view, m) {
+  const b = m.tool || {};
+  const send = (content) => view.panel.model.send({ type: "tool_decision", id: m.id, ...content });
+  const key = `tool:${m.id}`;
+  const remembered = view.panel.openState.get(key);
+  const details = h("details", { class: `cw-tool cw-tool-${String(b.status || "").replace(" ", "-")}` });
+  details.open = b.status === "asking" || (remembered !== undefined ? remembered : false);
+  const summary = h("summary", { "aria-label": `Tool call ${b.summary || b.name}` },
+    h("span", { class: "cw-tool-icon", "aria-hidden": "true", text: TOOL_ICONS[b.status] || "" }),
+    h("code", { text: b.summary || String(b.name || "tool") }));
+  summary.addEventListener("click", () => setTimeout(() => view.panel.openState.set(key, details.open)));
+  const body = h("div", { class: "cw-tool-body" });
+  const row = (label, text) => body.append(h("div", { class: "cw-tool-label", text: label }),
+    h("pre", { class: "cw-tool-pre", text }));
+  if (b.status !== "asking") row("arguments", String(b.arguments || ""));
+  if (b.asked_with) row("asked with", String(b.asked_with));
+  const rich = b.rich || {};
+  const shown = rich.kind === "table" || rich.kind === "image"; // shown as itself below: its text form is the model's
+  if (b.output && !shown) row(b.status === "error" || b.status === "timeout" ? "error" : "result", String(b.output));
+  if (b.approval) row("approval", b.reason ? `${b.approval}: ${b.reason}` : String(b.approval));
+  if (rich.kind === "image" && String(rich.src || "").startsWith("data:image/png;base64,")) {
+    body.append(h("div", { class: "cw-tool-label", text: "result (the model got a description)" }),
+      h("img", { class: "cw-tool-image", src: rich.src, alt: `the image ${b.name} returned` }));
+  } else if (rich.kind === "table" && rich.html) {
+    const table = h("div", { class: "cw-tool-table", "aria-label": `${b.name}: ${rich.shape || "table"}` });
+    table.innerHTML = rich.html; // escaped by pandas in the kernel (cloudsway_nb.panel.tool_blocks.rich_view)
+    body.append(h("div", { class: "cw-tool-label", text: `result · ${rich.shape || "table"} (the model got the first rows as text)` }), table);
+  }
+  if (b.status === "asking") body.append(approvalForm(b, send));
+  details.append(summary, body);
+  view.el.className = "cw-msg cw-tool-msg";
+  view.el.replaceChildren(details);
+}
+
+function approvalForm(b, send) {
+  const args = h("textarea", { class: "cw-tool-args", rows: 3, "aria-label": `Arguments for ${b.name} (JSON)` });
+  args.value = String(b.arguments || "{}");
+  const reason = h("input", { type: "text", class: "cw-tool-reason", placeholder: "why (the model is told)",
+    "aria-label": `Reason for rejecting ${b.name}` });
+  for (const field of [args, reason]) field.addEventListener("keydown", keepKeys);
+  const button = (text, cls, title, content) => h("button", { type: "button", class: cls, text, title,
+    onclick: (event) => {
+      for (const other of event.target.parentNode.querySelectorAll("button")) other.disabled = true; // one answer
+      send(typeof content === "function" ? content() : content);
+    } });
+  return h("div", { class: "cw-approval", role: "group", "aria-label": `Approve the call of ${b.name}` },
+    h("div", { class: "cw-tool-label", text: `Run ${b.name} with these arguments?` }), args,
+    h("label", { class: "cw-tool-label" }, "Reason (for Reject) ", reason),
+    h("div", { class: "cw-approval-buttons" },
+      button("Approve", "cw-primary", "Run the call as the model asked", { action: "approve" }),
+      button("Run with edited arguments", "", "Run the call with the arguments above", () => ({ action: "edit", arguments: args.value })),
+      button("Reject", "cw-danger", "Do not run it; the model is told the reason", () => ({ action: "reject", reason: reason.value })),
+      button("Approve all", "", "Run this and every later call in this session without asking", { action: "approve_all" })));
+}
+
 class MessageView {
   constructor(panel, m) {
     this.panel = panel;
@@ -180,6 +246,11 @@ class MessageView {
   }
 
   update(m, live) {
+    if (m.role === "tool") { // a tool call: drawn whole when it changes (a typed edit survives other updates)
+      const sig = JSON.stringify(m);
+      if (sig !== this.sig) { this.sig = sig; this.role = "tool"; this.body = null; renderToolBlock(this, m); }
+      return;
+    }
     const sig = live ? null : JSON.stringify(m);
     if (!live && sig === this.sig) return;
     if (this.editing && !live) return; // keep the user's edit box open; the edit's result replaces it later
@@ -359,7 +430,9 @@ class Panel {
     this.notice = h("span", { class: "cw-notice", role: "status" });
     this.retryButton = h("button", { type: "button", class: "cw-retry cw-hidden", text: "Retry",
       title: "Send the turn that failed again", onclick: () => this.model.send({ type: "retry" }) });
-    const noticeRow = h("div", { class: "cw-notice-row" }, this.notice, this.retryButton);
+    this.resumeButton = h("button", { type: "button", class: "cw-resume cw-hidden", text: "Resume",
+      title: "Go on with the tool loop from where it stopped", onclick: () => this.model.send({ type: "resume" }) });
+    const noticeRow = h("div", { class: "cw-notice-row" }, this.notice, this.retryButton, this.resumeButton);
 
     this.chips = h("div", { class: "cw-chips" });
     this.files = h("input", { type: "file", multiple: true, class: "cw-hidden", onchange: () => {
@@ -409,6 +482,7 @@ class Panel {
     const failed = Boolean(notice && this.model.get("retry"));
     this.retryButton.classList.toggle("cw-hidden", !failed);
     this.notice.classList.toggle("cw-failed", failed);
+    this.resumeButton.classList.toggle("cw-hidden", !this.model.get("resumable") || Boolean(this.model.get("busy")));
   }
 
   renderSettings() {
@@ -687,6 +761,8 @@ function render({ model, el }) {
     ["change:title", () => panel.renderHeader()],
     ["change:notice", () => panel.renderHeader()],
     ["change:retry", () => panel.renderHeader()],
+    ["change:resumable", () => panel.renderHeader()],
+    ["change:busy", () => panel.renderHeader()],
     ["msg:custom", (content) => panel.onCustom(content)],
   ];
   for (const name of ["endpoints", "endpoint", "effort", "efforts", "temperature", "max_tokens", "system_prompt"]) {
