@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["ApprovalPrompt", "DisplaySurface", "ToolCellView", "WidgetSurface", "block_html", "block_text",
            "resolve_tools", "run_tools_cell"]
 
-_ICONS = {"pending": "⏳", "ok": "✅", "error": "❌", "timeout": "⌛", "rejected": "🚫"}
+# the panel's plain symbols: an emoji shows as a box on a machine without an emoji font
+_ICONS = {"pending": "…", "ok": "✓", "error": "✗", "timeout": "✗", "rejected": "⊘"}
 
 
 def resolve_tools(names: Sequence[str], namespace: Mapping[str, Any]) -> list[Tool]:
