@@ -234,7 +234,7 @@ class ApprovalPrompt:
         for button in (self.approve_button, self.edit_button, self.reject_button, self.approve_all_button):
             button.disabled = True
         self.arguments.disabled = self.reason.disabled = True
-        self.status.value = html.escape(decision.action.replace("_", " "))
+        self.status.value = html.escape(_decision_line(decision))
         self._decided.set()
 
     def wait(self, cancel: threading.Event | None = None) -> Decision:
@@ -243,6 +243,22 @@ class ApprovalPrompt:
                 self._decide(Decision.reject("the loop was stopped"))
         assert self.decision is not None
         return self.decision
+
+
+def _decision_line(decision: Decision) -> str:
+    """What the user chose, as the line left under the approval box.
+
+    Example:
+        >>> _decision_line(Decision.reject("too expensive"))
+        'Rejected: too expensive (the model is told).'
+        >>> _decision_line(Decision.approve({"city": "Oslo"}))
+        'Approved with edited arguments.'
+    """
+    if decision.action == "reject":
+        return f"Rejected: {decision.reason} (the model is told)." if decision.reason else "Rejected."
+    if decision.action == "approve_all":
+        return "Approved, and every later call in this session."
+    return "Approved with edited arguments." if decision.arguments is not None else "Approved."
 
 
 # -- the view ------------------------------------------------------------------------------------------

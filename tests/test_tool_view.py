@@ -132,6 +132,10 @@ def test_the_approval_buttons_decide_the_call(magics: CloudswayMagics, button: s
     assert (call.approval, ran) == expected
     shown = " ".join(getattr(child, "value", "") for child in view.surface.box.children)
     assert f"-&gt; {call.status}" in shown
+    said = {"approve": "Approved.", "edit": "Approved with edited arguments.",
+            "reject": "Rejected: keep it (the model is told).",
+            "approve_all": "Approved, and every later call in this session."}[button]
+    assert prompt.status.value == said  # the choice said in words, not a bare action name
     if button == "reject":
         assert "rejected this call of drop_table: keep it" in run.text
     again = session.ask("gemini", "Drop the table Orders.", tools=[drop_table], run_tools=True,
