@@ -129,9 +129,20 @@ class Tool:
         return inspect.iscoroutinefunction(self.function)
 
     def needs_approval(self, arguments: Any) -> bool:
-        """Whether this call (with these arguments) must be approved before it runs."""
+        """Whether this call (with these arguments) must be approved before it runs; a predicate that
+        raises on the model's arguments (a key left out) means yes: ask rather than run unchecked.
+
+        Example:
+            >>> Tool("pay", requires_approval=lambda a: a["amount"] > 100).needs_approval({})
+            True
+        """
         rule = self.requires_approval
-        return bool(rule(arguments) if callable(rule) else rule)
+        if not callable(rule):
+            return bool(rule)
+        try:
+            return bool(rule(arguments))
+        except Exception:
+            return True
 
     def schema_for(self, protocol: str) -> dict[str, Any]:
         """Exactly what `protocol` receives for this tool: the adapter's own rendering of it.

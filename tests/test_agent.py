@@ -366,3 +366,23 @@ def test_the_transcript_with_tool_calls_exports_and_reloads(session: Session) ->
     session.chats["y"] = again  # a reloaded transcript goes on, tool turns and all
     follow = session.ask("o3", "And what was the weather?", chat="y")
     assert follow.text and len(session.history("y")) == len(again.messages) + 2
+
+
+def test_an_approval_predicate_that_raises_on_the_arguments_asks_instead(session: Session) -> None:
+    from cloudsway_nb.tools import tool
+    from cloudsway_nb.types import ToolCall
+
+    @tool(requires_approval=lambda args: args["amount"] > 100)
+    def pay(amount: int = 1) -> str:
+        """Pay.
+
+        Args:
+            amount: How much.
+        """
+        return f"paid {amount}"
+
+    asked: list[Any] = []
+    agent = Agent(session, "gpt", [pay], approve=lambda r: asked.append(r.arguments) or False)
+    agent._todo = [ToolCall("c1", "pay", {})]  # the model left out the argument the predicate reads
+    run = agent.resume()
+    assert asked == [{}] and run.tool_runs[0].status == "rejected" and run.stopped is None
