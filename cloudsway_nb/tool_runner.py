@@ -23,7 +23,7 @@ import asyncio
 import json
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,7 +166,6 @@ class ToolRunner:
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None, protocol: str = "chat") -> None:
         self._loop = loop
         self._own_loop: asyncio.AbstractEventLoop | None = None
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cloudsway-tool")
         self.protocol = protocol
 
     def __enter__(self) -> ToolRunner:
@@ -177,7 +176,6 @@ class ToolRunner:
 
     def close(self) -> None:
         """Stop the private loop (if any); tool threads that overran their timeout are left to end."""
-        self._pool.shutdown(wait=False)
         if self._own_loop is not None:
             self._own_loop.call_soon_threadsafe(self._own_loop.stop)
             self._own_loop = None
@@ -197,7 +195,7 @@ class ToolRunner:
         run.started = time.perf_counter()
         if tool.is_async:
             return asyncio.run_coroutine_threadsafe(_within(tool(**run.arguments), tool.timeout), self._event_loop())
-        return self._pool.submit(tool, **run.arguments)
+        return _in_thread(tool, run.arguments)
 
     def run_group(self, runs: list[ToolRun]) -> list[ToolRun]:
         """Run these calls at once and wait for each (up to its timeout); returns them, finished."""
@@ -227,6 +225,24 @@ class ToolRunner:
         else:
             run.status, run.result, run.output = "ok", value, model_output(value, self.protocol)
         run.duration = time.perf_counter() - run.started
+
+
+def _in_thread(tool: Tool, arguments: dict[str, Any]) -> Future[Any]:
+    """Run a sync tool in a daemon thread of its own: every call of a turn starts at once (no pool to
+    queue in, so a timeout counts from the tool's start), and one that overran its timeout and never
+    returns does not hold up the interpreter's exit (a pool's threads are joined at exit)."""
+    future: Future[Any] = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(tool(**arguments))
+        except BaseException as exc:  # SystemExit too: the waiting loop must always get an outcome
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name=f"cloudsway-tool-{tool.name}", daemon=True).start()
+    return future
 
 
 def _serve(loop: asyncio.AbstractEventLoop) -> None:

@@ -92,3 +92,36 @@ def test_an_image_result_reaches_the_model_on_every_protocol(session: Session, a
     assert call.status == "ok" and isinstance(call.result, Image.Image) and run.stopped is None
     assert "64x48 pixels" in run.text  # the model was told about it (and given it where it can be)
     assert isinstance(call.output, list) == (alias in ("o3", "claude"))
+
+
+def test_a_tool_past_its_timeout_never_holds_up_exit_and_every_call_of_a_turn_runs_at_once() -> None:
+    from cloudsway_nb.tool_runner import ToolRun, ToolRunner
+    from cloudsway_nb.types import ToolCall
+
+    release, daemon = threading.Event(), []
+
+    @tool(timeout=0.05)
+    def hang(x: int) -> int:
+        """Wait until released.
+
+        Args:
+            x: Anything.
+        """
+        daemon.append(threading.current_thread().daemon)  # a daemon thread: the interpreter may exit
+        release.wait(10)
+        return x
+
+    together = threading.Barrier(12, timeout=5)
+
+    def meet(x: int) -> int:
+        together.wait()  # broken (an error) unless all twelve calls run at the same time
+        return x
+
+    try:
+        with ToolRunner() as runner:
+            [late] = runner.run_group([ToolRun(ToolCall("c0", "hang", {"x": 1}), hang)])
+            runs = runner.run_group([ToolRun(ToolCall(f"c{i}", "meet", {"x": i}), tool(meet)) for i in range(12)])
+    finally:
+        release.set()
+    assert late.status == "timeout" and daemon == [True]
+    assert [r.status for r in runs] == ["ok"] * 12
