@@ -166,3 +166,12 @@ class Displays:
                 continue  # an update of a display made before recording started
             shown[key] = s["data"]
         return list(shown.values())
+
+
+def open_panel(session: Any, **kwargs: Any) -> tuple[Any, Wire]:
+    """A ChatPanel over `session` (not autosaved unless asked) and the Wire that records its comm."""
+    from cloudsway_nb.panel import ChatPanel
+
+    kwargs.setdefault("save", False)
+    panel = ChatPanel(session, **kwargs)
+    return panel, Wire(panel.view)

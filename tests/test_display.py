@@ -8,6 +8,7 @@ import pytest
 from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from support import FakeClock
 
 from cloudsway_nb.display import (
     MultiView,
@@ -19,16 +20,6 @@ from cloudsway_nb.display import (
     usage_line,
 )
 from cloudsway_nb.types import Choice, ReasoningDelta, Reply, TextDelta, ToolCallDelta, Usage
-
-
-class FakeClock:
-    def __init__(self, step: float = 0.0) -> None:
-        self.now = 0.0
-        self.step = step
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
 
 
 def shown(outputs: list) -> list[dict]:

@@ -8,10 +8,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from support import CANARY, ENDPOINTS, Wire
+from support import CANARY, ENDPOINTS, open_panel
 
 from cloudsway_nb import Client, Session
 from cloudsway_nb.emulator.testing import running_emulator
@@ -25,12 +24,6 @@ def session(canary_emulator_url: str) -> Iterator[Session]:
     for view in list(s.views.values()):
         view.view.close()
     s.close()
-
-
-def open_panel(session: Session, **kwargs: Any) -> tuple[ChatPanel, Wire]:
-    kwargs.setdefault("save", False)
-    panel = ChatPanel(session, **kwargs)
-    return panel, Wire(panel.view)
 
 
 def roles(panel: ChatPanel) -> list[str]:

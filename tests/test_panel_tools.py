@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from support import CANARY, ENDPOINTS, Wire
+from support import CANARY, ENDPOINTS, open_panel
 
 from cloudsway_nb import Client, Session
 from cloudsway_nb.approval import approved_for_session, revoke_all
@@ -49,12 +49,6 @@ def session(canary_emulator_url: str) -> Iterator[Session]:
     for view in list(s.views.values()):
         view.view.close()
     s.close()
-
-
-def open_panel(session: Session, **kwargs: Any) -> tuple[ChatPanel, Wire]:
-    kwargs.setdefault("save", False)
-    panel = ChatPanel(session, **kwargs)
-    return panel, Wire(panel.view)
 
 
 def until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:

@@ -14,7 +14,7 @@ import pytest
 from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from support import CANARY, ENDPOINTS, Wire
+from support import CANARY, ENDPOINTS, Wire, open_panel
 
 from cloudsway_nb import Client, Session, UsageError
 from cloudsway_nb.conversation import Conversation
@@ -40,12 +40,6 @@ def session(client: Client) -> Iterator[Session]:
     yield s
     for view in list(s.views.values()):
         view.view.close()
-
-
-def open_panel(session: Session, **kwargs: Any) -> tuple[ChatPanel, Wire]:
-    kwargs.setdefault("save", False)
-    panel = ChatPanel(session, **kwargs)
-    return panel, Wire(panel.view)
 
 
 def shown(panel: ChatPanel) -> list[tuple[str, str]]:
